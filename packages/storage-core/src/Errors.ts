@@ -1,0 +1,126 @@
+import { Schema } from "effect"
+
+/** Nothing is stored under this key (or this version). */
+export class ObjectNotFound extends Schema.TaggedError<ObjectNotFound>()("ObjectNotFound", {
+  key: Schema.String
+}) {
+  override get message() {
+    return `No object at "${this.key}"`
+  }
+}
+
+/** The bucket (or fs root) does not exist. */
+export class BucketNotFound extends Schema.TaggedError<BucketNotFound>()("BucketNotFound", {
+  bucket: Schema.String
+}) {
+  override get message() {
+    return `Bucket "${this.bucket}" does not exist: create it or check LOCALEX_STORAGE_BUCKET`
+  }
+}
+
+/** The credentials in use may not do this. */
+export class AccessDenied extends Schema.TaggedError<AccessDenied>()("AccessDenied", {
+  operation: Schema.String,
+  key: Schema.optional(Schema.String),
+  detail: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    return `Access denied for ${this.operation}${this.key ? ` on "${this.key}"` : ""}: check the credentials and the bucket policy${this.detail ? ` (${this.detail})` : ""}`
+  }
+}
+
+/** A conditional request's condition did not hold (If-None-Match: * on an existing key, If-Match on a changed one). */
+export class PreconditionFailed extends Schema.TaggedError<PreconditionFailed>()("PreconditionFailed", {
+  key: Schema.String,
+  condition: Schema.String
+}) {
+  override get message() {
+    return `Precondition ${this.condition} failed for "${this.key}": the object changed or already exists`
+  }
+}
+
+/** A conditional GET found the caller's copy current (HTTP 304). */
+export class NotModified extends Schema.TaggedError<NotModified>()("NotModified", {
+  key: Schema.String,
+  etag: Schema.optional(Schema.String)
+}) {
+  override get message() {
+    return `"${this.key}" has not been modified`
+  }
+}
+
+/** The store asked us to slow down (S3 503 SlowDown) and retries did not get through. */
+export class Throttled extends Schema.TaggedError<Throttled>()("Throttled", {
+  operation: Schema.String,
+  attempts: Schema.Number
+}) {
+  override get message() {
+    return `${this.operation} was throttled after ${this.attempts} attempts: lower the concurrency or spread keys across prefixes`
+  }
+}
+
+/** A key that is not a valid LocalEx object key; refused before any I/O. */
+export class InvalidKey extends Schema.TaggedError<InvalidKey>()("InvalidKey", {
+  key: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Invalid key ${JSON.stringify(this.key)}: ${this.reason}`
+  }
+}
+
+/** The object (or upload) is larger than a limit allows. */
+export class ObjectTooLarge extends Schema.TaggedError<ObjectTooLarge>()("ObjectTooLarge", {
+  key: Schema.String,
+  size: Schema.Number,
+  limit: Schema.Number
+}) {
+  override get message() {
+    return `"${this.key}" is ${this.size} bytes, over the limit of ${this.limit} bytes`
+  }
+}
+
+/** The requested range lies outside the object. */
+export class RangeNotSatisfiable extends Schema.TaggedError<RangeNotSatisfiable>()("RangeNotSatisfiable", {
+  key: Schema.String,
+  size: Schema.Number
+}) {
+  override get message() {
+    return `The requested range is outside "${this.key}" (${this.size} bytes)`
+  }
+}
+
+/** This driver cannot do this (e.g. bucket administration on the fs driver). */
+export class UnsupportedByDriver extends Schema.TaggedError<UnsupportedByDriver>()("UnsupportedByDriver", {
+  driver: Schema.String,
+  operation: Schema.String
+}) {
+  override get message() {
+    return `The ${this.driver} driver does not support ${this.operation}: use the s3 driver for this`
+  }
+}
+
+/** The store could not be reached or answered with an unexpected error (after retries where retrying is safe). */
+export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
+  operation: Schema.String,
+  detail: Schema.String,
+  status: Schema.optional(Schema.Number),
+  cause: Schema.optional(Schema.Defect())
+}) {
+  override get message() {
+    return `${this.operation} failed: ${this.detail}${this.status ? ` (HTTP ${this.status})` : ""}`
+  }
+}
+
+/** Configuration that cannot work (unknown driver, missing bucket name, bad number). */
+export class StorageConfigError extends Schema.TaggedError<StorageConfigError>()("StorageConfigError", {
+  setting: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Invalid storage setting ${this.setting}: ${this.reason}`
+  }
+}
+
+/** Errors any store operation may fail with, besides its specific ones. */
+export type StoreError = AccessDenied | BucketNotFound | Throttled | TransportError

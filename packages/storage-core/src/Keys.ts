@@ -1,0 +1,79 @@
+/**
+ * Object keys: one place that says what a valid key is and how LocalEx lays keys out.
+ *
+ * A valid key is 1–1,024 UTF-8 bytes, has no leading "/", no empty, "." or ".." segment
+ * (a trailing "/" is allowed: S3 "folder" markers), and no control characters.
+ * Every ObjectStore entry point validates, so a bad key fails before any I/O on every driver.
+ */
+import { Brand, Effect, Result } from "effect"
+import { InvalidKey } from "./Errors.js"
+
+export type Key = string & Brand.Brand<"@localex/storage-core/Key">
+
+export const MAX_KEY_BYTES = 1024
+
+const encoder = new TextEncoder()
+// C0 and C1 control characters and DEL.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+
+/** Why `key` is not valid, or undefined when it is. */
+export const problem = (key: string): string | undefined => {
+  if (key.length === 0) return "a key cannot be empty"
+  const bytes = encoder.encode(key).length
+  if (bytes > MAX_KEY_BYTES) return `a key is at most ${MAX_KEY_BYTES} bytes (this one is ${bytes})`
+  if (key.startsWith("/")) return 'a key cannot start with "/"'
+  if (CONTROL.test(key)) return "a key cannot contain control characters"
+  if (key.includes("\\")) return 'a key cannot contain "\\"'
+  const segments = key.split("/")
+  if (segments.at(-1) === "") segments.pop() // "a/b/" is a folder marker
+  for (const segment of segments) {
+    if (segment === "") return 'a key cannot contain an empty segment ("//")'
+    if (segment === "." || segment === "..") return `a key cannot contain a "${segment}" segment`
+  }
+  return undefined
+}
+
+/** The key as a `Key`, or `InvalidKey` saying why not. */
+export const validate = (key: string): Result.Result<Key, InvalidKey> => {
+  const reason = problem(key)
+  return reason === undefined ? Result.succeed(key as Key) : Result.fail(new InvalidKey({ key, reason }))
+}
+
+/** Validates inside an Effect (fails with `InvalidKey`). */
+export const make = (key: string): Effect.Effect<Key, InvalidKey> => Effect.fromResult(validate(key))
+
+/** A key prefix (may be empty, or end in "/"); validated like a key when non-empty. */
+export const validatePrefix = (prefix: string): Result.Result<string, InvalidKey> =>
+  prefix === "" ? Result.succeed(prefix) : Result.map(validate(prefix), (p) => p as string)
+
+/** Is `key` a valid key? */
+export const isKey = (key: string): key is Key => problem(key) === undefined
+
+// --- LocalEx's key layout -------------------------------------------------------------
+
+const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
+
+const segment = (kind: string, value: string): Result.Result<string, InvalidKey> =>
+  SEGMENT.test(value) && value !== "." && value !== ".."
+    ? Result.succeed(value)
+    : Result.fail(new InvalidKey({ key: value, reason: `${kind} must be 1–128 of A–Z a–z 0–9 . _ - and start with a letter or digit` }))
+
+const join = (...parts: ReadonlyArray<string>): Result.Result<Key, InvalidKey> => validate(parts.join("/"))
+
+const under =
+  (top: string, idKind: string) =>
+  (id: string, ...rest: ReadonlyArray<string>): Result.Result<Key, InvalidKey> =>
+    Result.flatMap(segment(idKind, id), (safe) => join(top, safe, ...rest))
+
+/** `items/{itemId}/…` — an item's photos and their variants. */
+export const item = under("items", "an item id")
+/** `profiles/{userId}/…` — a user's profile photo and its variants. */
+export const profile = under("profiles", "a user id")
+/** `temp/…` — short-lived uploads; expired by the cleanup rules after 24 h by default. */
+export const temp = (...rest: ReadonlyArray<string>): Result.Result<Key, InvalidKey> => join("temp", ...rest)
+/** `reports/…` — manifests and reports written by maintenance jobs. */
+export const report = (...rest: ReadonlyArray<string>): Result.Result<Key, InvalidKey> => join("reports", ...rest)
+
+/** The top-level prefixes of LocalEx's layout. */
+export const prefixes = { items: "items/", profiles: "profiles/", temp: "temp/", reports: "reports/" } as const

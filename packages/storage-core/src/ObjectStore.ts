@@ -1,0 +1,189 @@
+/**
+ * ObjectStore: the one way LocalEx stores and reads bytes. Drivers: `s3` (AWS and any
+ * S3-compatible engine) and `fs` (a local folder, the embedded default).
+ *
+ * Every method validates its keys first: an invalid key fails with `InvalidKey` before any I/O.
+ */
+import type { Effect, Stream } from "effect"
+import { Context } from "effect"
+import type {
+  InvalidKey,
+  NotModified,
+  ObjectNotFound,
+  ObjectTooLarge,
+  PreconditionFailed,
+  RangeNotSatisfiable,
+  StoreError,
+  UnsupportedByDriver
+} from "./Errors.js"
+
+/** What a `put` stores: bytes, a stream of chunks, or a local file (streamed, never read whole). */
+export type PutBody =
+  | Uint8Array
+  | Stream.Stream<Uint8Array, unknown>
+  | { readonly _tag: "File"; readonly path: string }
+
+/** A local file as a `PutBody`. */
+export const fromFile = (path: string): PutBody => ({ _tag: "File", path })
+
+export interface TransferProgress {
+  readonly key: string
+  /** Bytes sent (put) or received (get) so far. */
+  readonly loaded: number
+  /** Total bytes, when known. */
+  readonly total: number | undefined
+}
+
+export interface PutOptions {
+  readonly contentType?: string
+  readonly cacheControl?: string
+  readonly contentDisposition?: string
+  /** User metadata (x-amz-meta-*): ASCII names, lower-cased by the store. */
+  readonly metadata?: Readonly<Record<string, string>>
+  readonly tags?: Readonly<Record<string, string>>
+  /** Byte length of a streamed body when the caller knows it (lets the store pick single-part or multipart up front). */
+  readonly contentLength?: number
+  /** Refuse bodies larger than this many bytes with `ObjectTooLarge` (nothing is left stored). */
+  readonly maxBytes?: number
+  /** `"*"`: create only — fail with `PreconditionFailed` when the key exists. */
+  readonly ifNoneMatch?: "*"
+  /** Compare-and-swap: write only if the current object has this ETag, else `PreconditionFailed`. */
+  readonly ifMatch?: string
+  /** Called as bytes are sent; for progress bars. */
+  readonly onProgress?: (progress: TransferProgress) => void
+}
+
+export interface ObjectInfo {
+  readonly key: string
+  readonly size: number
+  /** The store's ETag, without quotes. A multipart ETag ends in `-N` and is not an MD5 of the content. */
+  readonly etag: string
+  readonly lastModified: Date
+  readonly contentType: string | undefined
+  readonly cacheControl: string | undefined
+  readonly contentDisposition: string | undefined
+  readonly metadata: Readonly<Record<string, string>>
+  readonly storageClass: string | undefined
+  readonly versionId: string | undefined
+}
+
+export interface ByteRange {
+  /** First byte, inclusive. */
+  readonly start: number
+  /** Last byte, inclusive; to the end when omitted. */
+  readonly end?: number
+}
+
+export interface GetOptions {
+  readonly range?: ByteRange
+  /** Fails with `NotModified` when the object's ETag equals this one. */
+  readonly ifNoneMatch?: string
+  /** Fails with `NotModified` when the object was not modified after this date. */
+  readonly ifModifiedSince?: Date
+  readonly onProgress?: (progress: TransferProgress) => void
+}
+
+export interface GetResult {
+  readonly info: ObjectInfo
+  /** The bytes served: the whole object, or the requested range. */
+  readonly body: Stream.Stream<Uint8Array, StoreError>
+  /** Present when a range was requested: the bytes served (inclusive) and the object's full size. */
+  readonly range: { readonly start: number; readonly end: number; readonly size: number } | undefined
+}
+
+export interface ListOptions {
+  readonly prefix?: string
+  /** Group keys by this delimiter (usually "/"): deeper keys come back as one `Prefix` entry each. */
+  readonly delimiter?: string
+  /** Start after this key (exclusive), in UTF-8 byte order. */
+  readonly startAfter?: string
+  /** Keys per page requested from the store (S3 caps this at 1,000). */
+  readonly pageSize?: number
+}
+
+/** An object in a listing. */
+export interface ObjectSummary {
+  readonly _tag: "Object"
+  readonly key: string
+  readonly size: number
+  readonly etag: string
+  readonly lastModified: Date
+  readonly storageClass: string | undefined
+}
+
+/** A common prefix ("folder") in a delimited listing. */
+export interface CommonPrefix {
+  readonly _tag: "Prefix"
+  readonly prefix: string
+}
+
+export type ListEntry = ObjectSummary | CommonPrefix
+
+export interface CopyOptions {
+  /** Replace content type, cache-control and metadata instead of copying them from the source. */
+  readonly replace?: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition" | "metadata">
+  readonly ifNoneMatch?: "*"
+}
+
+/** The outcome for one key of `deleteMany`. A key that did not exist counts as deleted (as on S3). */
+export type DeleteOutcome =
+  | { readonly key: string; readonly deleted: true }
+  | { readonly key: string; readonly deleted: false; readonly code: string; readonly message: string }
+
+export interface PresignOptions {
+  readonly method: "GET" | "PUT"
+  /** Seconds the URL stays valid: capped at 7 days and at the credentials' own expiry. Default 900. */
+  readonly expiresIn?: number
+  /** For PUT: the Content-Type the uploader must send. */
+  readonly contentType?: string
+}
+
+export interface PresignedUrl {
+  readonly url: string
+  readonly method: "GET" | "PUT"
+  readonly expiresAt: Date
+  /** Headers the request must carry for the signature to hold (e.g. Content-Type on PUT). */
+  readonly headers: Readonly<Record<string, string>>
+}
+
+export type ObjectStoreDriver = "s3" | "fs"
+
+export class ObjectStore extends Context.Service<
+  ObjectStore,
+  {
+    readonly driver: ObjectStoreDriver
+    /** Where objects live: `s3://bucket` or `file:///root`. */
+    readonly location: string
+    readonly put: (
+      key: string,
+      body: PutBody,
+      options?: PutOptions
+    ) => Effect.Effect<ObjectInfo, InvalidKey | PreconditionFailed | ObjectTooLarge | StoreError>
+    readonly get: (
+      key: string,
+      options?: GetOptions
+    ) => Effect.Effect<GetResult, InvalidKey | ObjectNotFound | NotModified | RangeNotSatisfiable | StoreError>
+    readonly head: (key: string) => Effect.Effect<ObjectInfo, InvalidKey | ObjectNotFound | StoreError>
+    readonly exists: (key: string) => Effect.Effect<boolean, InvalidKey | StoreError>
+    /** Lazily pages through the store; memory stays flat however many keys there are. */
+    readonly list: (options?: ListOptions) => Stream.Stream<ListEntry, InvalidKey | StoreError>
+    readonly copy: (
+      from: string,
+      to: string,
+      options?: CopyOptions
+    ) => Effect.Effect<ObjectInfo, InvalidKey | ObjectNotFound | PreconditionFailed | StoreError>
+    /** Deletes one key; deleting a missing key succeeds. */
+    readonly delete: (key: string) => Effect.Effect<void, InvalidKey | StoreError>
+    /** Deletes in requests of at most 1,000 keys; one outcome per key, in input order. */
+    readonly deleteMany: (
+      keys: ReadonlyArray<string>
+    ) => Effect.Effect<ReadonlyArray<DeleteOutcome>, InvalidKey | StoreError>
+    readonly presign: (
+      key: string,
+      options: PresignOptions
+    ) => Effect.Effect<PresignedUrl, InvalidKey | UnsupportedByDriver | StoreError>
+  }
+>()("@localex/storage-core/ObjectStore") {}
+
+/** The longest a presigned URL may live (SigV4's limit): 7 days. */
+export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60
