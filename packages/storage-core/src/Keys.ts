@@ -5,7 +5,7 @@
  * (a trailing "/" is allowed: S3 "folder" markers), and no control characters.
  * Every ObjectStore entry point validates, so a bad key fails before any I/O on every driver.
  */
-import { Brand, Effect, Result } from "effect"
+import { type Brand, Effect, Result } from "effect"
 import { InvalidKey } from "./Errors.js"
 
 export type Key = string & Brand.Brand<"@localex/storage-core/Key">
@@ -57,7 +57,12 @@ const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
 const segment = (kind: string, value: string): Result.Result<string, InvalidKey> =>
   SEGMENT.test(value) && value !== "." && value !== ".."
     ? Result.succeed(value)
-    : Result.fail(new InvalidKey({ key: value, reason: `${kind} must be 1–128 of A–Z a–z 0–9 . _ - and start with a letter or digit` }))
+    : Result.fail(
+        new InvalidKey({
+          key: value,
+          reason: `${kind} must be 1–128 of A–Z a–z 0–9 . _ - and start with a letter or digit`
+        })
+      )
 
 const join = (...parts: ReadonlyArray<string>): Result.Result<Key, InvalidKey> => validate(parts.join("/"))
 

@@ -18,10 +18,7 @@ import type {
 } from "./Errors.js"
 
 /** What a `put` stores: bytes, a stream of chunks, or a local file (streamed, never read whole). */
-export type PutBody =
-  | Uint8Array
-  | Stream.Stream<Uint8Array, unknown>
-  | { readonly _tag: "File"; readonly path: string }
+export type PutBody = Uint8Array | Stream.Stream<Uint8Array, unknown> | { readonly _tag: "File"; readonly path: string }
 
 /** A local file as a `PutBody`. */
 export const fromFile = (path: string): PutBody => ({ _tag: "File", path })

@@ -41,7 +41,11 @@ export interface S3Options {
   /** A named profile from ~/.aws; the default credential chain when omitted. */
   readonly profile?: string
   /** Static credentials, for tests and for copies across accounts; the credential chain when omitted. */
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken?: string }
+  readonly credentials?: {
+    readonly accessKeyId: string
+    readonly secretAccessKey: string
+    readonly sessionToken?: string
+  }
   /** `when_required` for engines without flexible checksums (Ceph RGW): streamed uploads otherwise fail with 411. */
   readonly checksums: "when_supported" | "when_required"
   /** Bodies at least this large are uploaded in parts. */
@@ -54,9 +58,7 @@ export interface S3Options {
   readonly maxAttempts: number
 }
 
-export type StorageSettings =
-  | ({ readonly driver: "fs" } & FsOptions)
-  | ({ readonly driver: "s3" } & S3Options)
+export type StorageSettings = ({ readonly driver: "fs" } & FsOptions) | ({ readonly driver: "s3" } & S3Options)
 
 const optionalString = (name: string) => Config.option(Config.String(name))
 const bytes = (name: string, fallback: number) => Config.Int(name).pipe(Config.withDefault(fallback))
@@ -73,7 +75,9 @@ const s3Settings = Config.all({
     Config.orElse(() => Config.String("AWS_DEFAULT_REGION")),
     Config.withDefault("us-east-1")
   ),
-  endpoint: Config.option(Config.String("AWS_ENDPOINT_URL_S3").pipe(Config.orElse(() => Config.String("AWS_ENDPOINT_URL")))),
+  endpoint: Config.option(
+    Config.String("AWS_ENDPOINT_URL_S3").pipe(Config.orElse(() => Config.String("AWS_ENDPOINT_URL")))
+  ),
   pathStyle: Config.option(Config.Boolean("LOCALEX_STORAGE_S3_PATH_STYLE")),
   profile: optionalString("AWS_PROFILE"),
   checksums: Config.Literals(["when_supported", "when_required"], "LOCALEX_STORAGE_S3_CHECKSUMS").pipe(
@@ -101,7 +105,8 @@ export const loadSettings: Effect.Effect<StorageSettings, StorageConfigError> = 
   }
   const s3 = yield* s3Settings
   if (Option.isNone(s3.bucket)) return yield* invalid("LOCALEX_STORAGE_BUCKET", "the s3 driver needs a bucket name")
-  if (s3.multipartThreshold < 5 * MiB) return yield* invalid("LOCALEX_STORAGE_MULTIPART_THRESHOLD", "must be at least 5 MiB (5242880), S3's smallest part")
+  if (s3.multipartThreshold < 5 * MiB)
+    return yield* invalid("LOCALEX_STORAGE_MULTIPART_THRESHOLD", "must be at least 5 MiB (5242880), S3's smallest part")
   if (s3.partSize < 5 * MiB) return yield* invalid("LOCALEX_STORAGE_PART_SIZE", "must be at least 5 MiB (5242880)")
   if (s3.concurrency < 1 || s3.concurrency > 64) return yield* invalid("LOCALEX_STORAGE_CONCURRENCY", "must be 1–64")
   if (s3.maxAttempts < 1) return yield* invalid("LOCALEX_STORAGE_MAX_ATTEMPTS", "must be at least 1")

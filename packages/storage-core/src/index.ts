@@ -1,5 +1,5 @@
 export * from "./Errors.js"
-export * as Keys from "./Keys.js"
 export type { Key } from "./Keys.js"
+export * as Keys from "./Keys.js"
 export * from "./ObjectStore.js"
 export * from "./StorageConfig.js"

@@ -1,0 +1,19 @@
+// Prints one plain closing line, "N passed, N failed, N skipped", after vitest's own summary,
+// so any log reader (CI included) can count the run without knowing vitest's format.
+export default class SummaryReporter {
+  onTestRunEnd(testModules, unhandledErrors) {
+    const count = { passed: 0, failed: 0, skipped: 0 }
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state
+        if (state === "passed") count.passed++
+        else if (state === "failed") count.failed++
+        else count.skipped++
+      }
+      // A file that failed to load has no tests but must count as a failure.
+      if (module.state() === "failed" && module.children.size === 0) count.failed++
+    }
+    count.failed += unhandledErrors.length
+    process.stdout.write(`\n${count.passed} passed, ${count.failed} failed, ${count.skipped} skipped\n`)
+  }
+}

@@ -1,0 +1,11 @@
+// The whole suite in one run (`npm test`): every package and app is a vitest project, and the
+// local Ceph RGW is started once for all of them (see tooling/local-s3).
+import { defineConfig } from "vitest/config"
+import SummaryReporter from "./tooling/vitest-config/summary-reporter.mjs"
+
+export default defineConfig({
+  test: {
+    reporters: ["default", new SummaryReporter()],
+    projects: ["packages/*/vitest.config.mjs", "apps/*/vitest.config.mjs", "tooling/*/vitest.config.mjs"]
+  }
+})
