@@ -16,6 +16,8 @@ const encoder = new TextEncoder()
 // C0 and C1 control characters and DEL.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
+// With the u flag a surrogate pair is one code point, so this matches lone surrogates only.
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u
 
 /** Why `key` is not valid, or undefined when it is. */
 export const problem = (key: string): string | undefined => {
@@ -24,6 +26,8 @@ export const problem = (key: string): string | undefined => {
   if (bytes > MAX_KEY_BYTES) return `a key is at most ${MAX_KEY_BYTES} bytes (this one is ${bytes})`
   if (key.startsWith("/")) return 'a key cannot start with "/"'
   if (CONTROL.test(key)) return "a key cannot contain control characters"
+  // They all encode to the same UTF-8 (U+FFFD), so distinct keys would name one object.
+  if (LONE_SURROGATE.test(key)) return "a key must be valid Unicode (it has a lone surrogate)"
   if (key.includes("\\")) return 'a key cannot contain "\\"'
   const segments = key.split("/")
   if (segments.at(-1) === "") segments.pop() // "a/b/" is a folder marker
@@ -43,9 +47,15 @@ export const validate = (key: string): Result.Result<Key, InvalidKey> => {
 /** Validates inside an Effect (fails with `InvalidKey`). */
 export const make = (key: string): Effect.Effect<Key, InvalidKey> => Effect.fromResult(validate(key))
 
-/** A key prefix (may be empty, or end in "/"); validated like a key when non-empty. */
-export const validatePrefix = (prefix: string): Result.Result<string, InvalidKey> =>
-  prefix === "" ? Result.succeed(prefix) : Result.map(validate(prefix), (p) => p as string)
+/**
+ * A key prefix: empty, or the start of some valid key. Its last segment may be partial, so
+ * "photos/." (matching "photos/.hidden") is a valid prefix though "." is not a valid segment.
+ */
+export const validatePrefix = (prefix: string): Result.Result<string, InvalidKey> => {
+  if (prefix === "" || problem(prefix) === undefined) return Result.succeed(prefix)
+  const reason = problem(`${prefix}x`)
+  return reason === undefined ? Result.succeed(prefix) : Result.fail(new InvalidKey({ key: prefix, reason }))
+}
 
 /** Is `key` a valid key? */
 export const isKey = (key: string): key is Key => problem(key) === undefined

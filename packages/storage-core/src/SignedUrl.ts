@@ -1,0 +1,103 @@
+/**
+ * HMAC-signed URLs: how the fs driver lets a browser download or upload one object without
+ * credentials. The fs driver signs; the HTTP app's `/v1/signed/{key}` route verifies.
+ *
+ *   `${publicUrl}/v1/signed/<key, each segment percent-encoded>?method=GET|PUT&expires=<unix s>&sig=<base64url>`
+ *
+ * The signature is HMAC-SHA256 over the method, the key, the expiry and (for PUT) the
+ * Content-Type the uploader must send, so changing any of them invalidates the URL.
+ */
+import { createHmac, timingSafeEqual } from "node:crypto"
+
+/** Where signed URLs live under the public URL. */
+export const PATH_PREFIX = "/v1/signed/"
+
+export type Method = "GET" | "PUT"
+
+export interface SignInput {
+  readonly secret: string
+  /** Base URL of the HTTP app, without a trailing "/". */
+  readonly publicUrl: string
+  readonly key: string
+  readonly method: Method
+  /** Rounded down to the second. */
+  readonly expiresAt: Date
+  /** For PUT: the Content-Type the upload must carry. */
+  readonly contentType?: string
+}
+
+export interface VerifyInput {
+  readonly secret: string
+  /** The decoded key (see `decodeKeyPath`). */
+  readonly key: string
+  /** The method of the request being served (HEAD is served as GET). */
+  readonly method: Method
+  /** The `expires` query parameter, as received. */
+  readonly expires: string
+  /** The `sig` query parameter, as received. */
+  readonly sig: string
+  /** For PUT: the request's Content-Type header. */
+  readonly contentType?: string
+  readonly now: Date
+}
+
+export type Verdict =
+  | { readonly _tag: "Valid"; readonly expiresAt: Date }
+  | { readonly _tag: "Expired"; readonly expiredAt: Date }
+  | { readonly _tag: "BadSignature" }
+
+/** The URL path of a key: each segment percent-encoded, "/" kept. */
+export const encodeKeyPath = (key: string): string => key.split("/").map(encodeURIComponent).join("/")
+
+/** The key of a URL path produced by `encodeKeyPath`; undefined when the path is not valid percent-encoding. */
+export const decodeKeyPath = (path: string): string | undefined => {
+  try {
+    return path.split("/").map(decodeURIComponent).join("/")
+  } catch {
+    return undefined
+  }
+}
+
+const canonical = (method: Method, key: string, expires: number, contentType: string | undefined): string =>
+  // Keys cannot contain control characters, so "\n" separates the fields unambiguously.
+  ["localex-signed-url-v1", method, key, String(expires), method === "PUT" ? (contentType ?? "") : ""].join("\n")
+
+const mac = (secret: string, text: string): Buffer => createHmac("sha256", secret).update(text, "utf8").digest()
+
+/** A signed URL for one request on one key. */
+export const sign = (input: SignInput): string => {
+  const expires = Math.floor(input.expiresAt.getTime() / 1000)
+  const sig = mac(input.secret, canonical(input.method, input.key, expires, input.contentType)).toString("base64url")
+  const query = new URLSearchParams({ method: input.method, expires: String(expires), sig })
+  return `${input.publicUrl}${PATH_PREFIX}${encodeKeyPath(input.key)}?${query.toString()}`
+}
+
+const EXPIRES = /^\d{1,12}$/
+// 32 bytes of HMAC-SHA256 in unpadded base64url.
+const SIG = /^[A-Za-z0-9_-]{43}$/
+
+/** Checks a signed request: the signature first (constant-time), then the expiry. */
+export const verify = (input: VerifyInput): Verdict => {
+  if (!EXPIRES.test(input.expires) || !SIG.test(input.sig)) return { _tag: "BadSignature" }
+  const expires = Number(input.expires)
+  const expected = mac(input.secret, canonical(input.method, input.key, expires, input.contentType))
+  if (!timingSafeEqual(expected, Buffer.from(input.sig, "base64url"))) return { _tag: "BadSignature" }
+  const at = new Date(expires * 1000)
+  return input.now.getTime() > at.getTime() ? { _tag: "Expired", expiredAt: at } : { _tag: "Valid", expiresAt: at }
+}
+
+/** The parts of a signed URL, or undefined when it is not one. */
+export const parse = (
+  url: string | URL
+): { readonly key: string; readonly method: string; readonly expires: string; readonly sig: string } | undefined => {
+  const parsed = typeof url === "string" ? URL.parse(url) : url
+  if (parsed === null) return undefined
+  const at = parsed.pathname.indexOf(PATH_PREFIX)
+  if (at < 0) return undefined
+  const key = decodeKeyPath(parsed.pathname.slice(at + PATH_PREFIX.length))
+  const method = parsed.searchParams.get("method")
+  const expires = parsed.searchParams.get("expires")
+  const sig = parsed.searchParams.get("sig")
+  if (key === undefined || method === null || expires === null || sig === null) return undefined
+  return { key, method, expires, sig }
+}

@@ -1,0 +1,411 @@
+/**
+ * The `fs` driver: objects in a local folder, the embedded default. A real driver: atomic
+ * writes (temp file, then rename), metadata in the same file as the bytes, keys that cannot
+ * leave the root, streaming both ways, conditional writes under a per-key lock, listings in
+ * S3's order. The layout is described in the package README ("The fs layout").
+ */
+import { createHash, randomUUID } from "node:crypto"
+import { constants } from "node:fs"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import { Clock, Effect, Layer, Predicate, Stream } from "effect"
+import {
+  type AccessDenied,
+  InvalidKey,
+  NotModified,
+  ObjectNotFound,
+  ObjectTooLarge,
+  PreconditionFailed,
+  RangeNotSatisfiable,
+  type StorageConfigError,
+  TransportError
+} from "../Errors.js"
+import { putChunks, readRange } from "../internal/fsBodies.js"
+import { errno, io, isMissing, quietly, storeError } from "../internal/fsIo.js"
+import * as FsList from "../internal/fsList.js"
+import * as FsLock from "../internal/fsLock.js"
+import { CorruptObjectFile, readMeta, type StoredMeta, trailer, writeAll } from "../internal/fsObjectFile.js"
+import { objectPath } from "../internal/fsPaths.js"
+import { internalDir, prepareRoot, signingSecret } from "../internal/fsRoot.js"
+import * as Keys from "../Keys.js"
+import {
+  type CopyOptions,
+  type DeleteOutcome,
+  type GetOptions,
+  type GetResult,
+  MAX_PRESIGN_SECONDS,
+  type ObjectInfo,
+  ObjectStore,
+  type PresignOptions,
+  type PutBody,
+  type PutOptions
+} from "../ObjectStore.js"
+import * as SignedUrl from "../SignedUrl.js"
+import type { FsOptions } from "../StorageConfig.js"
+
+type StoreFailure = AccessDenied | TransportError
+
+const DELETE_CONCURRENCY = 16
+const DEFAULT_PRESIGN_SECONDS = 900
+
+export { signingSecret }
+
+export const layer = (options: FsOptions): Layer.Layer<ObjectStore, StorageConfigError> =>
+  Layer.effect(ObjectStore, make(options))
+
+/** `"abc"`, `W/"abc"` and `abc` name the same ETag. */
+const bareEtag = (etag: string): string =>
+  etag
+    .trim()
+    .replace(/^W\//, "")
+    .replace(/^"(.*)"$/, "$1")
+
+const toInfo = (meta: StoredMeta, size: number): ObjectInfo => ({
+  key: meta.key,
+  size,
+  etag: meta.etag,
+  lastModified: new Date(meta.lastModified),
+  contentType: meta.contentType,
+  cacheControl: meta.cacheControl,
+  contentDisposition: meta.contentDisposition,
+  metadata: meta.metadata,
+  storageClass: undefined,
+  versionId: undefined
+})
+
+/** The content headers and user metadata as stored (metadata names lower-cased, as S3 does). */
+const describedBy = (
+  options: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition" | "metadata">
+) => ({
+  ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+  ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
+  ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
+  metadata: Object.fromEntries(
+    Object.entries(options.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value])
+  )
+})
+
+export const make = Effect.fnUntraced(function* (options: FsOptions) {
+  const root = path.resolve(options.root)
+  const internal = internalDir(root)
+  const tempDir = path.join(internal, "tmp")
+  yield* prepareRoot(root, internal)
+  const secret = yield* signingSecret(options)
+  const publicUrl = options.publicUrl.replace(/\/+$/, "")
+  const locks = FsLock.make(path.join(internal, "locks"))
+
+  /** The object file of a key, after validating it (before any I/O). */
+  const locate = (key: string) =>
+    Effect.flatMap(Keys.make(key), (valid) => {
+      const file = objectPath(root, valid)
+      return file === undefined
+        ? Effect.fail(new InvalidKey({ key, reason: "it resolves outside the store's root" }))
+        : Effect.succeed(file)
+    })
+
+  /** Opens an object for reading: the handle pins this version even if a writer replaces it. */
+  const open = (operation: string, key: string, file: string) =>
+    Effect.tryPromise({
+      try: async () => {
+        const handle = await fs.open(file, "r")
+        try {
+          const { size } = await handle.stat()
+          const { meta, size: contentSize } = await readMeta(handle, size)
+          if (meta.key !== key) throw new CorruptObjectFile(`it holds "${meta.key}" (moved by hand?)`)
+          return { handle, info: toInfo(meta, contentSize) }
+        } catch (error) {
+          await handle.close()
+          throw error
+        }
+      },
+      catch: (error) => (isMissing(error) ? new ObjectNotFound({ key }) : storeError(operation, key)(error))
+    }).pipe(Effect.uninterruptible)
+
+  /** An object's info, closing the file again. */
+  const readInfo = (operation: string, key: string, file: string) =>
+    Effect.acquireUseRelease(
+      open(operation, key, file),
+      ({ info }) => Effect.succeed(info),
+      ({ handle }) => quietly(() => handle.close())
+    )
+
+  /** A temp file in the root's filesystem, removed when the scope closes unless renamed into place. */
+  const tempFile = (prefix: string) =>
+    Effect.acquireRelease(
+      Effect.sync(() => ({ path: path.join(tempDir, `${prefix}-${process.pid}-${randomUUID()}`), renamed: false })),
+      (temp) => (temp.renamed ? Effect.void : quietly(() => fs.rm(temp.path, { force: true })))
+    )
+
+  /** Puts a finished temp file in place under the key's lock, checking the write's condition first. */
+  const commit = (
+    operation: string,
+    key: string,
+    file: string,
+    temp: { readonly path: string; renamed: boolean },
+    condition: { readonly ifNoneMatch?: "*" | undefined; readonly ifMatch?: string | undefined }
+  ) =>
+    locks
+      .withLock(
+        key,
+        Effect.gen(function* () {
+          if (condition.ifMatch !== undefined) {
+            const current = yield* readInfo(operation, key, file).pipe(
+              Effect.map((info) => info.etag),
+              Effect.catchTag("ObjectNotFound", () => Effect.succeed(undefined))
+            )
+            if (current !== bareEtag(condition.ifMatch)) {
+              return yield* new PreconditionFailed({ key, condition: `If-Match: "${bareEtag(condition.ifMatch)}"` })
+            }
+          }
+          const createOnly = condition.ifNoneMatch === "*"
+          const placed = yield* io(operation, key, async () => {
+            // The folder is made only when missing; a delete may prune it again before the rename.
+            for (let attempt = 1; ; attempt++) {
+              try {
+                // link() fails if the key exists, so two creators cannot both win.
+                if (createOnly) await fs.link(temp.path, file)
+                else await fs.rename(temp.path, file)
+                temp.renamed = !createOnly
+                return true
+              } catch (error) {
+                if (createOnly && errno(error) === "EEXIST") return false
+                if (!isMissing(error) || attempt === 5) throw error
+              }
+              await fs.mkdir(path.dirname(file), { recursive: true })
+            }
+          })
+          if (!placed) return yield* new PreconditionFailed({ key, condition: "If-None-Match: *" })
+        })
+      )
+      .pipe(Effect.uninterruptible)
+
+  const put = Effect.fn("ObjectStore.put")(function* (key: string, body: PutBody, options: PutOptions = {}) {
+    const file = yield* locate(key)
+    const total =
+      body instanceof Uint8Array
+        ? body.length
+        : Predicate.hasProperty(body, "_tag") && body._tag === "File"
+          ? (yield* io("put", key, () => fs.stat(body.path))).size
+          : options.contentLength
+    const limit = options.maxBytes
+    if (limit !== undefined && total !== undefined && total > limit) {
+      return yield* new ObjectTooLarge({ key, size: total, limit })
+    }
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const temp = yield* tempFile("put")
+        const handle = yield* Effect.acquireRelease(
+          io("put", key, () => fs.open(temp.path, "wx")),
+          (handle) => quietly(() => handle.close())
+        )
+        const md5 = createHash("md5")
+        let loaded = 0
+        yield* Stream.runForEach(putChunks(key, body), (chunk): Effect.Effect<void, StoreFailure | ObjectTooLarge> => {
+          loaded += chunk.length
+          if (limit !== undefined && loaded > limit)
+            return Effect.fail(new ObjectTooLarge({ key, size: loaded, limit }))
+          md5.update(chunk)
+          return io("put", key, () => writeAll(handle, chunk)).pipe(
+            Effect.tap(() => Effect.sync(() => options.onProgress?.({ key, loaded, total })))
+          )
+        })
+        if (options.contentLength !== undefined && loaded !== options.contentLength) {
+          return yield* new TransportError({
+            operation: "put",
+            detail: `the body of "${key}" had ${loaded} bytes, but contentLength said ${options.contentLength}`
+          })
+        }
+        const meta: StoredMeta = {
+          key,
+          etag: md5.digest("hex"),
+          lastModified: Math.floor((yield* Clock.currentTimeMillis) / 1000) * 1000,
+          ...describedBy(options),
+          tags: { ...options.tags }
+        }
+        yield* io("put", key, async () => {
+          await writeAll(handle, trailer(meta))
+          await handle.datasync()
+        })
+        yield* commit("put", key, file, temp, options)
+        return toInfo(meta, loaded)
+      })
+    )
+  })
+
+  /** Which bytes a get serves, after its conditions (304 before 416, as HTTP orders them). */
+  const plan = (
+    info: ObjectInfo,
+    options: GetOptions
+  ): Effect.Effect<
+    { readonly start: number; readonly end: number; readonly range: GetResult["range"] },
+    NotModified | RangeNotSatisfiable
+  > => {
+    if (options.ifNoneMatch !== undefined) {
+      const wanted = bareEtag(options.ifNoneMatch)
+      if (wanted === "*" || wanted === info.etag)
+        return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
+    } else if (options.ifModifiedSince !== undefined) {
+      // HTTP dates have whole seconds.
+      const since = Math.floor(options.ifModifiedSince.getTime() / 1000) * 1000
+      if (info.lastModified.getTime() <= since) return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
+    }
+    const range = options.range
+    if (range === undefined) return Effect.succeed({ start: 0, end: info.size - 1, range: undefined })
+    const last = Math.min(range.end ?? info.size - 1, info.size - 1)
+    if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start >= info.size || last < range.start) {
+      return Effect.fail(new RangeNotSatisfiable({ key: info.key, size: info.size }))
+    }
+    return Effect.succeed({ start: range.start, end: last, range: { start: range.start, end: last, size: info.size } })
+  }
+
+  const get = Effect.fn("ObjectStore.get")(function* (key: string, options: GetOptions = {}) {
+    const file = yield* locate(key)
+    // Uninterruptible until the body stream owns the handle, so the handle cannot leak.
+    return yield* Effect.uninterruptible(
+      Effect.gen(function* () {
+        const { handle, info } = yield* open("get", key, file)
+        const close = quietly(() => handle.close())
+        const served = yield* plan(info, options).pipe(Effect.onError(() => close))
+        return { info, body: readRange(handle, key, served.start, served.end, options.onProgress), range: served.range }
+      })
+    )
+  })
+
+  const head = Effect.fn("ObjectStore.head")(function* (key: string) {
+    const file = yield* locate(key)
+    return yield* readInfo("head", key, file)
+  })
+
+  const exists = Effect.fn("ObjectStore.exists")(function* (key: string) {
+    return yield* head(key).pipe(
+      Effect.as(true),
+      Effect.catchTag("ObjectNotFound", () => Effect.succeed(false))
+    )
+  })
+
+  const copy = Effect.fn("ObjectStore.copy")(function* (from: string, to: string, options: CopyOptions = {}) {
+    const source = yield* locate(from)
+    const target = yield* locate(to)
+    return yield* Effect.scoped(
+      Effect.gen(function* () {
+        const temp = yield* tempFile("copy")
+        // One open of the source: a consistent version even while a writer replaces it. Reflinks where supported.
+        yield* Effect.tryPromise({
+          try: () => fs.copyFile(source, temp.path, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE),
+          catch: (error) => (isMissing(error) ? new ObjectNotFound({ key: from }) : storeError("copy", from)(error))
+        })
+        const lastModified = Math.floor((yield* Clock.currentTimeMillis) / 1000) * 1000
+        const info = yield* io("copy", to, async () => {
+          const handle = await fs.open(temp.path, "r+")
+          try {
+            const { meta, size } = await readMeta(handle, (await handle.stat()).size)
+            // Like S3's MetadataDirective: COPY keeps every header, REPLACE keeps only what is given.
+            const next: StoredMeta =
+              options.replace === undefined
+                ? { ...meta, key: to, lastModified }
+                : { key: to, etag: meta.etag, lastModified, ...describedBy(options.replace), tags: meta.tags }
+            await handle.truncate(size)
+            await writeAll(handle, trailer(next), size)
+            await handle.datasync()
+            return toInfo(next, size)
+          } finally {
+            await handle.close()
+          }
+        })
+        yield* commit("copy", to, target, temp, options)
+        return info
+      })
+    )
+  })
+
+  /** Removes now-empty directories from `dir` up to (not including) the root. */
+  const prune = async (dir: string) => {
+    for (let current = dir; current.startsWith(root + path.sep); current = path.dirname(current)) {
+      try {
+        await fs.rmdir(current)
+      } catch {
+        return // not empty, or already gone
+      }
+    }
+  }
+
+  const remove = (key: string, file: string) =>
+    locks
+      .withLock(
+        key,
+        io("delete", key, async () => {
+          try {
+            await fs.unlink(file)
+          } catch (error) {
+            if (isMissing(error)) return
+            throw error
+          }
+          await prune(path.dirname(file))
+        })
+      )
+      .pipe(Effect.uninterruptible)
+
+  const del = Effect.fn("ObjectStore.delete")(function* (key: string) {
+    const file = yield* locate(key)
+    yield* remove(key, file)
+  })
+
+  const deleteMany = Effect.fn("ObjectStore.deleteMany")(function* (keys: ReadonlyArray<string>) {
+    // Every key is checked before anything is deleted.
+    const files = yield* Effect.forEach(keys, locate)
+    return yield* Effect.forEach(
+      keys,
+      (key, i) =>
+        remove(key, files[i]!).pipe(
+          Effect.match({
+            onSuccess: (): DeleteOutcome => ({ key, deleted: true }),
+            onFailure: (error): DeleteOutcome => ({ key, deleted: false, code: error._tag, message: error.message })
+          })
+        ),
+      { concurrency: DELETE_CONCURRENCY }
+    )
+  })
+
+  const presign = Effect.fn("ObjectStore.presign")(function* (key: string, options: PresignOptions) {
+    yield* locate(key)
+    const asked = options.expiresIn ?? DEFAULT_PRESIGN_SECONDS
+    const seconds = Number.isFinite(asked)
+      ? Math.min(Math.max(1, Math.floor(asked)), MAX_PRESIGN_SECONDS)
+      : DEFAULT_PRESIGN_SECONDS
+    const now = yield* Clock.currentTimeMillis
+    const expiresAt = new Date((Math.floor(now / 1000) + seconds) * 1000)
+    const contentType = options.method === "PUT" ? options.contentType : undefined
+    const url = SignedUrl.sign({
+      secret,
+      publicUrl,
+      key,
+      method: options.method,
+      expiresAt,
+      ...(contentType === undefined ? {} : { contentType })
+    })
+    return {
+      url,
+      method: options.method,
+      expiresAt,
+      headers: contentType === undefined ? {} : { "content-type": contentType }
+    }
+  })
+
+  return ObjectStore.of({
+    driver: "fs",
+    location: pathToFileURL(root).href,
+    put,
+    get,
+    head,
+    exists,
+    list: (options = {}) =>
+      Stream.unwrap(
+        Effect.map(Effect.fromResult(Keys.validatePrefix(options.prefix ?? "")), () => FsList.list(root, options))
+      ),
+    copy,
+    delete: del,
+    deleteMany,
+    presign
+  })
+})

@@ -1,0 +1,91 @@
+/**
+ * The fs driver's object file: the object's bytes, then its metadata as JSON, then a 16-byte
+ * footer `LXOBJ1:<JSON length, 8 hex digits>\n`.
+ *
+ * Bytes and metadata share one file so that one rename replaces both atomically, and a reader
+ * holding the file open sees one consistent version however many writers come after it. The
+ * content starts at offset 0, so ranges need no translation. The metadata goes last because
+ * the ETag (MD5 of the content) is only known once the content has been streamed.
+ */
+import type { FileHandle } from "node:fs/promises"
+import { Schema } from "effect"
+
+export const StoredMeta = Schema.Struct({
+  key: Schema.String,
+  /** MD5 hex of the content. */
+  etag: Schema.String,
+  /** Epoch milliseconds, whole seconds (S3's precision). */
+  lastModified: Schema.Number,
+  contentType: Schema.optionalKey(Schema.String),
+  cacheControl: Schema.optionalKey(Schema.String),
+  contentDisposition: Schema.optionalKey(Schema.String),
+  metadata: Schema.Record(Schema.String, Schema.String),
+  tags: Schema.Record(Schema.String, Schema.String)
+})
+export type StoredMeta = typeof StoredMeta.Type
+
+const decodeMeta = Schema.decodeUnknownOption(Schema.fromJsonString(StoredMeta))
+
+const MAGIC = "LXOBJ1:"
+export const FOOTER_BYTES = 16
+// One read from the end usually covers footer and metadata.
+const TAIL_READ = 4096
+
+/** The bytes appended after the content. */
+export const trailer = (meta: StoredMeta): Buffer => {
+  const json = Buffer.from(JSON.stringify(meta), "utf8")
+  const footer = Buffer.from(`${MAGIC}${json.length.toString(16).padStart(8, "0")}\n`, "latin1")
+  return Buffer.concat([json, footer])
+}
+
+export class CorruptObjectFile extends Error {
+  constructor(readonly reason: string) {
+    super(`not a LocalEx object file: ${reason}`)
+  }
+}
+
+/** Reads the metadata of an open object file of `fileSize` bytes; `size` is the content's length. */
+export const readMeta = async (
+  handle: FileHandle,
+  fileSize: number
+): Promise<{ readonly meta: StoredMeta; readonly size: number }> => {
+  if (fileSize < FOOTER_BYTES) throw new CorruptObjectFile("too short")
+  const tailLength = Math.min(fileSize, TAIL_READ)
+  const tail = Buffer.alloc(tailLength)
+  await readExactly(handle, tail, fileSize - tailLength)
+  const footer = tail.subarray(tailLength - FOOTER_BYTES).toString("latin1")
+  const jsonLength = Number.parseInt(footer.slice(MAGIC.length, MAGIC.length + 8), 16)
+  if (!footer.startsWith(MAGIC) || !Number.isFinite(jsonLength) || jsonLength + FOOTER_BYTES > fileSize) {
+    throw new CorruptObjectFile("bad footer")
+  }
+  let json: Buffer
+  if (jsonLength + FOOTER_BYTES <= tailLength) {
+    json = tail.subarray(tailLength - FOOTER_BYTES - jsonLength, tailLength - FOOTER_BYTES)
+  } else {
+    json = Buffer.alloc(jsonLength)
+    await readExactly(handle, json, fileSize - FOOTER_BYTES - jsonLength)
+  }
+  const meta = decodeMeta(json.toString("utf8"))
+  if (meta._tag === "None") throw new CorruptObjectFile("bad metadata")
+  return { meta: meta.value, size: fileSize - FOOTER_BYTES - jsonLength }
+}
+
+/** Fills `buffer` from `position`, or fails at end of file. */
+export const readExactly = async (handle: FileHandle, buffer: Uint8Array, position: number): Promise<void> => {
+  let offset = 0
+  while (offset < buffer.length) {
+    const { bytesRead } = await handle.read(buffer, offset, buffer.length - offset, position + offset)
+    if (bytesRead === 0) throw new CorruptObjectFile("unexpected end of file")
+    offset += bytesRead
+  }
+}
+
+/** Writes all of `bytes` at `position`, or at the handle's current position. */
+export const writeAll = async (handle: FileHandle, bytes: Uint8Array, position?: number): Promise<void> => {
+  let offset = 0
+  while (offset < bytes.length) {
+    const at = position === undefined ? null : position + offset
+    const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, at)
+    offset += bytesWritten
+  }
+}
