@@ -1,0 +1,65 @@
+/**
+ * The `localex-storage` command tree and its runner: parse, run the command, and turn any
+ * failure into one line on stderr and an exit code (see failure.ts).
+ */
+import { createRequire } from "node:module"
+import { Console, Effect, Layer, Logger, References, Stdio, Stream } from "effect"
+import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { object } from "./commands/object.js"
+import { report } from "./failure.js"
+import { NAME, root } from "./root.js"
+
+export const VERSION: string = createRequire(import.meta.url)("../package.json").version
+
+export const cli = root.pipe(Command.withSubcommands([object]))
+
+/**
+ * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command
+ * needs a subcommand. Parse errors are left to `run`, which prints them as one line.
+ */
+const presenter = CliOutput.layerPresenter({
+  present: (event) => {
+    if (event._tag === "InvalidInvocation") return Effect.void
+    if (event._tag === "Help" && event.reason === "Implicit") {
+      return Effect.gen(function* () {
+        const formatter = yield* CliOutput.Formatter
+        yield* Console.error(formatter.formatHelpDoc(event.helpDoc))
+      })
+    }
+    return CliOutput.defaultPresenter.present(event)
+  }
+})
+
+/** Built-in flags: --help, --version, --completions (no wizard, no --log-level: see --verbose). */
+const config = Layer.mergeAll(
+  CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version, GlobalFlag.Completions] }),
+  CliOutput.layer(CliOutput.defaultFormatter({ inheritedFlags: "summary", globalFlags: "summary" }))
+)
+
+const has = (argv: ReadonlyArray<string>, ...flags: ReadonlyArray<string>) => argv.some((arg) => flags.includes(arg))
+
+/** Runs the CLI on `argv` (without `node` and the script); succeeds with the exit code. */
+export const run = (argv: ReadonlyArray<string>) => {
+  const verbose = has(argv, "--verbose")
+  return Command.runWith(cli, { version: VERSION })(argv).pipe(
+    Effect.as(0),
+    Effect.catchCause((cause) =>
+      Effect.gen(function* () {
+        const stdio = yield* Stdio.Stdio
+        const failure = report(cause)
+        const lines = [`${NAME}: ${failure.line}`, ...(verbose && failure.detail ? [failure.detail] : [])]
+        if (has(argv, "--json")) {
+          const document = { error: { tag: failure.tag, message: failure.line, exitCode: failure.exitCode } }
+          yield* Stream.run(Stream.succeed(`${JSON.stringify(document, null, 2)}\n`), stdio.stdout()).pipe(
+            Effect.ignore
+          )
+        }
+        yield* Stream.run(Stream.succeed(`${lines.join("\n")}\n`), stdio.stderr()).pipe(Effect.ignore)
+        return failure.exitCode
+      })
+    ),
+    Effect.provide(Layer.merge(config, presenter)),
+    Effect.provideService(Logger.LogToStderr, true),
+    Effect.provideService(References.MinimumLogLevel, verbose ? "Debug" : "Warn")
+  )
+}

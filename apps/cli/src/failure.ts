@@ -1,0 +1,111 @@
+/**
+ * How a failed run ends: one line on stderr and an exit code.
+ *
+ * | exit | meaning                                                                   |
+ * | ---- | ------------------------------------------------------------------------- |
+ * | 0    | success                                                                   |
+ * | 1    | the operation failed (missing object, refused by the store, network, …)   |
+ * | 2    | usage error: bad flag or argument, invalid key, invalid configuration     |
+ * | 130  | interrupted (Ctrl-C)                                                      |
+ *
+ * The line is the typed error's own message (what failed and why) plus, where there is
+ * one, what to do about it. Stack traces only with --verbose.
+ */
+import { Cause, Option, Schema } from "effect"
+import { CliError } from "effect/cli"
+
+/** A local file could not be read or written. */
+export class LocalFileError extends Schema.TaggedError<LocalFileError>()("LocalFileError", {
+  path: Schema.String,
+  operation: Schema.Literals(["read", "write"]),
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Cannot ${this.operation} local file "${this.path}": ${this.reason}`
+  }
+}
+
+/** Flags that parsed but make no sense together. */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
+  reason: Schema.String
+}) {
+  override get message() {
+    return this.reason
+  }
+}
+
+/** Some keys of a multi-key operation failed (the others succeeded). */
+export class PartialFailure extends Schema.TaggedError<PartialFailure>()("PartialFailure", {
+  operation: Schema.String,
+  failed: Schema.Number,
+  total: Schema.Number
+}) {
+  override get message() {
+    return `${this.operation}: ${this.failed} of ${this.total} keys failed (see the lines above)`
+  }
+}
+
+const USAGE_TAGS = new Set(["InvalidKey", "StorageConfigError", "UsageError"])
+
+/** What to do next, for errors whose message does not say. */
+const HINTS: Record<string, string> = {
+  ObjectNotFound: "check the key with `localex-storage object ls`",
+  InvalidKey: "keys look like items/<id>/photo.jpg",
+  TransportError: "check the endpoint and your network, then retry"
+}
+
+export interface Report {
+  readonly exitCode: number
+  readonly line: string
+  readonly tag: string
+  /** The full cause, for --verbose. */
+  readonly detail: string
+}
+
+const firstLine = (text: string) => text.split("\n")[0] ?? text
+
+/** One line for a parse error, as `effect/cli` reports it. */
+export const cliErrorLine = (error: CliError.CliError): string => {
+  const suggestions = "suggestions" in error && Array.isArray(error.suggestions) ? error.suggestions : []
+  const hint = suggestions.length > 0 ? ` (did you mean ${suggestions.join(" or ")}?)` : ""
+  return `${firstLine(error.message)}${hint}`
+}
+
+/** The exit code and the one line for a failed run. */
+export const report = (cause: Cause.Cause<unknown>): Report => {
+  if (Cause.hasInterruptsOnly(cause)) {
+    return { exitCode: 130, line: "interrupted", tag: "Interrupted", detail: "" }
+  }
+  const detail = Cause.pretty(cause)
+  const failure = Option.getOrUndefined(Cause.findErrorOption(cause))
+  if (failure === undefined) {
+    const defect = Cause.squash(cause)
+    const message = defect instanceof Error ? defect.message : String(defect)
+    return {
+      exitCode: 1,
+      line: `unexpected error: ${firstLine(message)} (run with --verbose for details)`,
+      tag: "Defect",
+      detail
+    }
+  }
+  if (CliError.isCliError(failure)) {
+    const errors = failure._tag === "ShowHelp" ? failure.errors : [failure]
+    const path = failure._tag === "ShowHelp" ? failure.commandPath.join(" ") : undefined
+    const help = path ? ` (see '${path} --help')` : ""
+    return {
+      exitCode: 2,
+      line: `${errors.length === 0 ? "missing subcommand" : errors.map(cliErrorLine).join("; ")}${help}`,
+      tag: failure._tag,
+      detail
+    }
+  }
+  const tag = typeof failure === "object" && failure !== null && "_tag" in failure ? String(failure._tag) : "Error"
+  const message = failure instanceof Error ? failure.message : String(failure)
+  const hint = HINTS[tag]
+  return {
+    exitCode: USAGE_TAGS.has(tag) ? 2 : 1,
+    line: `${firstLine(message)}${hint ? `; ${hint}` : ""}`,
+    tag,
+    detail
+  }
+}

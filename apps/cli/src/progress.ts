@@ -1,0 +1,61 @@
+/**
+ * A transfer progress bar on stderr (bytes, rate, ETA), drawn only when stderr is a terminal
+ * and neither --json nor --quiet is set; otherwise every call is a no-op.
+ */
+import cliProgress from "cli-progress"
+import { Effect, type Scope } from "effect"
+import { bytes, Output } from "./render.js"
+
+export interface Progress {
+  /** Bytes moved so far. */
+  readonly update: (loaded: number) => void
+}
+
+const noop: Progress = { update: () => {} }
+
+/** A progress bar for one transfer, removed when the scope closes. */
+const transferProgress = (
+  label: string,
+  total: number | undefined
+): Effect.Effect<Progress, never, Output | Scope.Scope> =>
+  Effect.gen(function* () {
+    const output = yield* Output
+    if (!output.progress) return noop
+    const known = total !== undefined && total > 0
+    const started = Date.now()
+    const payload = (loaded: number) => {
+      const seconds = Math.max((Date.now() - started) / 1000, 0.001)
+      return {
+        label,
+        loaded: bytes(loaded),
+        size: known ? bytes(total) : "?",
+        rate: bytes(Math.round(loaded / seconds))
+      }
+    }
+    const bar = new cliProgress.SingleBar(
+      {
+        format: known
+          ? "{label} [{bar}] {percentage}% | {loaded}/{size} | {rate}/s | ETA {eta_formatted}"
+          : "{label} {loaded} | {rate}/s",
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: true,
+        barsize: 30,
+        fps: 10
+      },
+      cliProgress.Presets.shades_classic
+    )
+    yield* Effect.acquireRelease(
+      Effect.sync(() => bar.start(known ? total : 0, 0, payload(0))),
+      () => Effect.sync(() => bar.stop())
+    )
+    return { update: (loaded: number) => bar.update(loaded, payload(loaded)) }
+  })
+
+/** Runs one transfer with a progress bar, removed before anything else is printed. */
+export const withProgress = <A, E, R>(
+  label: string,
+  total: number | undefined,
+  transfer: (progress: Progress) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Output | Exclude<R, Scope.Scope>> =>
+  Effect.scoped(Effect.flatMap(transferProgress(label, total), transfer))

@@ -1,0 +1,49 @@
+/**
+ * The root command and the services every subcommand runs with: the output renderer and the
+ * ObjectStore, both built from the global flags after parsing (so `--help` touches nothing).
+ */
+
+import { layerConfig, ObjectStore, type StorageConfigError } from "@localex/storage-core"
+import { ConfigProvider, Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import { type GlobalOptions, globalFlags, storageEnv } from "./GlobalFlags.js"
+import { Output } from "./render.js"
+
+export const NAME = "localex-storage"
+
+export const root = Command.make(NAME).pipe(
+  Command.withSharedFlags(globalFlags),
+  Command.withDescription(
+    "LocalEx Storage: store, read, list and sign the marketplace's files, on the fs driver (a local folder, " +
+      "the default) or s3. Exit codes: 0 ok, 1 the operation failed, 2 usage error (bad flag, invalid key, " +
+      "invalid configuration)."
+  ),
+  Command.withExamples([
+    { command: `${NAME} object put ./photo.jpg items/123/photo.jpg`, description: "Upload to the local store" },
+    {
+      command: `${NAME} --bucket localex-photos --json object ls --prefix items/123/`,
+      description: "List an S3 bucket as JSON"
+    }
+  ])
+)
+
+/** The ObjectStore the flags and the environment ask for. */
+export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore, StorageConfigError> =>
+  layerConfig.pipe(
+    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: storageEnv(options, process.env) })))
+  )
+
+const services = Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options))))
+
+/** Provides a subcommand with `Output` and `ObjectStore`, built from the root's global flags. */
+export const withServices = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, services)
+
+/** The ObjectStore, after saying which one with --verbose. */
+export const useStore = Effect.gen(function* () {
+  const store = yield* ObjectStore
+  const output = yield* Output
+  yield* output.debug(`store: ${store.driver} at ${store.location}`)
+  return store
+})

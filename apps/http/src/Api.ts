@@ -1,0 +1,221 @@
+/**
+ * The HTTP API, schema first: routes, inputs, outputs and errors. The OpenAPI document at
+ * /openapi.json and the docs page at /docs are generated from this definition.
+ *
+ * Keys in paths: `/v1/files/{key}` and `/v1/signed/{key}` take the rest of the path as the
+ * key, slashes included (`/v1/files/items/123/photo.jpg`); percent-encode each segment (or the
+ * whole key, `%2F` for "/"). Keys that are not valid (`a/../b`) are refused with 400.
+ */
+import { Context, Schema } from "effect"
+import {
+  HttpApi,
+  HttpApiEndpoint,
+  HttpApiGroup,
+  HttpApiMiddleware,
+  HttpApiSchema,
+  HttpApiSecurity,
+  OpenApi
+} from "effect/http-api"
+import {
+  BadRequest,
+  Forbidden,
+  InvalidKeyProblem,
+  NotFound,
+  PayloadTooLarge,
+  PreconditionFailedProblem,
+  RangeNotSatisfiableProblem,
+  ServiceUnavailable,
+  storeProblems,
+  Unauthorized
+} from "./Problems.js"
+
+// --- auth -------------------------------------------------------------------------------
+
+export const Scopes = ["read", "write", "admin"] as const
+export type Scope = (typeof Scopes)[number]
+
+/** Who is calling: the API key that authenticated the request. */
+export class Principal extends Context.Service<
+  Principal,
+  { readonly id: string; readonly scopes: ReadonlySet<Scope> }
+>()("@localex/http/Principal") {}
+
+/** The scope an endpoint needs; `admin` satisfies every scope. */
+export const RequiredScope = Context.Reference<Scope>("@localex/http/RequiredScope", {
+  defaultValue: () => "admin"
+})
+
+/** `Authorization: Bearer <api key>`: 401 without a known key, 403 without the endpoint's scope. */
+export class Authorization extends HttpApiMiddleware.Service<Authorization, { provides: Principal }>()(
+  "@localex/http/Authorization",
+  { security: { bearer: HttpApiSecurity.bearer }, error: [Unauthorized, Forbidden] }
+) {}
+
+// --- schemas ----------------------------------------------------------------------------
+
+const Nullable = Schema.NullOr(Schema.String)
+
+export const ObjectInfo = Schema.Struct({
+  key: Schema.String,
+  size: Schema.Number,
+  etag: Schema.String,
+  lastModified: Schema.String.annotate({ description: "ISO 8601" }),
+  contentType: Nullable,
+  cacheControl: Nullable,
+  contentDisposition: Nullable,
+  metadata: Schema.Record(Schema.String, Schema.String),
+  storageClass: Nullable,
+  versionId: Nullable
+}).annotate({ identifier: "ObjectInfo" })
+
+export const MAX_EXPIRES_IN = 7 * 24 * 60 * 60
+
+export const SignRequest = Schema.Struct({
+  key: Schema.String,
+  method: Schema.optional(Schema.Literals(["GET", "PUT"])).annotate({ description: "Default GET" }),
+  expiresIn: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_EXPIRES_IN }))).annotate({
+    description: "Seconds the URL stays valid (default 900, at most 7 days)"
+  }),
+  contentType: Schema.optional(Schema.String).annotate({ description: "PUT: the Content-Type the uploader must send" })
+}).annotate({ identifier: "SignRequest" })
+
+export const SignedUrl = Schema.Struct({
+  url: Schema.String,
+  method: Schema.Literals(["GET", "PUT"]),
+  expiresAt: Schema.String,
+  headers: Schema.Record(Schema.String, Schema.String).annotate({
+    description: "Headers the request must carry for the signature to hold"
+  })
+}).annotate({ identifier: "SignedUrl" })
+
+export const Health = Schema.Struct({
+  status: Schema.Literal("ok"),
+  driver: Schema.Literals(["fs", "s3"])
+}).annotate({ identifier: "Health" })
+
+/** The rest of the path after the route prefix: the object key. */
+const keyParam = { "*": Schema.String.annotate({ description: "The object key (slashes allowed)" }) }
+
+const Bytes = HttpApiSchema.StreamUint8Array({ contentType: "application/octet-stream" })
+
+const describe = (summary: string, description?: string) =>
+  OpenApi.annotations(description === undefined ? { summary } : { summary, description })
+
+// --- groups -----------------------------------------------------------------------------
+
+export class SystemApi extends HttpApiGroup.make("system", { topLevel: true })
+  .add(
+    HttpApiEndpoint.get("health", "/health", { success: Health, error: ServiceUnavailable }).annotateMerge(
+      describe("Liveness and store check", "Lists one key from the store; 503 when the store does not answer.")
+    ),
+    HttpApiEndpoint.get("metrics", "/metrics", {
+      success: Schema.String.pipe(HttpApiSchema.asText({ contentType: "text/plain; version=0.0.4" }))
+    }).annotateMerge(describe("Prometheus metrics"))
+  )
+  .annotateMerge(OpenApi.annotations({ title: "System", description: "No authentication" })) {}
+
+export class FilesApi extends HttpApiGroup.make("files")
+  .add(
+    HttpApiEndpoint.post("upload", "/v1/files", {
+      query: { key: Schema.String.annotate({ description: "The key to store the body under" }) },
+      headers: {
+        "if-none-match": Schema.optional(Schema.Literal("*")).annotate({
+          description: "* : fail with 412 if the key exists"
+        })
+      },
+      payload: Bytes,
+      success: ObjectInfo.pipe(HttpApiSchema.status(201)),
+      error: [InvalidKeyProblem, BadRequest, PreconditionFailedProblem, PayloadTooLarge, ...storeProblems]
+    })
+      .annotate(RequiredScope, "write")
+      .annotateMerge(
+        describe(
+          "Upload a file (scope: write)",
+          "The request body is streamed to the store under `key`, with the request's Content-Type. " +
+            "Bodies over LOCALEX_HTTP_MAX_UPLOAD_BYTES are refused with 413 and nothing is stored."
+        )
+      ),
+    HttpApiEndpoint.post("sign", "/v1/files/sign", {
+      payload: SignRequest,
+      success: SignedUrl,
+      error: [InvalidKeyProblem, Forbidden, ...storeProblems]
+    })
+      .annotate(RequiredScope, "read")
+      .annotateMerge(
+        describe(
+          "Sign a URL (scope: read for GET, write for PUT)",
+          "A time-limited URL that downloads (GET) or uploads (PUT) one key without an API key."
+        )
+      ),
+    HttpApiEndpoint.get("stat", "/v1/files/*", {
+      params: keyParam,
+      success: ObjectInfo,
+      error: [InvalidKeyProblem, NotFound, ...storeProblems]
+    })
+      .annotate(RequiredScope, "read")
+      .annotateMerge(describe("An object's metadata (scope: read)")),
+    HttpApiEndpoint.delete("remove", "/v1/files/*", {
+      params: keyParam,
+      success: HttpApiSchema.NoContent,
+      error: [InvalidKeyProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "write")
+      .annotateMerge(describe("Delete an object (scope: write); deleting a missing key succeeds"))
+  )
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({ title: "Files", description: "Bearer API key required" })) {}
+
+const signedQuery = {
+  method: Schema.Literals(["GET", "PUT"]),
+  expires: Schema.String.annotate({ description: "Expiry, Unix seconds" }),
+  sig: Schema.String.annotate({ description: "HMAC-SHA256 signature, base64url" })
+}
+
+export class SignedApi extends HttpApiGroup.make("signed")
+  .add(
+    HttpApiEndpoint.get("download", "/v1/signed/*", {
+      params: keyParam,
+      query: signedQuery,
+      success: [Bytes, HttpApiSchema.Empty(206), HttpApiSchema.Empty(304)],
+      error: [InvalidKeyProblem, Forbidden, NotFound, RangeNotSatisfiableProblem, ...storeProblems]
+    }).annotateMerge(
+      describe(
+        "Download through a signed URL (fs driver)",
+        "Authorised by the signature. Supports Range (206), If-None-Match (304); sends ETag, Last-Modified, Cache-Control."
+      )
+    ),
+    HttpApiEndpoint.put("upload", "/v1/signed/*", {
+      params: keyParam,
+      query: signedQuery,
+      payload: Bytes,
+      success: ObjectInfo.pipe(HttpApiSchema.status(201)),
+      error: [InvalidKeyProblem, Forbidden, NotFound, PreconditionFailedProblem, PayloadTooLarge, ...storeProblems]
+    }).annotateMerge(describe("Upload through a signed URL (fs driver)", "Authorised by the signature."))
+  )
+  .annotateMerge(
+    OpenApi.annotations({ title: "Signed URLs", description: "Served for the fs driver; authorised by the signature" })
+  ) {}
+
+/** Shows `/v1/…/*` as `/v1/…/{key}` in the OpenAPI document (the router takes the rest of the path). */
+const keyPaths = (spec: Record<string, unknown>): Record<string, unknown> => {
+  const paths: Record<string, unknown> = {}
+  for (const [path, item] of Object.entries((spec.paths ?? {}) as Record<string, unknown>)) {
+    const renamed = path.endsWith("/*") ? `${path.slice(0, -2)}/{key}` : path
+    paths[renamed] = JSON.parse(JSON.stringify(item).replaceAll('"name":"*"', '"name":"key"'))
+  }
+  return { ...spec, paths }
+}
+
+export class Api extends HttpApi.make("localex-storage")
+  .add(SystemApi)
+  .add(FilesApi)
+  .add(SignedApi)
+  .middleware(HttpApiMiddleware.ProblemDetails)
+  .annotateMerge(
+    OpenApi.annotations({
+      title: "LocalEx Storage API",
+      version: "0.1.0",
+      description: "Uploads, metadata, deletes and signed URLs for LocalEx's files.",
+      transform: keyPaths
+    })
+  ) {}

@@ -1,0 +1,75 @@
+/**
+ * The HTTP app's settings, read from the environment in this one place (storage settings are
+ * storage-core's: LOCALEX_STORAGE_*, AWS_*).
+ *
+ * | variable                        | default       | meaning                                          |
+ * | ------------------------------- | ------------- | ------------------------------------------------ |
+ * | LOCALEX_HTTP_PORT               | 8080          | port to listen on (0: any free port)             |
+ * | LOCALEX_HTTP_HOST               | 127.0.0.1     | interface to listen on (0.0.0.0: every one)      |
+ * | LOCALEX_HTTP_MAX_UPLOAD_BYTES   | 25 MiB        | largest upload, bytes or "25 MiB"                |
+ * | LOCALEX_HTTP_API_KEYS           | (dev key)     | `sha256hex:scope+scope,…` (see ApiKeys)          |
+ * | LOCALEX_HTTP_SHUTDOWN_TIMEOUT   | 10 seconds    | how long SIGTERM waits for in-flight requests    |
+ * | LOCALEX_STORAGE_PUBLIC_URL      | this server   | base URL of the fs driver's signed URLs          |
+ */
+import { Config, Context, Duration, Effect, Layer, type Option, Schema } from "effect"
+
+export const MiB = 1024 * 1024
+
+export interface HttpSettings {
+  readonly port: number
+  readonly host: string
+  readonly maxUploadBytes: number
+  /** The raw key list; parsed and checked by ApiKeys. */
+  readonly apiKeys: Option.Option<string>
+  readonly shutdownTimeout: Duration.Duration
+  /** LOCALEX_STORAGE_PUBLIC_URL when set; otherwise signed URLs point at this server. */
+  readonly publicUrl: Option.Option<string>
+}
+
+const bytes = Config.Int("LOCALEX_HTTP_MAX_UPLOAD_BYTES").pipe(
+  Config.orElse(() => Config.ByteSize("LOCALEX_HTTP_MAX_UPLOAD_BYTES").pipe(Config.map(Number))),
+  Config.withDefault(25 * MiB)
+)
+
+const timeout = Config.Int("LOCALEX_HTTP_SHUTDOWN_TIMEOUT").pipe(
+  Config.map(Duration.seconds),
+  Config.orElse(() => Config.Duration("LOCALEX_HTTP_SHUTDOWN_TIMEOUT")),
+  Config.withDefault(Duration.seconds(10))
+)
+
+const settings = Config.all({
+  port: Config.Int("LOCALEX_HTTP_PORT").pipe(Config.withDefault(8080)),
+  host: Config.String("LOCALEX_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
+  maxUploadBytes: bytes,
+  apiKeys: Config.option(Config.String("LOCALEX_HTTP_API_KEYS")),
+  shutdownTimeout: timeout,
+  publicUrl: Config.option(Config.String("LOCALEX_STORAGE_PUBLIC_URL"))
+})
+
+/** A setting that cannot work. */
+export class HttpConfigError extends Schema.TaggedError<HttpConfigError>()("HttpConfigError", {
+  setting: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Invalid setting ${this.setting}: ${this.reason}`
+  }
+}
+
+export class HttpConfig extends Context.Service<HttpConfig, HttpSettings>()("@localex/http/HttpConfig") {
+  static readonly layer = Layer.effect(
+    HttpConfig,
+    Effect.gen(function* () {
+      const s = yield* settings.pipe(
+        Effect.mapError((error) => new HttpConfigError({ setting: "environment", reason: error.message }))
+      )
+      if (s.port < 0 || s.port > 65535) {
+        return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_PORT", reason: `must be 0–65535, not ${s.port}` })
+      }
+      if (s.maxUploadBytes < 1) {
+        return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_MAX_UPLOAD_BYTES", reason: "must be at least 1" })
+      }
+      return HttpConfig.of(s)
+    })
+  )
+}

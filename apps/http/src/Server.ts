@@ -1,0 +1,125 @@
+/**
+ * The server: listens first (so the fs driver's signed URLs can point at the real port), then
+ * builds the store and the routes, then prints where it is. Closing its scope (SIGTERM) stops
+ * accepting connections and lets in-flight requests finish, for at most
+ * LOCALEX_HTTP_SHUTDOWN_TIMEOUT.
+ */
+import { createServer } from "node:http"
+import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { layerConfig, loadSettings, ObjectStore } from "@localex/storage-core"
+import { ConfigProvider, Console, Context, Effect, Layer, Option } from "effect"
+import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiMiddleware, HttpApiScalar } from "effect/http-api"
+import type { NetAddress } from "effect/net"
+import { Api } from "./Api.js"
+import { ApiKeys } from "./ApiKeys.js"
+import { AuthorizationLive } from "./Auth.js"
+import { HttpConfig } from "./HttpConfig.js"
+import { FilesHandlers } from "./handlers/Files.js"
+import { SignedHandlers } from "./handlers/Signed.js"
+import { SystemHandlers } from "./handlers/System.js"
+import { Metrics, meteredStore, RequestMetrics } from "./Metrics.js"
+import { SignedUrls } from "./SignedUrls.js"
+
+/** The base URL clients reach this server at (a wildcard host is reached on loopback). */
+export const baseUrl = (address: NetAddress.SocketAddress): string =>
+  HttpServer.formatAddress(address).replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, "http://127.0.0.1")
+
+const Listen = Layer.unwrap(
+  Effect.gen(function* () {
+    const config = yield* HttpConfig
+    // No limit on receiving a body (a slow upload is bounded by its size), but headers within 60 s.
+    return NodeHttpServer.layer(() => createServer({ requestTimeout: 0, headersTimeout: 60_000 }), {
+      port: config.port,
+      host: config.host,
+      gracefulShutdownTimeout: config.shutdownTimeout
+    })
+  })
+)
+
+/** Store, API keys and signed-URL verification, from the storage settings (public URL: this server by default). */
+const Storage = Layer.unwrap(
+  Effect.gen(function* () {
+    const config = yield* HttpConfig
+    const server = yield* HttpServer.HttpServer
+    const publicUrl = Option.getOrElse(config.publicUrl, () => baseUrl(server.address))
+    const provider = ConfigProvider.fromEnv({ env: { ...definedEnv(), LOCALEX_STORAGE_PUBLIC_URL: publicUrl } })
+    const settings = yield* Effect.provideService(loadSettings, ConfigProvider.ConfigProvider, provider)
+    const store = meteredStore.pipe(Layer.provide(layerConfig), Layer.provide(ConfigProvider.layer(provider)))
+    return Layer.mergeAll(SignedUrls.layer(settings), ApiKeys.layer(settings)).pipe(Layer.provideMerge(store))
+  })
+)
+
+const definedEnv = () => {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value
+  return env
+}
+
+/** Set when SIGTERM starts the shutdown: responses from then on close their connection. */
+class Stopping extends Context.Service<Stopping, { value: boolean }>()("@localex/http/Stopping") {
+  static readonly layer = Layer.sync(Stopping, () => ({ value: false }))
+}
+
+/** Keep-alive connections would hold the shutdown open until they time out; close them as their requests end. */
+const CloseWhenStopping = HttpRouter.middleware(
+  Effect.gen(function* () {
+    const stopping = yield* Stopping
+    return (httpEffect) =>
+      Effect.map(httpEffect, (response) =>
+        stopping.value ? HttpServerResponse.setHeader(response, "connection", "close") : response
+      )
+  }),
+  { global: true }
+)
+
+const Routes = Layer.mergeAll(
+  HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
+    Layer.provide([SystemHandlers, FilesHandlers, SignedHandlers]),
+    Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
+  ),
+  HttpApiScalar.layer(Api, { path: "/docs" }),
+  HttpRouter.add("GET", "/", HttpServerResponse.redirect("/docs")),
+  RequestMetrics,
+  CloseWhenStopping
+)
+
+/** Prints where the server is (and the development key), once it serves requests. */
+const Banner = Layer.effectDiscard(
+  Effect.gen(function* () {
+    const server = yield* HttpServer.HttpServer
+    const keys = yield* ApiKeys
+    const store = yield* ObjectStore
+    const stopping = yield* Stopping
+    const url = baseUrl(server.address)
+    const lines = [
+      `LocalEx Storage API listening on ${url}`,
+      `  store: ${store.driver} at ${store.location}`,
+      `  docs:  ${url}/docs (OpenAPI: ${url}/openapi.json)`
+    ]
+    if (Option.isSome(keys.devKey)) {
+      lines.push(
+        `  development API key (all scopes; kept in the data folder): ${keys.devKey.value}`,
+        `  try: curl -H "Authorization: Bearer ${keys.devKey.value}" ${url}/v1/files/hello.txt`
+      )
+    }
+    yield* Console.log(lines.join("\n"))
+    yield* Effect.addFinalizer(() =>
+      Effect.andThen(
+        Effect.sync(() => {
+          stopping.value = true
+        }),
+        Console.log("LocalEx Storage API stopping: finishing in-flight requests")
+      )
+    )
+  })
+)
+
+/** The whole app, listening until its scope closes. */
+export const ServerLive = Banner.pipe(
+  Layer.provide(HttpRouter.serve(Routes, { disableLogger: true, disableListenLog: true })),
+  Layer.provide(Storage),
+  Layer.provideMerge(Listen),
+  Layer.provide([Metrics.layer, Stopping.layer]),
+  Layer.provide(HttpConfig.layer)
+)

@@ -1,0 +1,71 @@
+/**
+ * Verifies the fs driver's signed URLs (storage-core's SignedUrl), with the driver's secret
+ * (`Fs.signingSecret`: LOCALEX_STORAGE_SIGNING_SECRET, else the one kept in the data folder).
+ * With the s3 driver, signed URLs point at S3 itself and this server serves none.
+ */
+import { Fs, SignedUrl, type StorageConfigError, type StorageSettings } from "@localex/storage-core"
+import { Clock, Context, Effect, Layer } from "effect"
+import { Forbidden, NotFound } from "./Problems.js"
+
+export interface SignedRequest {
+  readonly key: string
+  readonly method: SignedUrl.Method
+  readonly expires: string
+  readonly sig: string
+  readonly contentType?: string | undefined
+}
+
+export class SignedUrls extends Context.Service<
+  SignedUrls,
+  {
+    /** Succeeds with the URL's expiry when the signature holds for this key and method and has not expired. */
+    readonly verify: (request: SignedRequest) => Effect.Effect<Date, Forbidden | NotFound>
+  }
+>()("@localex/http/SignedUrls") {
+  static readonly layer = (settings: StorageSettings): Layer.Layer<SignedUrls, StorageConfigError> =>
+    Layer.effect(
+      SignedUrls,
+      Effect.gen(function* () {
+        if (settings.driver !== "fs") {
+          return SignedUrls.of({
+            verify: () =>
+              Effect.fail(new NotFound({ detail: "This server serves signed URLs only with the fs driver" }))
+          })
+        }
+        const secret = yield* Fs.signingSecret(settings)
+        const check = (request: SignedRequest, contentType: string | undefined, now: Date) =>
+          SignedUrl.verify({
+            secret,
+            key: request.key,
+            method: request.method,
+            expires: request.expires,
+            sig: request.sig,
+            now,
+            ...(contentType === undefined ? {} : { contentType })
+          })
+        return SignedUrls.of({
+          verify: (request) =>
+            Effect.gen(function* () {
+              const now = new Date(yield* Clock.currentTimeMillis)
+              let verdict = check(request, request.contentType, now)
+              // A PUT URL signed without a Content-Type accepts any.
+              if (verdict._tag === "BadSignature" && request.contentType !== undefined) {
+                verdict = check(request, undefined, now)
+              }
+              switch (verdict._tag) {
+                case "Valid":
+                  return verdict.expiresAt
+                case "Expired":
+                  return yield* new Forbidden({
+                    detail: `This signed URL expired at ${verdict.expiredAt.toISOString()}: ask for a new one`
+                  })
+                case "BadSignature":
+                  return yield* new Forbidden({
+                    detail: `The signature does not match this ${request.method} of "${request.key}"`
+                  })
+              }
+            })
+        })
+      })
+    )
+}
