@@ -5,13 +5,15 @@
 import { createRequire } from "node:module"
 import { Console, Effect, Layer, Logger, References, Stdio, Stream } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { image } from "./commands/image.js"
 import { object } from "./commands/object.js"
 import { report } from "./failure.js"
+import { JsonDocument } from "./render.js"
 import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
-export const cli = root.pipe(Command.withSubcommands([object]))
+export const cli = root.pipe(Command.withSubcommands([object, image]))
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command
@@ -38,28 +40,37 @@ const config = Layer.mergeAll(
 
 const has = (argv: ReadonlyArray<string>, ...flags: ReadonlyArray<string>) => argv.some((arg) => flags.includes(arg))
 
-/** Runs the CLI on `argv` (without `node` and the script); succeeds with the exit code. */
-export const run = (argv: ReadonlyArray<string>) => {
-  const verbose = has(argv, "--verbose")
-  return Command.runWith(cli, { version: VERSION })(argv).pipe(
-    Effect.as(0),
-    Effect.catchCause((cause) =>
-      Effect.gen(function* () {
-        const stdio = yield* Stdio.Stdio
-        const failure = report(cause)
-        const lines = [`${NAME}: ${failure.line}`, ...(verbose && failure.detail ? [failure.detail] : [])]
-        if (has(argv, "--json")) {
-          const document = { error: { tag: failure.tag, message: failure.line, exitCode: failure.exitCode } }
-          yield* Stream.run(Stream.succeed(`${JSON.stringify(document, null, 2)}\n`), stdio.stdout()).pipe(
-            Effect.ignore
-          )
-        }
-        yield* Stream.run(Stream.succeed(`${lines.join("\n")}\n`), stdio.stderr()).pipe(Effect.ignore)
-        return failure.exitCode
-      })
-    ),
-    Effect.provide(Layer.merge(config, presenter)),
-    Effect.provideService(Logger.LogToStderr, true),
-    Effect.provideService(References.MinimumLogLevel, verbose ? "Debug" : "Warn")
-  )
-}
+/**
+ * Runs the CLI on `argv` (without `node` and the script); succeeds with the exit code. With
+ * --json, stdout is one JSON document whatever happens: a failure is `{"error":{…}}`, or closes
+ * the streamed document a list had open (`{"entries":[…],"error":{…}}`).
+ */
+export const run = (argv: ReadonlyArray<string>) =>
+  Effect.suspend(() => {
+    const verbose = has(argv, "--verbose")
+    const document = JsonDocument.of({ open: false })
+    return Command.runWith(cli, { version: VERSION })(argv).pipe(
+      Effect.as(0),
+      Effect.catchCause((cause) =>
+        Effect.gen(function* () {
+          const stdio = yield* Stdio.Stdio
+          const failure = report(cause)
+          const lines = [`${NAME}: ${failure.line}`, ...(verbose && failure.detail ? [failure.detail] : [])]
+          if (has(argv, "--json")) {
+            const error = { tag: failure.tag, message: failure.line, exitCode: failure.exitCode }
+            const text = document.open
+              ? `\n],"error":${JSON.stringify(error)}}\n`
+              : `${JSON.stringify({ error }, null, 2)}\n`
+            document.open = false
+            yield* Stream.run(Stream.succeed(text), stdio.stdout()).pipe(Effect.ignore)
+          }
+          yield* Stream.run(Stream.succeed(`${lines.join("\n")}\n`), stdio.stderr()).pipe(Effect.ignore)
+          return failure.exitCode
+        })
+      ),
+      Effect.provideService(JsonDocument, document),
+      Effect.provide(Layer.merge(config, presenter)),
+      Effect.provideService(Logger.LogToStderr, true),
+      Effect.provideService(References.MinimumLogLevel, verbose ? "Debug" : "Warn")
+    )
+  })

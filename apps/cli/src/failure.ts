@@ -1,12 +1,17 @@
 /**
  * How a failed run ends: one line on stderr and an exit code.
  *
- * | exit | meaning                                                                   |
- * | ---- | ------------------------------------------------------------------------- |
- * | 0    | success                                                                   |
- * | 1    | the operation failed (missing object, refused by the store, network, …)   |
- * | 2    | usage error: bad flag or argument, invalid key, invalid configuration     |
- * | 130  | interrupted (Ctrl-C)                                                      |
+ * | exit | meaning                                                                              |
+ * | ---- | ------------------------------------------------------------------------------------ |
+ * | 0    | success                                                                              |
+ * | 1    | the operation failed (missing object, refused by the store, network, an image        |
+ * |      | refused: empty, too large, not a supported format, too many pixels, cannot decode, …) |
+ * | 2    | usage error: bad flag or argument, invalid key or photo reference, invalid           |
+ * |      | configuration (LOCALEX_STORAGE_*, IMAGE_*)                                           |
+ * | 130  | interrupted (Ctrl-C)                                                                 |
+ *
+ * An image that is refused is an operation failure, like a missing object: the command was
+ * well formed, and it is the input file that cannot be used.
  *
  * The line is the typed error's own message (what failed and why) plus, where there is
  * one, what to do about it. Stack traces only with --verbose.
@@ -45,12 +50,13 @@ export class PartialFailure extends Schema.TaggedError<PartialFailure>()("Partia
   }
 }
 
-const USAGE_TAGS = new Set(["InvalidKey", "StorageConfigError", "UsageError"])
+const USAGE_TAGS = new Set(["InvalidKey", "InvalidPhotoRef", "StorageConfigError", "ImageConfigError", "UsageError"])
 
 /** What to do next, for errors whose message does not say. */
 const HINTS: Record<string, string> = {
   ObjectNotFound: "check the key with `localex-storage object ls`",
   InvalidKey: "keys look like items/<id>/photo.jpg",
+  PhotoNotFound: "list the photos with `localex-storage object ls --prefix items/<id>/photos/`",
   TransportError: "check the endpoint and your network, then retry"
 }
 

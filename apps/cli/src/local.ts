@@ -5,6 +5,7 @@
  */
 import { randomBytes } from "node:crypto"
 import { basename, dirname, join, resolve } from "node:path"
+import { ImageTooLarge } from "@localex/image-processing"
 import { fromFile, type PutBody } from "@localex/storage-core"
 import { Effect, FileSystem, type PlatformError, Stdio, Stream } from "effect"
 import { LocalFileError } from "./failure.js"
@@ -42,6 +43,20 @@ export const readSource = Effect.fnUntraced(function* (source: string) {
     size: Number(info.size),
     contentType: contentTypeOf(source)
   } satisfies Source
+})
+
+/**
+ * The bytes of an image file, at most `limit` of them (IMAGE_MAX_INPUT_BYTES): the size is
+ * checked before anything is read, so a file that is too big is refused unread.
+ */
+export const readImageFile = Effect.fnUntraced(function* (path: string, limit: number) {
+  const fs = yield* FileSystem.FileSystem
+  const failed = (error: PlatformError.PlatformError) =>
+    new LocalFileError({ path, operation: "read", reason: reason(error) })
+  const info = yield* fs.stat(path).pipe(Effect.mapError(failed))
+  if (info.type !== "File") return yield* new LocalFileError({ path, operation: "read", reason: "not a regular file" })
+  if (Number(info.size) > limit) return yield* new ImageTooLarge({ bytes: Number(info.size), limit })
+  return yield* fs.readFile(path).pipe(Effect.mapError(failed))
 })
 
 /**

@@ -4,14 +4,17 @@
  * stdout themselves.
  *
  * - `record`: one thing, as aligned `label  value` lines (stat, put, cp, get).
- * - `lines`: a stream of rows (ls): text line by line, or one streamed JSON array; memory stays
- *   flat however long the listing is.
+ * - `lines`: a stream of rows (ls): text line by line, or, with --json, one document
+ *   `{"entries":[…]}` written as the rows arrive; memory stays flat however long the listing is.
+ *   When the stream fails part-way, the runner closes that same document with the error:
+ *   `{"entries":[…],"error":{…}}` (see `JsonDocument`), so stdout is always one JSON document.
  * - `value`: the one value the caller asked for (sign prints the URL), printed even with --quiet.
  * - `note`/`debug`: remarks for a person on stderr (never with --json/--quiet; debug only with --verbose).
  */
 
+import type { DeletedPhoto, PhotoManifest, ProcessedPhoto } from "@localex/image-processing"
 import type { DeleteOutcome, ListEntry, ObjectInfo, PresignedUrl } from "@localex/storage-core"
-import { Context, Effect, Layer, Stdio, Stream } from "effect"
+import { Context, Effect, Layer, Option, Stdio, Stream } from "effect"
 
 export interface OutputMode {
   readonly json: boolean
@@ -34,6 +37,13 @@ export interface Rows<A, E, R> {
   readonly json: (row: A) => unknown
 }
 
+/**
+ * Whether a streamed JSON document is open on stdout (rows written, not closed yet). The runner
+ * provides one per run and, when the run fails, closes the open document with the error instead
+ * of printing a second document.
+ */
+export class JsonDocument extends Context.Service<JsonDocument, { open: boolean }>()("@localex/cli/JsonDocument") {}
+
 export class Output extends Context.Service<
   Output,
   {
@@ -52,6 +62,7 @@ export class Output extends Context.Service<
       Effect.gen(function* () {
         const stdio = yield* Stdio.Stdio
         const stderrIsTerminal = yield* stdio.stderrIsTerminal
+        const document = Option.getOrElse(yield* Effect.serviceOption(JsonDocument), () => ({ open: false }))
         // Output that cannot be written (a closed pipe: `| head`) ends the output, not the command.
         const write = <E, R>(stream: Stream.Stream<string, E, R>): Effect.Effect<void, E, R> =>
           Stream.run(stream, stdio.stdout()).pipe(Effect.catchTag("PlatformError", () => Effect.void))
@@ -68,21 +79,28 @@ export class Output extends Context.Service<
 
         const printRows = <A, E, R>(rows: Rows<A, E, R>): Effect.Effect<void, E, R> => {
           if (!mode.json) return write(rows.rows.pipe(Stream.map((row) => `${rows.text(row)}\n`)))
-          // One JSON array, written as the rows arrive.
-          let empty = true
-          const items = rows.rows.pipe(
-            Stream.zipWithIndex,
-            Stream.map(([row, i]) => {
-              empty = false
-              return `${i === 0 ? "[\n  " : ",\n  "}${JSON.stringify(rows.json(row))}`
+          // One JSON document, written as the rows arrive: {"entries":[ row, row, … ]}.
+          let first = true
+          const open = Stream.fromEffect(
+            Effect.sync(() => {
+              document.open = true
+              return '{"entries":['
             })
           )
-          return write(
-            Stream.concat(
-              items,
-              Stream.suspend(() => Stream.succeed(empty ? "[]\n" : "\n]\n"))
-            )
+          const items = rows.rows.pipe(
+            Stream.map((row) => {
+              const line = `${first ? "\n  " : ",\n  "}${JSON.stringify(rows.json(row))}`
+              first = false
+              return line
+            })
           )
+          const close = Stream.fromEffect(
+            Effect.sync(() => {
+              document.open = false
+              return first ? "]}\n" : "\n]}\n"
+            })
+          )
+          return write(open.pipe(Stream.concat(items), Stream.concat(close)))
         }
 
         return Output.of({
@@ -213,4 +231,85 @@ export const plan = (verb: string, keys: ReadonlyArray<string>): Document => ({
   primary: true,
   text: keys.map((key) => `would ${verb} ${key}`),
   json: { dryRun: true, [verb]: keys }
+})
+
+// --- photos ----------------------------------------------------------------------------------
+
+/** Aligned columns, left-aligned but for the columns listed in `right`. */
+const columns = (rows: ReadonlyArray<ReadonlyArray<string>>, right: ReadonlyArray<number> = []) => {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => row[i]!.length))) ?? []
+  return rows.map((row) =>
+    row
+      .map((cell, i) =>
+        i === row.length - 1 ? cell : right.includes(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)
+      )
+      .join("  ")
+      .trimEnd()
+  )
+}
+
+interface VariantRow {
+  readonly size: string
+  readonly format: string
+  readonly width: number
+  readonly height: number
+  readonly bytes: number
+}
+
+/** size, format, width×height, bytes, and where it is (a file or a key). */
+const variantLines = (variants: ReadonlyArray<VariantRow & { readonly at: string }>) =>
+  columns(
+    variants.map((v) => [v.size, v.format, `${v.width}×${v.height}`, bytes(v.bytes), v.at]),
+    [2, 3]
+  )
+
+const sourceLine = (source: PhotoManifest["source"]) =>
+  `${source.format} ${source.width}×${source.height} (${bytes(source.bytes)})`
+
+/** A stored photo: its id, where it is, and its variants; the JSON is the manifest itself. */
+export const photoManifest = (manifest: PhotoManifest): Document => ({
+  primary: true,
+  text: [
+    ...formatText([
+      ["photo id", manifest.photoId],
+      ["prefix", manifest.prefix],
+      ["source", sourceLine(manifest.source)],
+      ["created", manifest.createdAt]
+    ]),
+    ...variantLines(manifest.variants.map((v) => ({ ...v, bytes: v.bytes, at: v.key })))
+  ],
+  json: manifest
+})
+
+/** Variants made locally and written to files (`paths`, in the order of `photo.variants`). */
+export const processedPhoto = (photo: ProcessedPhoto, out: string, paths: ReadonlyArray<string>): Document => ({
+  primary: true,
+  text: [
+    ...formatText([
+      ["photo id", photo.photoId],
+      ["source", sourceLine(photo.source)],
+      ["written to", out]
+    ]),
+    ...variantLines(photo.variants.map((v, i) => ({ ...v, bytes: v.data.length, at: paths[i]! })))
+  ],
+  json: {
+    photoId: photo.photoId,
+    source: photo.source,
+    out,
+    variants: photo.variants.map((v, i) => ({
+      size: v.size,
+      format: v.format,
+      contentType: v.contentType,
+      width: v.width,
+      height: v.height,
+      bytes: v.data.length,
+      path: paths[i]!
+    }))
+  }
+})
+
+/** The keys of a deleted photo, the manifest last. */
+export const photoDeleted = (deleted: DeletedPhoto): Document => ({
+  text: deleted.keys.map((key) => `deleted ${key}`),
+  json: { prefix: deleted.prefix, deleted: deleted.keys }
 })

@@ -1,10 +1,12 @@
 /**
- * The root command and the services every subcommand runs with: the output renderer and the
- * ObjectStore, both built from the global flags after parsing (so `--help` touches nothing).
+ * The root command and the services every subcommand runs with: the output renderer, the
+ * ObjectStore and (image commands) the ImagePipeline, all built from the global flags after
+ * parsing (so `--help` touches nothing).
  */
 
+import { ImagePipeline } from "@localex/image-processing"
 import { layerConfig, ObjectStore, type StorageConfigError } from "@localex/storage-core"
-import { ConfigProvider, Effect, Layer } from "effect"
+import { ConfigProvider, Effect, Layer, Stream } from "effect"
 import { Command } from "effect/cli"
 import { type GlobalOptions, globalFlags, storageEnv } from "./GlobalFlags.js"
 import { Output } from "./render.js"
@@ -14,9 +16,9 @@ export const NAME = "localex-storage"
 export const root = Command.make(NAME).pipe(
   Command.withSharedFlags(globalFlags),
   Command.withDescription(
-    "LocalEx Storage: store, read, list and sign the marketplace's files, on the fs driver (a local folder, " +
-      "the default) or s3. Exit codes: 0 ok, 1 the operation failed, 2 usage error (bad flag, invalid key, " +
-      "invalid configuration)."
+    "LocalEx Storage: store, read, list and sign the marketplace's files, and process and store photos, on " +
+      "the fs driver (a local folder, the default) or s3. Exit codes: 0 ok, 1 the operation failed (including an " +
+      "image that is refused), 2 usage error (bad flag, invalid key or photo reference, invalid configuration)."
   ),
   Command.withExamples([
     { command: `${NAME} object put ./photo.jpg items/123/photo.jpg`, description: "Upload to the local store" },
@@ -39,6 +41,53 @@ const services = Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.l
 export const withServices = <const Name extends string, Input, ContextInput, E, R>(
   command: Command.Command<Name, Input, ContextInput, E, R>
 ) => Command.provide(command, services)
+
+/** ImagePipeline (settings: IMAGE_*) on the ObjectStore the flags ask for, which it also provides. */
+const imageServices = Layer.unwrap(
+  Effect.map(root, (options) =>
+    Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provideMerge(storeLayer(options))))
+  )
+)
+
+/** Provides a subcommand with `Output`, `ObjectStore` and `ImagePipeline`. */
+export const withImageServices = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, imageServices)
+
+const notUsed = (operation: string) =>
+  Effect.die(`image process does not use the store (ObjectStore.${operation} was called): this is a bug`)
+
+/**
+ * For commands that process images locally: the pipeline needs an ObjectStore to be built, but
+ * they store nothing, so none is opened (no data folder is created, no bucket is contacted).
+ */
+const noStore = Layer.succeed(
+  ObjectStore,
+  ObjectStore.of({
+    driver: "fs",
+    location: "(none: local processing)",
+    put: () => notUsed("put"),
+    get: () => notUsed("get"),
+    head: () => notUsed("head"),
+    exists: () => notUsed("exists"),
+    list: () => Stream.fromEffect(notUsed("list")),
+    copy: () => notUsed("copy"),
+    delete: () => notUsed("delete"),
+    deleteMany: () => notUsed("deleteMany"),
+    presign: () => notUsed("presign")
+  })
+)
+
+const localImageServices = Layer.unwrap(
+  Effect.map(root, (options) =>
+    Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provide(noStore)))
+  )
+)
+
+/** Provides a subcommand with `Output` and an `ImagePipeline` that stores nothing. */
+export const withLocalImageServices = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, localImageServices)
 
 /** The ObjectStore, after saying which one with --verbose. */
 export const useStore = Effect.gen(function* () {

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from "node:crypto"
 import { readFile, writeFile } from "node:fs/promises"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { s3Request, testS3 } from "@localex/local-s3"
@@ -84,7 +86,7 @@ describe("localex-storage on the fs driver", () => {
     ]) {
       const json = await cli(args)
       assert.strictEqual(json.code, 0, json.stderr)
-      const entries = JSON.parse(json.text) as Array<{ type: string; key: string; size: number }>
+      const { entries } = JSON.parse(json.text) as { entries: Array<{ type: string; key: string; size: number }> }
       assert.deepStrictEqual(
         entries.map((e) => e.key),
         ["items/1/photo.jpg", "items/1/stdin.bin", "items/2/a.jpg", "items/2/b.jpg", "profiles/7/me.jpg"]
@@ -94,7 +96,65 @@ describe("localex-storage on the fs driver", () => {
     }
 
     const empty = await cli(["--json", "object", "ls", "--prefix", "nothing/"])
-    assert.deepStrictEqual(JSON.parse(empty.text), [])
+    assert.deepStrictEqual(JSON.parse(empty.text), { entries: [] })
+  })
+
+  it("ls --json that fails part-way still prints one JSON document: the entries so far and the error", async () => {
+    // An S3 endpoint that answers the first page of a listing, then refuses the second.
+    const page = (keys: ReadonlyArray<string>) =>
+      `<?xml version="1.0" encoding="UTF-8"?><ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+      `<Name>fake-bucket</Name><Prefix></Prefix><KeyCount>${keys.length}</KeyCount><MaxKeys>1000</MaxKeys>` +
+      `<IsTruncated>true</IsTruncated><NextContinuationToken>page-2</NextContinuationToken>` +
+      keys
+        .map(
+          (key) =>
+            `<Contents><Key>${key}</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified><ETag>"e"</ETag>` +
+            `<Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>`
+        )
+        .join("") +
+      `</ListBucketResult>`
+    const requests: Array<string> = []
+    const s3 = createServer((request, response) => {
+      requests.push(request.url ?? "")
+      const second = new URL(request.url ?? "/", "http://s3").searchParams.get("continuation-token") === "page-2"
+      response.writeHead(second ? 403 : 200, { "content-type": "application/xml" })
+      response.end(
+        second
+          ? "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+          : page(["items/1/a.jpg", "items/1/b.jpg"])
+      )
+    })
+    await new Promise<void>((listening) => s3.listen(0, "127.0.0.1", listening))
+    try {
+      const { port } = s3.address() as AddressInfo
+      const result = await run(
+        ["--json", "--bucket", "fake-bucket", "--endpoint", `http://127.0.0.1:${port}`, "object", "ls", "-r"],
+        {
+          env: {
+            AWS_ACCESS_KEY_ID: "x",
+            AWS_SECRET_ACCESS_KEY: "y",
+            AWS_REGION: "us-east-1",
+            LOCALEX_STORAGE_MAX_ATTEMPTS: "1"
+          },
+          cwd: dir.path
+        }
+      )
+      assert.strictEqual(result.code, 1, result.stderr)
+      assert.strictEqual(requests.length, 2, "the second page was asked for")
+      const document = JSON.parse(result.text) as {
+        entries: Array<{ key: string }>
+        error: { tag: string; message: string; exitCode: number }
+      }
+      assert.deepStrictEqual(
+        document.entries.map((e) => e.key),
+        ["items/1/a.jpg", "items/1/b.jpg"]
+      )
+      assert.strictEqual(document.error.tag, "AccessDenied")
+      assert.strictEqual(document.error.exitCode, 1)
+      assert.strictEqual(result.stderr, `localex-storage: ${document.error.message}\n`)
+    } finally {
+      await new Promise((closed) => s3.close(closed))
+    }
   })
 
   it("stat, cp and rm (with --dry-run) work on several keys", async () => {
@@ -234,7 +294,7 @@ describe.skipIf(s3 === undefined)("localex-storage on the s3 driver (local Ceph 
     const ls = await s3cli([...flags(), "--json", "object", "ls", "-r"])
     assert.strictEqual(ls.code, 0, ls.stderr)
     assert.deepStrictEqual(
-      (JSON.parse(ls.text) as Array<{ key: string }>).map((e) => e.key),
+      (JSON.parse(ls.text) as { entries: Array<{ key: string }> }).entries.map((e) => e.key),
       ["items/9/s3.bin"]
     )
     const missing = await s3cli([...flags(), "object", "stat", "items/9/none"])

@@ -6,7 +6,9 @@
  * key, slashes included (`/v1/files/items/123/photo.jpg`); percent-encode each segment (or the
  * whole key, `%2F` for "/"). Keys that are not valid (`a/../b`) are refused with 400.
  */
+import { PhotoManifest, PhotoVariant } from "@localex/image-processing"
 import { Context, Schema } from "effect"
+import { Multipart } from "effect/http"
 import {
   HttpApi,
   HttpApiEndpoint,
@@ -18,15 +20,19 @@ import {
 } from "effect/http-api"
 import {
   BadRequest,
+  DeleteIncompleteProblem,
   Forbidden,
   InvalidKeyProblem,
+  InvalidManifestProblem,
+  InvalidPhotoRefProblem,
   NotFound,
   PayloadTooLarge,
   PreconditionFailedProblem,
   RangeNotSatisfiableProblem,
   ServiceUnavailable,
   storeProblems,
-  Unauthorized
+  Unauthorized,
+  uploadProblems
 } from "./Problems.js"
 
 // --- auth -------------------------------------------------------------------------------
@@ -92,6 +98,27 @@ export const Health = Schema.Struct({
   status: Schema.Literal("ok"),
   driver: Schema.Literals(["fs", "s3"])
 }).annotate({ identifier: "Health" })
+
+export const PhotoVariantView = Schema.Struct({
+  ...PhotoVariant.fields,
+  url: Schema.String.annotate({
+    description: "Where to download this variant: a signed URL (valid until urlsExpireAt), or the CDN's"
+  })
+}).annotate({ identifier: "PhotoVariant" })
+
+/** A stored photo's manifest, with a URL per variant (the URLs are not stored: each response makes them). */
+export const PhotoView = Schema.Struct({
+  ...PhotoManifest.fields,
+  variants: Schema.Array(PhotoVariantView),
+  urlsExpireAt: Schema.NullOr(Schema.String).annotate({
+    description: "ISO 8601: when the variants' signed URLs stop working; null for CDN URLs"
+  })
+}).annotate({ identifier: "Photo" })
+
+export const PhotoList = Schema.Struct({ photos: Schema.Array(PhotoView) }).annotate({ identifier: "PhotoList" })
+
+/** `multipart/form-data` with one file part (any field name, e.g. `file`); the file is streamed, not buffered on disk. */
+const PhotoUpload = Schema.Struct({ file: Multipart.SingleFileSchema }).pipe(HttpApiSchema.asMultipartStream())
 
 /** The rest of the path after the route prefix: the object key. */
 const keyParam = { "*": Schema.String.annotate({ description: "The object key (slashes allowed)" }) }
@@ -165,6 +192,82 @@ export class FilesApi extends HttpApiGroup.make("files")
   .middleware(Authorization)
   .annotateMerge(OpenApi.annotations({ title: "Files", description: "Bearer API key required" })) {}
 
+const itemId = { itemId: Schema.String.annotate({ description: "The item's id (1–128 of A–Z a–z 0–9 . _ -)" }) }
+const userId = { userId: Schema.String.annotate({ description: "The user's id (1–128 of A–Z a–z 0–9 . _ -)" }) }
+const photoId = {
+  photoId: Schema.String.annotate({ description: "The photo's id: 64 hex digits (its content address)" })
+}
+
+const uploadDescription =
+  "Send `multipart/form-data` with one file part (`curl -F file=@photo.jpg`). The file is streamed and " +
+  "refused with 413 past IMAGE_MAX_INPUT_BYTES, then checked (format from its bytes, pixels, decoding), " +
+  "resized to thumbnail, medium and large in WebP and JPEG (PNG with transparency), and stored whole or " +
+  "not at all. The same photo uploaded again returns the same photo."
+
+export class PhotosApi extends HttpApiGroup.make("photos")
+  .add(
+    HttpApiEndpoint.post("uploadItemPhoto", "/v1/items/:itemId/photos", {
+      params: itemId,
+      payload: PhotoUpload,
+      success: HttpApiSchema.WithHeaders(PhotoView.pipe(HttpApiSchema.status(201)), {
+        location: Schema.String.annotate({ description: "/v1/items/{itemId}/photos/{photoId}" })
+      }),
+      error: [...uploadProblems, ...storeProblems]
+    })
+      .annotate(RequiredScope, "write")
+      .annotateMerge(describe("Add a photo to an item (scope: write)", uploadDescription)),
+    HttpApiEndpoint.get("listItemPhotos", "/v1/items/:itemId/photos", {
+      params: itemId,
+      success: PhotoList,
+      error: [InvalidKeyProblem, InvalidManifestProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "read")
+      .annotateMerge(describe("An item's photos, in photo id order (scope: read)")),
+    HttpApiEndpoint.get("getItemPhoto", "/v1/items/:itemId/photos/:photoId", {
+      params: { ...itemId, ...photoId },
+      success: PhotoView,
+      error: [InvalidPhotoRefProblem, InvalidKeyProblem, NotFound, InvalidManifestProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "read")
+      .annotateMerge(describe("One photo of an item: its manifest with variant URLs (scope: read)")),
+    HttpApiEndpoint.delete("deleteItemPhoto", "/v1/items/:itemId/photos/:photoId", {
+      params: { ...itemId, ...photoId },
+      success: HttpApiSchema.NoContent,
+      error: [InvalidPhotoRefProblem, NotFound, DeleteIncompleteProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "write")
+      .annotateMerge(describe("Delete a photo of an item: every variant, then its manifest (scope: write)")),
+    HttpApiEndpoint.put("putProfilePhoto", "/v1/profiles/:userId/photo", {
+      params: userId,
+      payload: PhotoUpload,
+      success: PhotoView,
+      error: [...uploadProblems, ...storeProblems]
+    })
+      .annotate(RequiredScope, "write")
+      .annotateMerge(
+        describe(
+          "Set a user's profile photo (scope: write)",
+          `${uploadDescription} The user's previous profile photo is deleted once the new one is stored.`
+        )
+      ),
+    HttpApiEndpoint.get("getProfilePhoto", "/v1/profiles/:userId/photo", {
+      params: userId,
+      success: PhotoView,
+      error: [InvalidKeyProblem, NotFound, InvalidManifestProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "read")
+      .annotateMerge(describe("A user's profile photo (scope: read); 404 when there is none")),
+    HttpApiEndpoint.delete("deleteProfilePhoto", "/v1/profiles/:userId/photo", {
+      params: userId,
+      success: HttpApiSchema.NoContent,
+      error: [InvalidKeyProblem, NotFound, InvalidPhotoRefProblem, DeleteIncompleteProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "write")
+      .annotateMerge(describe("Delete a user's profile photo (scope: write); 404 when there is none"))
+  )
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({ title: "Photos", description: "Bearer API key required" })) {}
+
 const signedQuery = {
   method: Schema.Literals(["GET", "PUT"]),
   expires: Schema.String.annotate({ description: "Expiry, Unix seconds" }),
@@ -209,13 +312,14 @@ const keyPaths = (spec: Record<string, unknown>): Record<string, unknown> => {
 export class Api extends HttpApi.make("localex-storage")
   .add(SystemApi)
   .add(FilesApi)
+  .add(PhotosApi)
   .add(SignedApi)
   .middleware(HttpApiMiddleware.ProblemDetails)
   .annotateMerge(
     OpenApi.annotations({
       title: "LocalEx Storage API",
       version: "0.1.0",
-      description: "Uploads, metadata, deletes and signed URLs for LocalEx's files.",
+      description: "Uploads, metadata, deletes and signed URLs for LocalEx's files, and item and profile photos.",
       transform: keyPaths
     })
   ) {}

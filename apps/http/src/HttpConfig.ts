@@ -10,8 +10,11 @@
  * | LOCALEX_HTTP_API_KEYS           | (dev key)     | `sha256hex:scope+scope,…` (see ApiKeys)          |
  * | LOCALEX_HTTP_SHUTDOWN_TIMEOUT   | 10 seconds    | how long SIGTERM waits for in-flight requests    |
  * | LOCALEX_STORAGE_PUBLIC_URL      | this server   | base URL of the fs driver's signed URLs          |
+ * | LOCALEX_HTTP_CDN_BASE_URL       | (none)        | photo variant URLs: `<base>/<key>` (else signed) |
+ *
+ * The photo routes' settings are image-processing's (IMAGE_*; IMAGE_MAX_INPUT_BYTES caps an upload).
  */
-import { Config, Context, Duration, Effect, Layer, type Option, Schema } from "effect"
+import { Config, Context, Duration, Effect, Layer, Option, Schema } from "effect"
 
 export const MiB = 1024 * 1024
 
@@ -24,6 +27,8 @@ export interface HttpSettings {
   readonly shutdownTimeout: Duration.Duration
   /** LOCALEX_STORAGE_PUBLIC_URL when set; otherwise signed URLs point at this server. */
   readonly publicUrl: Option.Option<string>
+  /** LOCALEX_HTTP_CDN_BASE_URL, without a trailing "/": photo variants are linked as `<base>/<key>` instead of signed URLs. */
+  readonly cdnBaseUrl: Option.Option<string>
 }
 
 const bytes = Config.Int("LOCALEX_HTTP_MAX_UPLOAD_BYTES").pipe(
@@ -43,7 +48,8 @@ const settings = Config.all({
   maxUploadBytes: bytes,
   apiKeys: Config.option(Config.String("LOCALEX_HTTP_API_KEYS")),
   shutdownTimeout: timeout,
-  publicUrl: Config.option(Config.String("LOCALEX_STORAGE_PUBLIC_URL"))
+  publicUrl: Config.option(Config.String("LOCALEX_STORAGE_PUBLIC_URL")),
+  cdnBaseUrl: Config.option(Config.String("LOCALEX_HTTP_CDN_BASE_URL"))
 })
 
 /** A setting that cannot work. */
@@ -69,7 +75,16 @@ export class HttpConfig extends Context.Service<HttpConfig, HttpSettings>()("@lo
       if (s.maxUploadBytes < 1) {
         return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_MAX_UPLOAD_BYTES", reason: "must be at least 1" })
       }
-      return HttpConfig.of(s)
+      if (Option.isSome(s.cdnBaseUrl)) {
+        const url = URL.parse(s.cdnBaseUrl.value)
+        if (url === null || (url.protocol !== "https:" && url.protocol !== "http:") || url.search !== "") {
+          return yield* new HttpConfigError({
+            setting: "LOCALEX_HTTP_CDN_BASE_URL",
+            reason: `must be an http(s) URL without a query, e.g. https://cdn.localex.example (got "${s.cdnBaseUrl.value}")`
+          })
+        }
+      }
+      return HttpConfig.of({ ...s, cdnBaseUrl: Option.map(s.cdnBaseUrl, (base) => base.replace(/\/+$/, "")) })
     })
   )
 }

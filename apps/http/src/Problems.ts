@@ -1,9 +1,23 @@
 /**
  * Every error this API answers with is an RFC 9457 problem (`application/problem+json`:
- * type, title, status, detail). Store errors are mapped here, once, to the status that says
- * whose fault it is: the caller's (4xx) or ours / the store's (5xx).
+ * type, title, status, detail). Store and image errors are mapped here, once, to the status
+ * that says whose fault it is: the caller's (4xx) or ours / the store's (5xx). Every 503 also
+ * carries `Retry-After` (see `ProblemResponses`).
  */
 
+import type {
+  CorruptImage,
+  EmptyImage,
+  FormatMismatch,
+  ImageTooLarge,
+  InvalidManifest,
+  InvalidPhotoRef,
+  PhotoDeleteIncomplete,
+  PhotoNotFound,
+  ProcessingTimeout,
+  TooManyPixels,
+  UnsupportedFormat
+} from "@localex/image-processing"
 import type {
   AccessDenied,
   BucketNotFound,
@@ -17,6 +31,7 @@ import type {
   UnsupportedByDriver
 } from "@localex/storage-core"
 import { Effect } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse, ProblemDetails } from "effect/http"
 import { HttpApiError } from "effect/http-api"
 
 const type = (name: string) => `urn:localex:problem:${name}` as const
@@ -91,50 +106,208 @@ export class ServiceUnavailable extends HttpApiError.Problem<ServiceUnavailable>
   title: "Service unavailable"
 }) {}
 
+// --- photos -----------------------------------------------------------------------------
+
+export class EmptyImageProblem extends HttpApiError.Problem<EmptyImageProblem>()("EmptyImageProblem", {
+  type: type("empty-image"),
+  status: 400,
+  title: "Empty image"
+}) {}
+
+export class InvalidPhotoRefProblem extends HttpApiError.Problem<InvalidPhotoRefProblem>()("InvalidPhotoRefProblem", {
+  type: type("invalid-photo-ref"),
+  status: 400,
+  title: "Invalid photo reference"
+}) {}
+
+export class UnsupportedImageFormat extends HttpApiError.Problem<UnsupportedImageFormat>()("UnsupportedImageFormat", {
+  type: type("unsupported-image-format"),
+  status: 415,
+  title: "Unsupported image format"
+}) {}
+
+export class ImageFormatMismatch extends HttpApiError.Problem<ImageFormatMismatch>()("ImageFormatMismatch", {
+  type: type("image-format-mismatch"),
+  status: 415,
+  title: "The file's name or type does not match its bytes"
+}) {}
+
+export class TooManyPixelsProblem extends HttpApiError.Problem<TooManyPixelsProblem>()("TooManyPixelsProblem", {
+  type: type("too-many-pixels"),
+  status: 422,
+  title: "Image has too many pixels"
+}) {}
+
+export class CorruptImageProblem extends HttpApiError.Problem<CorruptImageProblem>()("CorruptImageProblem", {
+  type: type("corrupt-image"),
+  status: 422,
+  title: "Image cannot be decoded"
+}) {}
+
+export class InvalidManifestProblem extends HttpApiError.Problem<InvalidManifestProblem>()("InvalidManifestProblem", {
+  type: type("invalid-manifest"),
+  status: 500,
+  title: "Stored photo manifest is damaged"
+}) {}
+
+export class ProcessingTimeoutProblem extends HttpApiError.Problem<ProcessingTimeoutProblem>()(
+  "ProcessingTimeoutProblem",
+  { type: type("processing-timeout"), status: 503, title: "Image processing timed out" }
+) {}
+
+export class DeleteIncompleteProblem extends HttpApiError.Problem<DeleteIncompleteProblem>()(
+  "DeleteIncompleteProblem",
+  { type: type("delete-incomplete"), status: 503, title: "Photo partly deleted" }
+) {}
+
+/** The problems a photo upload may end in, besides the store's (see `imageProblems`). */
+export const uploadProblems = [
+  BadRequest,
+  InvalidKeyProblem,
+  EmptyImageProblem,
+  PayloadTooLarge,
+  UnsupportedImageFormat,
+  ImageFormatMismatch,
+  TooManyPixelsProblem,
+  CorruptImageProblem,
+  InvalidManifestProblem,
+  ProcessingTimeoutProblem,
+  DeleteIncompleteProblem
+] as const
+
 /** The problems any store call may end in, besides its specific ones. */
 export const storeProblems = [StoreFailure, NotImplemented, BadGateway, ServiceUnavailable] as const
 
 type StoreFault = AccessDenied | BucketNotFound | Throttled | TransportError | UnsupportedByDriver
 
+type ImageFault =
+  | EmptyImage
+  | ImageTooLarge
+  | UnsupportedFormat
+  | FormatMismatch
+  | TooManyPixels
+  | CorruptImage
+  | ProcessingTimeout
+  | InvalidPhotoRef
+  | PhotoNotFound
+  | InvalidManifest
+  | PhotoDeleteIncomplete
+
 type Mapped<E> =
   | (E extends InvalidKey ? InvalidKeyProblem : never)
-  | (E extends ObjectNotFound ? NotFound : never)
+  | (E extends ObjectNotFound | PhotoNotFound ? NotFound : never)
   | (E extends PreconditionFailed ? PreconditionFailedProblem : never)
-  | (E extends ObjectTooLarge ? PayloadTooLarge : never)
+  | (E extends ObjectTooLarge | ImageTooLarge ? PayloadTooLarge : never)
   | (E extends RangeNotSatisfiable ? RangeNotSatisfiableProblem : never)
-  | (E extends AccessDenied | TransportError ? BadGateway : never)
-  | (E extends BucketNotFound ? StoreFailure : never)
+  | (E extends TransportError ? BadGateway : never)
+  | (E extends AccessDenied | BucketNotFound ? StoreFailure : never)
   | (E extends UnsupportedByDriver ? NotImplemented : never)
   | (E extends Throttled ? ServiceUnavailable : never)
+  | (E extends EmptyImage ? EmptyImageProblem : never)
+  | (E extends UnsupportedFormat ? UnsupportedImageFormat : never)
+  | (E extends FormatMismatch ? ImageFormatMismatch : never)
+  | (E extends TooManyPixels ? TooManyPixelsProblem : never)
+  | (E extends CorruptImage ? CorruptImageProblem : never)
+  | (E extends ProcessingTimeout ? ProcessingTimeoutProblem : never)
+  | (E extends InvalidPhotoRef ? InvalidPhotoRefProblem : never)
+  | (E extends InvalidManifest ? InvalidManifestProblem : never)
+  | (E extends PhotoDeleteIncomplete ? DeleteIncompleteProblem : never)
 
-type KnownError = InvalidKey | ObjectNotFound | PreconditionFailed | ObjectTooLarge | RangeNotSatisfiable | StoreFault
+type KnownError =
+  | InvalidKey
+  | ObjectNotFound
+  | PreconditionFailed
+  | ObjectTooLarge
+  | RangeNotSatisfiable
+  | StoreFault
+  | ImageFault
 
-/** The problem for a store error: its message becomes the problem's `detail`. */
+/** The problem for a store or image error: its message becomes the problem's `detail`. */
 export const toProblem = <E extends KnownError>(error: E): Mapped<E> => {
   const detail = error.message
-  switch (error._tag) {
-    case "InvalidKey":
-      return new InvalidKeyProblem({ detail }) as Mapped<E>
-    case "ObjectNotFound":
-      return new NotFound({ detail }) as Mapped<E>
-    case "PreconditionFailed":
-      return new PreconditionFailedProblem({ detail }) as Mapped<E>
-    case "ObjectTooLarge":
-      return new PayloadTooLarge({ detail }) as Mapped<E>
-    case "RangeNotSatisfiable":
-      return new RangeNotSatisfiableProblem({ detail }) as Mapped<E>
-    case "AccessDenied":
-    case "TransportError":
-      return new BadGateway({ detail }) as Mapped<E>
-    case "BucketNotFound":
-      return new StoreFailure({ detail }) as Mapped<E>
-    case "UnsupportedByDriver":
-      return new NotImplemented({ detail }) as Mapped<E>
-    case "Throttled":
-      return new ServiceUnavailable({ detail }) as Mapped<E>
-  }
+  const problem = (() => {
+    switch (error._tag) {
+      case "InvalidKey":
+        return new InvalidKeyProblem({ detail })
+      case "ObjectNotFound":
+      case "PhotoNotFound":
+        return new NotFound({ detail })
+      case "PreconditionFailed":
+        return new PreconditionFailedProblem({ detail })
+      case "ObjectTooLarge":
+      case "ImageTooLarge":
+        return new PayloadTooLarge({ detail })
+      case "RangeNotSatisfiable":
+        return new RangeNotSatisfiableProblem({ detail })
+      case "TransportError":
+        return new BadGateway({ detail })
+      // Our credentials or our bucket name are wrong: a configuration problem on our side.
+      case "AccessDenied":
+      case "BucketNotFound":
+        return new StoreFailure({ detail })
+      case "UnsupportedByDriver":
+        return new NotImplemented({ detail })
+      case "Throttled":
+        return new ServiceUnavailable({ detail })
+      case "EmptyImage":
+        return new EmptyImageProblem({ detail })
+      case "UnsupportedFormat":
+        return new UnsupportedImageFormat({ detail })
+      case "FormatMismatch":
+        return new ImageFormatMismatch({ detail })
+      case "TooManyPixels":
+        return new TooManyPixelsProblem({ detail })
+      case "CorruptImage":
+        return new CorruptImageProblem({ detail })
+      case "ProcessingTimeout":
+        return new ProcessingTimeoutProblem({ detail })
+      case "InvalidPhotoRef":
+        return new InvalidPhotoRefProblem({ detail })
+      case "InvalidManifest":
+        return new InvalidManifestProblem({ detail })
+      case "PhotoDeleteIncomplete":
+        return new DeleteIncompleteProblem({ detail })
+    }
+  })()
+  return problem as Mapped<E>
 }
 
-/** Maps a store call's errors to problems. */
+/** Maps a store or image call's errors to problems. */
 export const problems = <A, E extends KnownError, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.mapError(effect, toProblem)
+
+/** Seconds a client is asked to wait before retrying a 503. */
+export const RETRY_AFTER_SECONDS = 5
+
+const isPlainText = (response: HttpServerResponse.HttpServerResponse) =>
+  (response.headers["content-type"] ?? "").startsWith("text/plain")
+
+/**
+ * Around every response:
+ * - a 503 (store throttled or down, image processing timed out, a delete to finish, shutting
+ *   down) says when to try again: `Retry-After`, unless it already has one;
+ * - the request decoder's plain-text 415 (a body in a content type the route does not take,
+ *   e.g. raw bytes to a photo route) becomes a problem like every other error.
+ */
+export const ProblemResponses = HttpRouter.middleware(
+  Effect.succeed((httpEffect) =>
+    Effect.gen(function* () {
+      const response = yield* httpEffect
+      if (response.status === 503 && response.headers["retry-after"] === undefined) {
+        return HttpServerResponse.setHeader(response, "retry-after", String(RETRY_AFTER_SECONDS))
+      }
+      if (response.status === 415 && isPlainText(response)) {
+        const request = yield* HttpServerRequest.HttpServerRequest
+        const sent = request.headers["content-type"]
+        return ProblemDetails.toResponse({
+          type: type("unsupported-media-type"),
+          status: 415,
+          title: "Unsupported media type",
+          detail: `This route does not take ${sent === undefined ? "a body without a Content-Type" : `Content-Type "${sent}"`}: see /docs (photo uploads are multipart/form-data, e.g. curl -F "file=@photo.jpg")`
+        })
+      }
+      return response
+    })
+  ),
+  { global: true }
+)

@@ -6,6 +6,7 @@
  */
 import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { ImagePipeline } from "@localex/image-processing"
 import { layerConfig, loadSettings, ObjectStore } from "@localex/storage-core"
 import { ConfigProvider, Console, Context, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
@@ -16,9 +17,11 @@ import { ApiKeys } from "./ApiKeys.js"
 import { AuthorizationLive } from "./Auth.js"
 import { HttpConfig } from "./HttpConfig.js"
 import { FilesHandlers } from "./handlers/Files.js"
+import { PhotosHandlers } from "./handlers/Photos.js"
 import { SignedHandlers } from "./handlers/Signed.js"
 import { SystemHandlers } from "./handlers/System.js"
 import { Metrics, meteredStore, RequestMetrics } from "./Metrics.js"
+import { ProblemResponses } from "./Problems.js"
 import { SignedUrls } from "./SignedUrls.js"
 
 /** The base URL clients reach this server at (a wildcard host is reached on loopback). */
@@ -37,7 +40,10 @@ const Listen = Layer.unwrap(
   })
 )
 
-/** Store, API keys and signed-URL verification, from the storage settings (public URL: this server by default). */
+/**
+ * Store, API keys, signed-URL verification and the photo pipeline, from the storage settings
+ * (public URL: this server by default) and the image settings (IMAGE_*).
+ */
 const Storage = Layer.unwrap(
   Effect.gen(function* () {
     const config = yield* HttpConfig
@@ -46,7 +52,9 @@ const Storage = Layer.unwrap(
     const provider = ConfigProvider.fromEnv({ env: { ...definedEnv(), LOCALEX_STORAGE_PUBLIC_URL: publicUrl } })
     const settings = yield* Effect.provideService(loadSettings, ConfigProvider.ConfigProvider, provider)
     const store = meteredStore.pipe(Layer.provide(layerConfig), Layer.provide(ConfigProvider.layer(provider)))
-    return Layer.mergeAll(SignedUrls.layer(settings), ApiKeys.layer(settings)).pipe(Layer.provideMerge(store))
+    return Layer.mergeAll(SignedUrls.layer(settings), ApiKeys.layer(settings), ImagePipeline.layerConfig).pipe(
+      Layer.provideMerge(store)
+    )
   })
 )
 
@@ -75,12 +83,13 @@ const CloseWhenStopping = HttpRouter.middleware(
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
-    Layer.provide([SystemHandlers, FilesHandlers, SignedHandlers]),
+    Layer.provide([SystemHandlers, FilesHandlers, PhotosHandlers, SignedHandlers]),
     Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
   ),
   HttpApiScalar.layer(Api, { path: "/docs" }),
   HttpRouter.add("GET", "/", HttpServerResponse.redirect("/docs")),
   RequestMetrics,
+  ProblemResponses,
   CloseWhenStopping
 )
 

@@ -33,25 +33,20 @@ export class SignedUrls extends Context.Service<
           })
         }
         const secret = yield* Fs.signingSecret(settings)
-        const check = (request: SignedRequest, contentType: string | undefined, now: Date) =>
-          SignedUrl.verify({
-            secret,
-            key: request.key,
-            method: request.method,
-            expires: request.expires,
-            sig: request.sig,
-            now,
-            ...(contentType === undefined ? {} : { contentType })
-          })
         return SignedUrls.of({
           verify: (request) =>
             Effect.gen(function* () {
               const now = new Date(yield* Clock.currentTimeMillis)
-              let verdict = check(request, request.contentType, now)
-              // A PUT URL signed without a Content-Type accepts any.
-              if (verdict._tag === "BadSignature" && request.contentType !== undefined) {
-                verdict = check(request, undefined, now)
-              }
+              // A PUT URL signed for a Content-Type needs exactly it; one signed without accepts any.
+              const verdict = SignedUrl.verify({
+                secret,
+                key: request.key,
+                method: request.method,
+                expires: request.expires,
+                sig: request.sig,
+                now,
+                ...(request.contentType === undefined ? {} : { contentType: request.contentType })
+              })
               switch (verdict._tag) {
                 case "Valid":
                   return verdict.expiresAt
@@ -61,7 +56,10 @@ export class SignedUrls extends Context.Service<
                   })
                 case "BadSignature":
                   return yield* new Forbidden({
-                    detail: `The signature does not match this ${request.method} of "${request.key}"`
+                    detail:
+                      request.method === "PUT"
+                        ? `The signature does not match this PUT of "${request.key}" with ${request.contentType === undefined ? "no Content-Type" : `Content-Type "${request.contentType}"`}: check the URL, and send the Content-Type it was signed for, if any`
+                        : `The signature does not match this GET of "${request.key}"`
                   })
               }
             })

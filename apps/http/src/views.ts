@@ -1,7 +1,17 @@
-/** JSON views of storage-core values, as the API's schemas describe them. */
+/** JSON views of storage-core and image-processing values, as the API's schemas describe them. */
 
-import type { PresignedUrl, ObjectInfo as StoreObjectInfo } from "@localex/storage-core"
-import type { ObjectInfo, SignedUrl } from "./Api.js"
+import type { PhotoManifest } from "@localex/image-processing"
+import {
+  type InvalidKey,
+  type ObjectStore,
+  type PresignedUrl,
+  type StoreError,
+  type ObjectInfo as StoreObjectInfo,
+  SignedUrl as StoreSignedUrl,
+  type UnsupportedByDriver
+} from "@localex/storage-core"
+import { Effect, Option } from "effect"
+import type { ObjectInfo, PhotoView, SignedUrl } from "./Api.js"
 
 export const objectInfo = (info: StoreObjectInfo): typeof ObjectInfo.Type => ({
   key: info.key,
@@ -22,3 +32,40 @@ export const signedUrl = (url: PresignedUrl): typeof SignedUrl.Type => ({
   expiresAt: url.expiresAt.toISOString(),
   headers: url.headers
 })
+
+/**
+ * A photo's manifest as the API shows it: each variant with a URL to download it, made for this
+ * response (never stored). Under `cdnBaseUrl` when set (`<base>/<key>`), else signed by the store
+ * (`urlsExpireAt`: when the first of them expires).
+ */
+export const photoWithUrls =
+  (store: ObjectStore["Service"], cdnBaseUrl: Option.Option<string>) =>
+  (manifest: PhotoManifest): Effect.Effect<typeof PhotoView.Type, InvalidKey | UnsupportedByDriver | StoreError> => {
+    const view = (urls: ReadonlyArray<string>, urlsExpireAt: Date | undefined): typeof PhotoView.Type => ({
+      ...manifest,
+      variants: manifest.variants.map((variant, i) => ({ ...variant, url: urls[i]! })),
+      urlsExpireAt: urlsExpireAt === undefined ? null : urlsExpireAt.toISOString()
+    })
+    if (Option.isSome(cdnBaseUrl)) {
+      const base = cdnBaseUrl.value
+      return Effect.succeed(
+        view(
+          manifest.variants.map((variant) => `${base}/${StoreSignedUrl.encodeKeyPath(variant.key)}`),
+          undefined
+        )
+      )
+    }
+    return Effect.forEach(manifest.variants, (variant) => store.presign(variant.key, { method: "GET" }), {
+      concurrency: "unbounded"
+    }).pipe(
+      Effect.map((signed) =>
+        view(
+          signed.map((url) => url.url),
+          signed.reduce<Date | undefined>(
+            (soonest, url) => (soonest === undefined || url.expiresAt < soonest ? url.expiresAt : soonest),
+            undefined
+          )
+        )
+      )
+    )
+  }

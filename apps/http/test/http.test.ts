@@ -177,6 +177,48 @@ describe("the HTTP API", () => {
     assert.include(body.detail, "expired")
   })
 
+  it("signed PUT: bound to a Content-Type takes exactly that one; signed without, takes any", async () => {
+    // Bytes, not a string: fetch adds no Content-Type of its own.
+    const put = (url: string, body: string, type?: string) =>
+      fetch(url, {
+        method: "PUT",
+        body: Buffer.from(body),
+        headers: type === undefined ? {} : { "content-type": type }
+      })
+    const stored = async (key: string) =>
+      (await (await fetch(at(`/v1/files/${key}`), { headers: bearer(KEYS.read) })).json()) as {
+        size: number
+        contentType: string | null
+      }
+
+    const bound = (await (
+      await sign("uploads/bound.jpg", { method: "PUT", contentType: "image/jpeg" }, KEYS.write)
+    ).json()) as { url: string; headers: Record<string, string> }
+    assert.deepStrictEqual(bound.headers, { "content-type": "image/jpeg" })
+    const wrong = await assertProblem(await put(bound.url, "png?", "image/png"), 403, "forbidden")
+    assert.include(wrong.detail, 'Content-Type "image/png"')
+    const none = await assertProblem(await put(bound.url, "none"), 403, "forbidden")
+    assert.include(none.detail, "no Content-Type")
+    assert.strictEqual((await fetch(at("/v1/files/uploads/bound.jpg"), { headers: bearer(KEYS.read) })).status, 404)
+    assert.strictEqual((await put(bound.url, "jpeg", "image/jpeg")).status, 201)
+    assert.deepInclude(await stored("uploads/bound.jpg"), { size: 4, contentType: "image/jpeg" })
+
+    const any = (await (await sign("uploads/any.bin", { method: "PUT" }, KEYS.write)).json()) as {
+      url: string
+      headers: Record<string, string>
+    }
+    assert.deepStrictEqual(any.headers, {})
+    const first = await put(any.url, "first", "text/plain")
+    assert.strictEqual(first.status, 201, await first.clone().text())
+    assert.deepInclude(await stored("uploads/any.bin"), { size: 5, contentType: "text/plain" })
+    assert.strictEqual((await put(any.url, "second!", "application/x-custom")).status, 201)
+    assert.deepInclude(await stored("uploads/any.bin"), { size: 7, contentType: "application/x-custom" })
+    assert.strictEqual((await put(any.url, "no type")).status, 201)
+    assert.deepInclude(await stored("uploads/any.bin"), { size: 7 })
+    // Still only for its key.
+    await assertProblem(await put(any.url.replace("/uploads/any.bin", "/uploads/other.bin"), "x", "text/plain"), 403)
+  })
+
   it("refuses an upload over the limit with 413 and stores nothing", async () => {
     await assertProblem(await upload("items/8/big.bin", randomBytes(LIMIT + 1)), 413, "payload-too-large")
     // Without Content-Length (chunked), the limit holds as the bytes arrive.

@@ -4,8 +4,15 @@
  *
  *   `${publicUrl}/v1/signed/<key, each segment percent-encoded>?method=GET|PUT&expires=<unix s>&sig=<base64url>`
  *
- * The signature is HMAC-SHA256 over the method, the key, the expiry and (for PUT) the
- * Content-Type the uploader must send, so changing any of them invalidates the URL.
+ * The signature is HMAC-SHA256 over the method, the key, the expiry and, for PUT, whether a
+ * Content-Type is bound and which: changing any of them invalidates the URL.
+ *
+ * - A PUT URL signed with a Content-Type accepts an upload carrying exactly that Content-Type
+ *   (byte for byte), and nothing else: another type, or none, is a bad signature.
+ * - A PUT URL signed without one accepts any Content-Type, or none.
+ *
+ * The two cases sign different fields (`=<type>` and `*`), so neither can pass for the other,
+ * and the URL does not need to say which it is: `verify` checks the request against both.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
 
@@ -22,7 +29,7 @@ export interface SignInput {
   readonly method: Method
   /** Rounded down to the second. */
   readonly expiresAt: Date
-  /** For PUT: the Content-Type the upload must carry. */
+  /** For PUT: the Content-Type the upload must carry. Without it, the URL accepts any Content-Type. */
   readonly contentType?: string
 }
 
@@ -36,7 +43,7 @@ export interface VerifyInput {
   readonly expires: string
   /** The `sig` query parameter, as received. */
   readonly sig: string
-  /** For PUT: the request's Content-Type header. */
+  /** For PUT: the request's Content-Type header, as received (absent when the request has none). */
   readonly contentType?: string
   readonly now: Date
 }
@@ -58,30 +65,45 @@ export const decodeKeyPath = (path: string): string | undefined => {
   }
 }
 
-const canonical = (method: Method, key: string, expires: number, contentType: string | undefined): string =>
-  // Keys cannot contain control characters, so "\n" separates the fields unambiguously.
-  ["localex-signed-url-v1", method, key, String(expires), method === "PUT" ? (contentType ?? "") : ""].join("\n")
+/** What a PUT signs about its Content-Type: `=<type>` when one is bound, `*` when any is accepted. */
+const ANY_CONTENT_TYPE = "*"
+const boundTo = (contentType: string) => `=${contentType}`
+
+const canonical = (method: Method, key: string, expires: number, contentType: string): string =>
+  // Keys and header values cannot contain "\n", so it separates the fields unambiguously.
+  ["localex-signed-url-v1", method, key, String(expires), method === "PUT" ? contentType : ""].join("\n")
 
 const mac = (secret: string, text: string): Buffer => createHmac("sha256", secret).update(text, "utf8").digest()
 
 /** A signed URL for one request on one key. */
 export const sign = (input: SignInput): string => {
   const expires = Math.floor(input.expiresAt.getTime() / 1000)
-  const sig = mac(input.secret, canonical(input.method, input.key, expires, input.contentType)).toString("base64url")
+  const contentType = input.contentType === undefined ? ANY_CONTENT_TYPE : boundTo(input.contentType)
+  const sig = mac(input.secret, canonical(input.method, input.key, expires, contentType)).toString("base64url")
   const query = new URLSearchParams({ method: input.method, expires: String(expires), sig })
   return `${input.publicUrl}${PATH_PREFIX}${encodeKeyPath(input.key)}?${query.toString()}`
 }
 
 const EXPIRES = /^\d{1,12}$/
-// 32 bytes of HMAC-SHA256 in unpadded base64url.
-const SIG = /^[A-Za-z0-9_-]{43}$/
+// 32 bytes of HMAC-SHA256 in unpadded base64url, canonical: the last character carries 4 bits
+// and 2 zero bits, so only one spelling of each signature is accepted (no "B" for "A").
+const SIG = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/
 
-/** Checks a signed request: the signature first (constant-time), then the expiry. */
+/**
+ * Checks a signed request: the signature first (constant-time), then the expiry. A PUT passes
+ * when the URL accepts any Content-Type, or when it is bound to exactly the request's one.
+ */
 export const verify = (input: VerifyInput): Verdict => {
   if (!EXPIRES.test(input.expires) || !SIG.test(input.sig)) return { _tag: "BadSignature" }
   const expires = Number(input.expires)
-  const expected = mac(input.secret, canonical(input.method, input.key, expires, input.contentType))
-  if (!timingSafeEqual(expected, Buffer.from(input.sig, "base64url"))) return { _tag: "BadSignature" }
+  const given = Buffer.from(input.sig, "base64url")
+  const matches = (contentType: string) =>
+    timingSafeEqual(mac(input.secret, canonical(input.method, input.key, expires, contentType)), given)
+  const valid =
+    input.method === "PUT"
+      ? matches(ANY_CONTENT_TYPE) || (input.contentType !== undefined && matches(boundTo(input.contentType)))
+      : matches("")
+  if (!valid) return { _tag: "BadSignature" }
   const at = new Date(expires * 1000)
   return input.now.getTime() > at.getTime() ? { _tag: "Expired", expiredAt: at } : { _tag: "Valid", expiresAt: at }
 }

@@ -54,7 +54,8 @@ describe("SignedUrl.sign", () => {
       { ...base, key: "a/c" },
       { ...base, method: "GET" as const },
       { ...base, expiresAt: new Date(expiresAt.getTime() + 1000) },
-      { ...base, contentType: "image/png" }
+      { ...base, contentType: "image/png" },
+      { secret, publicUrl, key: "a/b", method: "PUT" as const, expiresAt }
     ]
     for (const variant of variants) assert.notStrictEqual(sig(variant), sig(base))
   })
@@ -74,16 +75,44 @@ describe("SignedUrl.verify", () => {
     })
   })
 
-  it("binds PUT to its Content-Type", () => {
+  it("binds a PUT signed with a Content-Type to exactly that Content-Type", () => {
     const put = { key: "uploads/a.jpg", method: "PUT", contentType: "image/jpeg" } as const
     assert.strictEqual(roundTrip(put)._tag, "Valid")
     assert.strictEqual(roundTrip(put, { contentType: "image/png" })._tag, "BadSignature")
-    assert.strictEqual(roundTrip(put, { contentType: undefined })._tag, "BadSignature")
-    // GET does not depend on a Content-Type.
+    assert.strictEqual(roundTrip(put, { contentType: "image/JPEG" })._tag, "BadSignature")
+    assert.strictEqual(roundTrip(put, { contentType: "image/jpeg; charset=utf-8" })._tag, "BadSignature")
+    assert.strictEqual(roundTrip(put, { contentType: "" })._tag, "BadSignature")
+    assert.strictEqual(roundTrip(put, { contentType: undefined })._tag, "BadSignature", "no Content-Type at all")
+    // A URL bound to a type cannot be replayed as one that accepts any (and the reverse).
+    assert.strictEqual(roundTrip(put, { contentType: "*" })._tag, "BadSignature")
+  })
+
+  it("lets a PUT signed without a Content-Type carry any Content-Type, or none", () => {
+    const put = { key: "uploads/a.bin", method: "PUT" } as const
+    for (const contentType of [undefined, "image/jpeg", "application/octet-stream", "text/plain; charset=utf-8", ""]) {
+      assert.strictEqual(roundTrip(put, { contentType })._tag, "Valid", String(contentType))
+    }
+    // Still only for the key, method and expiry it was signed for.
+    assert.strictEqual(roundTrip(put, { contentType: "image/png", key: "uploads/b.bin" })._tag, "BadSignature")
+    assert.strictEqual(roundTrip(put, { contentType: "image/png", method: "GET" })._tag, "BadSignature")
+  })
+
+  it("tells a PUT bound to an empty Content-Type from one that accepts any", () => {
+    const bound = { key: "uploads/a.bin", method: "PUT", contentType: "" } as const
+    assert.strictEqual(roundTrip(bound, { contentType: "" })._tag, "Valid")
+    assert.strictEqual(roundTrip(bound, { contentType: "image/png" })._tag, "BadSignature")
+    assert.strictEqual(roundTrip(bound, { contentType: undefined })._tag, "BadSignature")
+    const sig = (input: Omit<SignedUrl.SignInput, "secret" | "publicUrl" | "expiresAt">) =>
+      SignedUrl.parse(SignedUrl.sign({ secret, publicUrl, expiresAt, ...input }))!.sig
+    assert.notStrictEqual(sig(bound), sig({ key: "uploads/a.bin", method: "PUT" }))
+  })
+
+  it("ignores the Content-Type of a GET, signed or sent", () => {
     assert.strictEqual(
       roundTrip({ key: "k", method: "GET", contentType: "x/y" }, { contentType: undefined })._tag,
       "Valid"
     )
+    assert.strictEqual(roundTrip({ key: "k", method: "GET" }, { contentType: "text/html" })._tag, "Valid")
   })
 
   it("refuses any tampering: key, method, expiry, signature, secret", () => {
@@ -97,6 +126,26 @@ describe("SignedUrl.verify", () => {
       roundTrip(get, { sig: "A".repeat(43) })
     ]
     for (const verdict of tampered) assert.deepStrictEqual(verdict, { _tag: "BadSignature" })
+  })
+
+  it("accepts only the canonical spelling of a signature", () => {
+    // The last of 43 base64url characters holds 4 bits and 2 unused ones: "A" and "B" decode alike.
+    const get = { key: "k", method: "GET" } as const
+    for (let n = 0; n < 64; n++) {
+      const expiresAt = new Date(Date.UTC(2026, 10, 1, 12, 0, n))
+      const url = SignedUrl.sign({ secret, publicUrl, expiresAt, ...get })
+      const parts = SignedUrl.parse(url)!
+      const verify = (sig: string) =>
+        SignedUrl.verify({ secret, ...get, expires: parts.expires, sig, now: before })._tag
+      assert.strictEqual(verify(parts.sig), "Valid")
+      const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+      const last = alphabet.indexOf(parts.sig.at(-1)!)
+      for (let low = 1; low < 4; low++) {
+        const sameBytes = `${parts.sig.slice(0, -1)}${alphabet[last + low]}`
+        assert.deepStrictEqual(Buffer.from(sameBytes, "base64url"), Buffer.from(parts.sig, "base64url"))
+        assert.strictEqual(verify(sameBytes), "BadSignature", sameBytes)
+      }
+    }
   })
 
   it("refuses malformed parameters without throwing", () => {

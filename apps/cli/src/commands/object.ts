@@ -143,7 +143,7 @@ const ls = Command.make(
   Command.withExamples([
     { command: `${NAME} object ls --prefix items/123/`, description: "Keys and folders under a prefix" },
     { command: `${NAME} object ls -r -l --prefix items/`, description: "Every key, with sizes and dates" },
-    { command: `${NAME} --json object ls -r | jq -r '.[].key'`, description: "Keys for a script" }
+    { command: `${NAME} --json object ls -r | jq -r '.entries[].key'`, description: "Keys for a script" }
   ]),
   withServices
 )
