@@ -1,0 +1,368 @@
+/**
+ * The `s3` driver: AWS S3 and S3-compatible engines (Ceph RGW, MinIO, R2) by endpoint.
+ *
+ * - One S3Client per layer (closed with it); the SDK's retries are off in favour of one Effect
+ *   policy (internal/retry.ts); SDK errors become typed errors once (internal/s3Errors.ts).
+ * - put: PutObject below the multipart threshold, concurrent multipart above it, aborted on
+ *   any failure or interruption (internal/s3Upload.ts, internal/s3Multipart.ts).
+ * - presign: one reused SigV4 signer, no middleware stack (internal/s3Presign.ts).
+ */
+import {
+  CopyObjectCommand,
+  type CopyObjectRequest,
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectTaggingCommand,
+  ListObjectsV2Command
+} from "@aws-sdk/client-s3"
+import { Clock, Effect, Layer, Option, Stream } from "effect"
+import {
+  AccessDenied,
+  type InvalidKey,
+  ObjectNotFound,
+  PreconditionFailed,
+  StorageConfigError,
+  type StoreError,
+  TransportError
+} from "../Errors.js"
+import {
+  CredentialsCache,
+  type CredentialsProvider,
+  credentialsProvider,
+  makeClient,
+  makeSend
+} from "../internal/s3Client.js"
+import { get as download } from "../internal/s3Download.js"
+import { asStoreError, asWriteError, type S3Failure } from "../internal/s3Errors.js"
+import {
+  copyParts,
+  MAX_COPY_OBJECT_SIZE,
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  partSizeFor,
+  runMultipart
+} from "../internal/s3Multipart.js"
+import { encodeMetadata, encodeTags, pageEntries, writeHeaders } from "../internal/s3Objects.js"
+import { encodeKeyPath, escapeUri, makePresigner, presignLifetime } from "../internal/s3Presign.js"
+import { ensureTags, headObject, put as upload } from "../internal/s3Upload.js"
+import * as Keys from "../Keys.js"
+import {
+  type CopyOptions,
+  type DeleteOutcome,
+  type GetOptions,
+  type ListEntry,
+  type ListOptions,
+  ObjectStore,
+  type PresignedUrl,
+  type PresignOptions,
+  type PutBody,
+  type PutOptions
+} from "../ObjectStore.js"
+import type { S3Options } from "../StorageConfig.js"
+
+/** DeleteObjects takes at most 1,000 keys a request. */
+export const DELETE_BATCH = 1000
+/** The range of one UploadPartCopy in a copy above 5 GiB (raised so the copy fits in 10,000 parts). */
+export const COPY_PART_SIZE = 64 * 1024 * 1024
+/** ListObjectsV2 returns at most 1,000 keys a page. */
+export const MAX_PAGE_SIZE = 1000
+
+/** Knobs for tests: not configuration. */
+export interface S3Internals {
+  /** Where the credentials come from (default: the options' static credentials, profile or chain). */
+  readonly credentials?: CredentialsProvider
+  /** Sources larger than this are copied with UploadPartCopy (default 5 GiB, CopyObject's limit). */
+  readonly multipartCopyAbove?: number
+  /** The preferred range of one UploadPartCopy (default 64 MiB: server-side copies need no small parts). */
+  readonly multipartCopyPartSize?: number
+}
+
+const invalid = (setting: string, reason: string) => Effect.fail(new StorageConfigError({ setting, reason }))
+
+const checkOptions = (options: S3Options): Effect.Effect<void, StorageConfigError> => {
+  if (options.bucket.length < 3) return invalid("bucket", "an S3 bucket name has at least 3 characters")
+  if (options.partSize < MIN_PART_SIZE || options.partSize > MAX_PART_SIZE)
+    return invalid("partSize", "must be between 5 MiB (5242880) and 5 GiB")
+  if (options.multipartThreshold < MIN_PART_SIZE)
+    return invalid("multipartThreshold", "must be at least 5 MiB (5242880), S3's smallest part")
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 64)
+    return invalid("concurrency", "must be an integer from 1 to 64")
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
+    return invalid("maxAttempts", "must be an integer of at least 1")
+  if (options.endpoint !== undefined && !URL.canParse(options.endpoint))
+    return invalid("endpoint", `${JSON.stringify(options.endpoint)} is not a URL`)
+  return Effect.void
+}
+
+/** Builds the s3 ObjectStore; the client lives as long as the surrounding scope. */
+export const make = Effect.fnUntraced(function* (config: S3Options, internals: S3Internals = {}) {
+  yield* checkOptions(config)
+  const { bucket } = config
+  const credentials = new CredentialsCache(internals.credentials ?? credentialsProvider(config))
+  const client = yield* Effect.acquireRelease(
+    Effect.sync(() => makeClient(config, credentials)),
+    (client) => Effect.sync(() => client.destroy())
+  )
+  const send = makeSend(client, config.maxAttempts)
+  const presigner = makePresigner(config)
+  const uploads = {
+    send,
+    bucket,
+    multipartThreshold: config.multipartThreshold,
+    partSize: config.partSize,
+    concurrency: config.concurrency,
+    checksums: config.checksums
+  }
+  const multipartCopyAbove = internals.multipartCopyAbove ?? MAX_COPY_OBJECT_SIZE
+  const storeError = (key?: string) => asStoreError(bucket, key)
+
+  const head = Effect.fn("ObjectStore.head")(function* (key: string) {
+    return yield* headObject(send, bucket, yield* Keys.make(key))
+  })
+
+  const exists = Effect.fn("ObjectStore.exists")(function* (key: string) {
+    return yield* head(key).pipe(
+      Effect.as(true),
+      Effect.catchTag("ObjectNotFound", () => Effect.succeed(false))
+    )
+  })
+
+  const put = Effect.fn("ObjectStore.put")(function* (key: string, body: PutBody, options: PutOptions = {}) {
+    const valid = yield* Keys.make(key)
+    return yield* upload(uploads, valid, body, options)
+  })
+
+  const downloads = { send, bucket, partSize: config.partSize, concurrency: config.concurrency }
+  const get = Effect.fn("ObjectStore.get")(function* (key: string, options: GetOptions = {}) {
+    return yield* download(downloads, yield* Keys.make(key), options)
+  })
+
+  const list = (options: ListOptions = {}): Stream.Stream<ListEntry, InvalidKey | StoreError> =>
+    Stream.unwrap(
+      Effect.gen(function* () {
+        const prefix = yield* Effect.fromResult(Keys.validatePrefix(options.prefix ?? ""))
+        const startAfter = options.startAfter
+        if (startAfter !== undefined && startAfter !== "") yield* Effect.fromResult(Keys.validatePrefix(startAfter))
+        const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)))
+        return Stream.paginate(undefined as string | undefined, (token) =>
+          send("ListObjectsV2", (client, abortSignal) =>
+            client.send(
+              new ListObjectsV2Command({
+                Bucket: bucket,
+                MaxKeys: pageSize,
+                ...(prefix === "" ? {} : { Prefix: prefix }),
+                ...(options.delimiter === undefined ? {} : { Delimiter: options.delimiter }),
+                ...(token === undefined && startAfter ? { StartAfter: startAfter } : {}),
+                ...(token === undefined ? {} : { ContinuationToken: token })
+              }),
+              { abortSignal }
+            )
+          ).pipe(
+            Effect.mapError(storeError()),
+            Effect.map(
+              (page) =>
+                [
+                  pageEntries(page),
+                  page.IsTruncated && page.NextContinuationToken
+                    ? Option.some(page.NextContinuationToken)
+                    : Option.none()
+                ] as const
+            )
+          )
+        )
+      })
+    )
+
+  const copy = Effect.fn("ObjectStore.copy")(function* (from: string, to: string, options: CopyOptions = {}) {
+    const source = yield* Keys.make(from)
+    const target = yield* Keys.make(to)
+    const current = yield* head(source)
+    const condition = options.ifNoneMatch === undefined ? undefined : `If-None-Match: ${options.ifNoneMatch}`
+    if (options.ifNoneMatch !== undefined && (yield* exists(target))) {
+      // CopyObject's If-None-Match is atomic on AWS but ignored by RGW: check first everywhere.
+      return yield* new PreconditionFailed({ key: target, condition: condition ?? "" })
+    }
+    // With `replace` the copy is described by it alone, as a put would be; otherwise by the source.
+    const replace = options.replace
+    const headers =
+      replace === undefined
+        ? {
+            ContentType: current.contentType,
+            CacheControl: current.cacheControl,
+            ContentDisposition: current.contentDisposition,
+            Metadata: encodeMetadata(current.metadata)
+          }
+        : writeHeaders(replace)
+    const copySource = `${escapeUri(bucket)}/${encodeKeyPath(source)}`
+    const copyError = (failure: S3Failure): ObjectNotFound | PreconditionFailed | StoreError => {
+      if (failure.code === "NoSuchKey") return new ObjectNotFound({ key: source })
+      if (failure.operation === "UploadPartCopy" && failure.kind === "PreconditionFailed") {
+        // The ranges are pinned to the source's ETag: it was replaced mid-copy.
+        return new TransportError({
+          operation: "copy",
+          detail: `"${source}" was replaced during the copy; nothing was written, try again`
+        })
+      }
+      return asWriteError(bucket, target, condition)(failure)
+    }
+    if (current.size <= multipartCopyAbove) {
+      // One server-side CopyObject copies whatever version is current, atomically.
+      const input: CopyObjectRequest = {
+        Bucket: bucket,
+        Key: target,
+        CopySource: copySource,
+        ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }),
+        ...(replace === undefined
+          ? { MetadataDirective: "COPY" }
+          : { MetadataDirective: "REPLACE", ...defined(headers) })
+      }
+      yield* send("CopyObject", (client, abortSignal) =>
+        client.send(new CopyObjectCommand(input), { abortSignal })
+      ).pipe(Effect.mapError(copyError))
+    } else {
+      // Above 5 GiB CopyObject refuses: copy in ranges with UploadPartCopy.
+      const tags = yield* send("GetObjectTagging", (client, abortSignal) =>
+        client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: source }), { abortSignal })
+      ).pipe(Effect.mapError(storeError(source)))
+      const sourceTags = Object.fromEntries((tags.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]))
+      const tagging = encodeTags(sourceTags)
+      const multipart = { send, bucket, key: target, concurrency: config.concurrency }
+      const partSize = partSizeFor(current.size, internals.multipartCopyPartSize ?? COPY_PART_SIZE)
+      yield* runMultipart(
+        multipart,
+        { ...defined(headers), ...(tagging === undefined ? {} : { Tagging: tagging }) },
+        copyParts(multipart, copySource, current.etag, current.size, partSize),
+        options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }
+      ).pipe(Effect.mapError(copyError))
+      yield* ensureTags(send, bucket, target, sourceTags)
+    }
+    return yield* head(target)
+  })
+
+  const remove = Effect.fn("ObjectStore.delete")(function* (key: string) {
+    const valid = yield* Keys.make(key)
+    yield* send("DeleteObject", (client, abortSignal) =>
+      client.send(new DeleteObjectCommand({ Bucket: bucket, Key: valid }), { abortSignal })
+    ).pipe(
+      Effect.asVoid,
+      Effect.catchIf(
+        (failure: S3Failure) => failure.kind === "NotFound",
+        () => Effect.void
+      ),
+      Effect.mapError(storeError(valid))
+    )
+  })
+
+  const deleteBatch = (keys: ReadonlyArray<string>) =>
+    send("DeleteObjects", (client, abortSignal) =>
+      client.send(
+        new DeleteObjectsCommand({
+          Bucket: bucket,
+          Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: false }
+        }),
+        { abortSignal }
+      )
+    ).pipe(
+      Effect.mapError(storeError()),
+      Effect.map((out) => {
+        const outcomes = new Map<string, DeleteOutcome>()
+        for (const deleted of out.Deleted ?? []) {
+          if (deleted.Key !== undefined) outcomes.set(deleted.Key, { key: deleted.Key, deleted: true })
+        }
+        for (const error of out.Errors ?? []) {
+          if (error.Key === undefined) continue
+          outcomes.set(error.Key, {
+            key: error.Key,
+            deleted: false,
+            code: error.Code ?? "Unknown",
+            message: error.Message ?? "the store gave no reason"
+          })
+        }
+        return outcomes
+      })
+    )
+
+  const deleteMany = Effect.fn("ObjectStore.deleteMany")(function* (keys: ReadonlyArray<string>) {
+    for (const key of keys) yield* Keys.make(key)
+    const unique = [...new Set(keys)]
+    const batches: Array<ReadonlyArray<string>> = []
+    for (let i = 0; i < unique.length; i += DELETE_BATCH) batches.push(unique.slice(i, i + DELETE_BATCH))
+    const results = yield* Effect.forEach(batches, deleteBatch, { concurrency: config.concurrency })
+    const outcomes = new Map<string, DeleteOutcome>()
+    for (const result of results) for (const [key, outcome] of result) outcomes.set(key, outcome)
+    return keys.map(
+      (key): DeleteOutcome =>
+        outcomes.get(key) ?? {
+          key,
+          deleted: false,
+          code: "NoResult",
+          message: "DeleteObjects did not report this key"
+        }
+    )
+  })
+
+  // Untraced, unlike the other methods: signing is microseconds of CPU and no I/O, pages sign
+  // hundreds of URLs at a time, and a span with its stack capture would cost more than the signature.
+  const presign = Effect.fnUntraced(function* (key: string, options: PresignOptions) {
+    const valid = yield* Keys.make(key)
+    const resolved =
+      credentials.fresh() ??
+      (yield* Effect.tryPromise({
+        try: credentials.get,
+        catch: (cause) =>
+          new AccessDenied({ operation: "presign", key: valid, detail: `no usable AWS credentials: ${String(cause)}` })
+      }))
+    const now = yield* Clock.currentTimeMillis
+    const lifetime = presignLifetime(options.expiresIn, now, resolved.expiration)
+    if (lifetime < 1) {
+      return yield* new AccessDenied({
+        operation: "presign",
+        key: valid,
+        detail: `the credentials expired at ${resolved.expiration?.toISOString()}`
+      })
+    }
+    const signingDate = new Date(Math.floor(now / 1000) * 1000)
+    const signed = yield* Effect.tryPromise({
+      try: () =>
+        presigner.presign({
+          method: options.method,
+          key: valid,
+          expiresIn: lifetime,
+          contentType: options.method === "PUT" ? options.contentType : undefined,
+          now: signingDate,
+          credentials: resolved
+        }),
+      catch: (cause) => new TransportError({ operation: "presign", detail: `could not sign: ${String(cause)}`, cause })
+    })
+    return {
+      url: signed.url,
+      method: options.method,
+      expiresAt: new Date(signingDate.getTime() + lifetime * 1000),
+      headers: signed.headers
+    } satisfies PresignedUrl
+  })
+
+  return ObjectStore.of({
+    driver: "s3",
+    location: `s3://${bucket}`,
+    put,
+    get,
+    head,
+    exists,
+    list,
+    copy,
+    delete: remove,
+    deleteMany,
+    presign
+  })
+})
+
+/** The s3 ObjectStore for these options (see StorageConfig for the environment variables). */
+export const layer = (options: S3Options): Layer.Layer<ObjectStore, StorageConfigError> =>
+  Layer.effect(ObjectStore, make(options))
+
+/** Drops undefined fields (the SDK would send nothing for them anyway; exactOptionalPropertyTypes wants them gone). */
+const defined = <A extends Record<string, unknown>>(record: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>
+  Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)) as {
+    [K in keyof A]?: Exclude<A[K], undefined>
+  }

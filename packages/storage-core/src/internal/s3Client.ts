@@ -1,0 +1,151 @@
+/**
+ * The S3 client of the s3 driver, its credentials, and `send`: the single door through which
+ * every S3 request goes (abortable on interruption, retried by the one policy, failures classified).
+ */
+import { Agent as HttpAgent } from "node:http"
+import { Agent as HttpsAgent } from "node:https"
+import { S3Client } from "@aws-sdk/client-s3"
+import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers"
+import { NodeHttpHandler } from "@smithy/node-http-handler"
+import { Effect } from "effect"
+import type { S3Options } from "../StorageConfig.js"
+import { withRetry } from "./retry.js"
+import { classify, type S3Failure } from "./s3Errors.js"
+
+/** Resolved credentials; `expiration` is set for temporary ones (STS, SSO, IMDS…). */
+export interface Credentials {
+  readonly accessKeyId: string
+  readonly secretAccessKey: string
+  readonly sessionToken?: string
+  readonly expiration?: Date
+}
+
+export type CredentialsProvider = () => Promise<Credentials>
+
+/** Temporary credentials are refreshed this long before they expire. */
+export const REFRESH_BEFORE_EXPIRY_MS = 5 * 60_000
+
+/**
+ * Keeps the last resolved credentials and resolves again shortly before they expire; one
+ * resolution at a time however many callers ask. Shared by the client and the presigner.
+ */
+export class CredentialsCache {
+  private current: Credentials | undefined
+  private pending: Promise<Credentials> | undefined
+
+  constructor(
+    private readonly provider: CredentialsProvider,
+    private readonly now: () => number = Date.now
+  ) {}
+
+  /** Fresh credentials: the cached ones while they have more than 5 minutes left. */
+  readonly get = (): Promise<Credentials> => {
+    const current = this.fresh()
+    return current !== undefined ? Promise.resolve(current) : this.refresh()
+  }
+
+  /** The cached credentials when they are still fresh (no waiting): the presigner's fast path. */
+  readonly fresh = (): Credentials | undefined => {
+    const current = this.current
+    return current !== undefined && this.isFresh(current) ? current : undefined
+  }
+
+  private isFresh(credentials: Credentials): boolean {
+    return (
+      credentials.expiration === undefined || credentials.expiration.getTime() - this.now() > REFRESH_BEFORE_EXPIRY_MS
+    )
+  }
+
+  private refresh(): Promise<Credentials> {
+    this.pending ??= this.provider().then(
+      (credentials) => {
+        this.current = credentials
+        this.pending = undefined
+        return credentials
+      },
+      (error: unknown) => {
+        this.pending = undefined
+        throw error
+      }
+    )
+    return this.pending
+  }
+}
+
+/** Static credentials, a named profile, or the default Node credential chain (env, SSO, web identity, IMDS…). */
+export const credentialsProvider = (options: S3Options): CredentialsProvider => {
+  const { credentials, profile } = options
+  if (credentials !== undefined) {
+    const fixed: Credentials = { ...credentials }
+    return () => Promise.resolve(fixed)
+  }
+  const provider = profile !== undefined ? fromIni({ profile }) : fromNodeProviderChain()
+  return () => provider()
+}
+
+/** Sockets per host: room for `concurrency` parts of a few uploads at once, never fewer than 50. */
+export const maxSocketsFor = (concurrency: number) => Math.max(50, concurrency * 4)
+
+const RESPONSE_DATE = Symbol.for("@localex/storage-core/s3/ResponseDate")
+
+/** The server's `Date` header of the response an output came from (S3 sends no Last-Modified on PUT). */
+export const responseDate = (output: object): Date | undefined =>
+  (output as { readonly [RESPONSE_DATE]?: Date })[RESPONSE_DATE]
+
+export const makeClient = (options: S3Options, credentials: CredentialsCache): S3Client => {
+  const maxSockets = maxSocketsFor(options.concurrency)
+  const checksums = options.checksums === "when_required" ? "WHEN_REQUIRED" : "WHEN_SUPPORTED"
+  const client = new S3Client({
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    forcePathStyle: options.forcePathStyle,
+    credentials: credentials.get,
+    // Engines without flexible checksums (Ceph RGW) refuse aws-chunked bodies: WHEN_REQUIRED.
+    requestChecksumCalculation: checksums,
+    responseChecksumValidation: checksums,
+    // One retry policy, in Effect (internal/retry.ts): the SDK does not retry on its own.
+    maxAttempts: 1,
+    followRegionRedirects: options.endpoint === undefined,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      connectionTimeout: 10_000,
+      // A connection idle this long (no byte either way) is dropped and the request retried.
+      socketTimeout: 120_000
+    })
+  })
+  // Keeps the response's Date on the output (as a hidden property) for `responseDate`.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args)
+      const date = (result.response as { readonly headers?: Record<string, string | undefined> } | undefined)?.headers
+        ?.date
+      const output: unknown = result.output
+      if (date !== undefined && typeof output === "object" && output !== null) {
+        Object.defineProperty(output, RESPONSE_DATE, { value: new Date(date), enumerable: false })
+      }
+      return result
+    },
+    { step: "deserialize", name: "localexResponseDate", priority: "high", override: true }
+  )
+  return client
+}
+
+export type Send = <A>(
+  operation: string,
+  run: (client: S3Client, signal: AbortSignal) => Promise<A>
+) => Effect.Effect<A, S3Failure>
+
+/**
+ * Sends requests through `client`: the request is aborted when the fiber is interrupted,
+ * failures are classified once (internal/s3Errors.ts) and retried by the policy.
+ */
+export const makeSend =
+  (client: S3Client, maxAttempts: number): Send =>
+  (operation, run) =>
+    withRetry(maxAttempts)(
+      Effect.tryPromise({
+        try: (signal) => run(client, signal),
+        catch: (error) => classify(operation, error)
+      })
+    )
