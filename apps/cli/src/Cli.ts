@@ -5,15 +5,18 @@
 import { createRequire } from "node:module"
 import { Console, Effect, Layer, Logger, References, Stdio, Stream } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { cleanup } from "./commands/cleanup.js"
 import { image } from "./commands/image.js"
+import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { object } from "./commands/object.js"
+import { stats } from "./commands/stats.js"
 import { report } from "./failure.js"
 import { JsonDocument } from "./render.js"
 import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
-export const cli = root.pipe(Command.withSubcommands([object, image]))
+export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering]))
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command
@@ -48,7 +51,7 @@ const has = (argv: ReadonlyArray<string>, ...flags: ReadonlyArray<string>) => ar
 export const run = (argv: ReadonlyArray<string>) =>
   Effect.suspend(() => {
     const verbose = has(argv, "--verbose")
-    const document = JsonDocument.of({ open: false })
+    const document = JsonDocument.of({ open: false, printed: false })
     return Command.runWith(cli, { version: VERSION })(argv).pipe(
       Effect.as(0),
       Effect.catchCause((cause) =>
@@ -56,7 +59,9 @@ export const run = (argv: ReadonlyArray<string>) =>
           const stdio = yield* Stdio.Stdio
           const failure = report(cause)
           const lines = [`${NAME}: ${failure.line}`, ...(verbose && failure.detail ? [failure.detail] : [])]
-          if (has(argv, "--json")) {
+          // With --json, stdout stays one document: a failure after a whole document was printed
+          // (quota exceeded, some keys not deleted) is told by stderr and the exit code only.
+          if (has(argv, "--json") && (document.open || !document.printed)) {
             const error = { tag: failure.tag, message: failure.line, exitCode: failure.exitCode }
             const text = document.open
               ? `\n],"error":${JSON.stringify(error)}}\n`

@@ -8,7 +8,15 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect, Exit } from "effect"
 import { run } from "./Cli.js"
 
-run(process.argv.slice(2)).pipe(
+/**
+ * pnpm forwards the `--` of `pnpm run <script> -- --flag` to the script (npm drops it): run from a
+ * package script (`storage:cleanup-expired`), the first `--` is that separator, not the CLI's.
+ */
+const args = process.argv.slice(2)
+const separator = process.env.npm_lifecycle_event === undefined ? -1 : args.indexOf("--")
+const argv = separator === -1 ? args : [...args.slice(0, separator), ...args.slice(separator + 1)]
+
+run(argv).pipe(
   Effect.provide(NodeServices.layer),
   NodeRuntime.runMain({
     disableErrorReporting: true,

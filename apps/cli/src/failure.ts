@@ -8,10 +8,13 @@
  * |      | refused: empty, too large, not a supported format, too many pixels, cannot decode, …) |
  * | 2    | usage error: bad flag or argument, invalid key or photo reference, invalid           |
  * |      | configuration (LOCALEX_STORAGE_*, IMAGE_*)                                           |
+ * | 3    | a cleanup refused by its safety limit (SafetyLimitExceeded): nothing was deleted     |
+ * | 4    | `stats --quota`: a quota is exceeded (the statistics and verdict are printed)        |
  * | 130  | interrupted (Ctrl-C)                                                                 |
  *
  * An image that is refused is an operation failure, like a missing object: the command was
- * well formed, and it is the input file that cannot be used.
+ * well formed, and it is the input file that cannot be used. For the same reason a policy or
+ * quota file that does not decode (PolicyInvalid) is 1, not 2.
  *
  * The line is the typed error's own message (what failed and why) plus, where there is
  * one, what to do about it. Stack traces only with --verbose.
@@ -50,14 +53,28 @@ export class PartialFailure extends Schema.TaggedError<PartialFailure>()("Partia
   }
 }
 
+/** A quota of `stats --quota` is exceeded (the statistics and the verdict were printed first). */
+export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExceeded", {
+  summary: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    const exceeded = this.summary.filter((line) => line.startsWith("exceeded: ")).map((line) => line.slice(10))
+    return `A storage quota is exceeded: ${exceeded.join("; ")}`
+  }
+}
+
 const USAGE_TAGS = new Set(["InvalidKey", "InvalidPhotoRef", "StorageConfigError", "ImageConfigError", "UsageError"])
+
+/** Exit codes other than 1 (operation failed) and 2 (usage). */
+const EXIT_CODES: Record<string, number> = { SafetyLimitExceeded: 3, QuotaExceeded: 4 }
 
 /** What to do next, for errors whose message does not say. */
 const HINTS: Record<string, string> = {
   ObjectNotFound: "check the key with `localex-storage object ls`",
   InvalidKey: "keys look like items/<id>/photo.jpg",
   PhotoNotFound: "list the photos with `localex-storage object ls --prefix items/<id>/photos/`",
-  TransportError: "check the endpoint and your network, then retry"
+  TransportError: "check the endpoint and your network, then retry",
+  SafetyLimitExceeded: "see it with --dry-run; --force deletes anyway, --max-objects/--max-share change the limit"
 }
 
 export interface Report {
@@ -109,7 +126,7 @@ export const report = (cause: Cause.Cause<unknown>): Report => {
   const message = failure instanceof Error ? failure.message : String(failure)
   const hint = HINTS[tag]
   return {
-    exitCode: USAGE_TAGS.has(tag) ? 2 : 1,
+    exitCode: EXIT_CODES[tag] ?? (USAGE_TAGS.has(tag) ? 2 : 1),
     line: `${firstLine(message)}${hint ? `; ${hint}` : ""}`,
     tag,
     detail

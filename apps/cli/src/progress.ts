@@ -59,3 +59,45 @@ export const withProgress = <A, E, R>(
   transfer: (progress: Progress) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, Output | Exclude<R, Scope.Scope>> =>
   Effect.scoped(Effect.flatMap(transferProgress(label, total), transfer))
+
+/** Items done of a total (cleanup deletes), as `onProgress` reports them. */
+export interface CountProgress {
+  readonly done: number
+  readonly total: number
+  readonly deleted: number
+}
+
+/**
+ * Runs work that reports items done (a cleanup's batches) with a progress bar, drawn under the
+ * same conditions as a transfer's and removed before anything else is printed.
+ */
+export const withCountProgress = <A, E, R>(
+  label: string,
+  work: (onProgress: (progress: CountProgress) => void) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E, Output | Exclude<R, Scope.Scope>> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const output = yield* Output
+      if (!output.progress) return yield* work(() => {})
+      const bar = new cliProgress.SingleBar(
+        {
+          format: "{label} [{bar}] {percentage}% | {value}/{total} checked | {deleted} deleted | ETA {eta_formatted}",
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+          barsize: 30,
+          fps: 10
+        },
+        cliProgress.Presets.shades_classic
+      )
+      let started = false
+      yield* Effect.addFinalizer(() => Effect.sync(() => started && bar.stop()))
+      return yield* work((progress) => {
+        if (!started) {
+          started = true
+          bar.start(progress.total, 0, { label, deleted: 0 })
+        }
+        bar.update(progress.done, { label, deleted: progress.deleted })
+      })
+    })
+  )

@@ -13,7 +13,16 @@
  */
 
 import type { DeletedPhoto, PhotoManifest, ProcessedPhoto } from "@localex/image-processing"
-import type { DeleteOutcome, ListEntry, ObjectInfo, PresignedUrl } from "@localex/storage-core"
+import {
+  type DeleteOutcome,
+  DeletionPlan,
+  type LifecyclePolicy,
+  type ListEntry,
+  type ObjectInfo,
+  type PresignedUrl,
+  type Quota,
+  type StorageStats
+} from "@localex/storage-core"
 import { Context, Effect, Layer, Option, Stdio, Stream } from "effect"
 
 export interface OutputMode {
@@ -42,7 +51,14 @@ export interface Rows<A, E, R> {
  * provides one per run and, when the run fails, closes the open document with the error instead
  * of printing a second document.
  */
-export class JsonDocument extends Context.Service<JsonDocument, { open: boolean }>()("@localex/cli/JsonDocument") {}
+export class JsonDocument extends Context.Service<
+  JsonDocument,
+  {
+    open: boolean
+    /** A whole document has been printed (a failure after it is reported on stderr and by the exit code only). */
+    printed: boolean
+  }
+>()("@localex/cli/JsonDocument") {}
 
 export class Output extends Context.Service<
   Output,
@@ -62,7 +78,10 @@ export class Output extends Context.Service<
       Effect.gen(function* () {
         const stdio = yield* Stdio.Stdio
         const stderrIsTerminal = yield* stdio.stderrIsTerminal
-        const document = Option.getOrElse(yield* Effect.serviceOption(JsonDocument), () => ({ open: false }))
+        const state = Option.getOrElse(yield* Effect.serviceOption(JsonDocument), () => ({
+          open: false,
+          printed: false
+        }))
         // Output that cannot be written (a closed pipe: `| head`) ends the output, not the command.
         const write = <E, R>(stream: Stream.Stream<string, E, R>): Effect.Effect<void, E, R> =>
           Stream.run(stream, stdio.stdout()).pipe(Effect.catchTag("PlatformError", () => Effect.void))
@@ -71,7 +90,10 @@ export class Output extends Context.Service<
           Stream.run(Stream.succeed(`${line}\n`), stdio.stderr()).pipe(Effect.catch(() => Effect.void))
 
         const print = (document: Document) => {
-          if (mode.json) return out(`${JSON.stringify(document.json, null, 2)}\n`)
+          if (mode.json) {
+            state.printed = true
+            return out(`${JSON.stringify(document.json, null, 2)}\n`)
+          }
           if (mode.quiet && document.primary !== true) return Effect.void
           const text = document.text
           return text.length === 0 ? Effect.void : out(`${formatText(text).join("\n")}\n`)
@@ -83,7 +105,7 @@ export class Output extends Context.Service<
           let first = true
           const open = Stream.fromEffect(
             Effect.sync(() => {
-              document.open = true
+              state.open = true
               return '{"entries":['
             })
           )
@@ -96,7 +118,8 @@ export class Output extends Context.Service<
           )
           const close = Stream.fromEffect(
             Effect.sync(() => {
-              document.open = false
+              state.open = false
+              state.printed = true
               return first ? "]}\n" : "\n]}\n"
             })
           )
@@ -312,4 +335,148 @@ export const processedPhoto = (photo: ProcessedPhoto, out: string, paths: Readon
 export const photoDeleted = (deleted: DeletedPhoto): Document => ({
   text: deleted.keys.map((key) => `deleted ${key}`),
   json: { prefix: deleted.prefix, deleted: deleted.keys }
+})
+
+// --- storage operations ----------------------------------------------------------------------
+
+const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
+const usage = (u: { readonly objects: number; readonly bytes: number }) =>
+  `${count(u.objects, "object")}, ${bytes(u.bytes)}`
+const percent = (share: number) => (Number.isFinite(share) ? `${(share * 100).toFixed(1)}%` : "∞")
+
+/** A table with a header row: text columns left, number columns (`right`) right-aligned. */
+const table = (
+  title: string,
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<string>>,
+  right: ReadonlyArray<number>
+): Array<string> => (rows.length === 0 ? [] : ["", title, ...columns([header, ...rows], right).map((l) => `  ${l}`)])
+
+const usageRows = <T extends { readonly objects: number; readonly bytes: number }>(
+  entries: ReadonlyArray<T>,
+  label: (entry: T) => string
+) => entries.map((e) => [label(e), String(e.objects), bytes(e.bytes)])
+
+/**
+ * Storage statistics (and a quota verdict): totals, listing, multipart uploads and versions as
+ * label/value lines, then tables of storage classes, prefixes, sizes, ages and the largest
+ * objects. The JSON is the StorageStats document (plus `quota`: the verdict).
+ */
+export const storageStats = (stats: StorageStats, verdict?: Quota.QuotaVerdict): Document => {
+  const multipart = stats.multipartUploads
+  const versions = stats.versions
+  const listingLine =
+    stats.listing.mode === "inventory"
+      ? `inventory report (${count(stats.listing.shards, "file")}), ${stats.listing.durationMs} ms`
+      : `${stats.listing.mode} (${count(stats.listing.shards, "key range")}), ${stats.listing.durationMs} ms`
+  const pairs: Array<readonly [string, string]> = [
+    ["location", stats.location],
+    ["scope", stats.scope === "" ? "(whole bucket)" : stats.scope],
+    ["objects", String(stats.totals.objects)],
+    ["bytes", `${stats.totals.bytes} (${bytes(stats.totals.bytes)})`],
+    [
+      "multipart uploads",
+      multipart === null
+        ? "unknown"
+        : `${count(multipart.uploads, "incomplete upload")}, ${bytes(multipart.bytes)}${multipart.oldestInitiated === null ? "" : `, oldest ${multipart.oldestInitiated}`}`
+    ],
+    [
+      "versions",
+      versions === null
+        ? "unknown"
+        : `versioning ${versions.versioning}: ${count(versions.noncurrentVersions, "noncurrent version")} (${bytes(versions.noncurrentBytes)}), ${count(versions.deleteMarkers, "delete marker")}`
+    ],
+    ["oldest", stats.oldest === null ? "-" : `${stats.oldest.lastModified}  ${stats.oldest.key}`],
+    ["newest", stats.newest === null ? "-" : `${stats.newest.lastModified}  ${stats.newest.key}`],
+    ["listing", listingLine],
+    ["generated", stats.generatedAt]
+  ]
+  const prefixes = usageRows(stats.byPrefix.entries, (e) => (e.prefix === "" ? "(top level)" : e.prefix))
+  if (stats.byPrefix.truncated)
+    prefixes.push(["(other prefixes)", String(stats.byPrefix.other.objects), bytes(stats.byPrefix.other.bytes)])
+  const text = [
+    ...formatText(pairs),
+    ...table(
+      "by storage class",
+      ["class", "objects", "bytes"],
+      usageRows(stats.byStorageClass, (e) => e.storageClass),
+      [1, 2]
+    ),
+    ...table(`by prefix (depth ${stats.byPrefix.depth})`, ["prefix", "objects", "bytes"], prefixes, [1, 2]),
+    ...table(
+      "by size",
+      ["size", "objects", "bytes"],
+      usageRows(stats.sizeHistogram, (e) => e.label),
+      [1, 2]
+    ),
+    ...table(
+      "by age",
+      ["age", "objects", "bytes"],
+      usageRows(stats.ageHistogram, (e) => e.label),
+      [1, 2]
+    ),
+    ...table(
+      "largest",
+      ["bytes", "last modified", "key"],
+      stats.largest.map((o) => [bytes(o.size), o.lastModified, o.key]),
+      [0]
+    ),
+    ...(verdict === undefined ? [] : ["", `quota: ${verdict.status}`, ...verdict.summary.map((line) => `  ${line}`)])
+  ]
+  return { primary: true, text, json: verdict === undefined ? stats : { ...stats, quota: verdict } }
+}
+
+/**
+ * A cleanup (expired files, orphans): what the plan holds and, after a real run, what was done.
+ * The JSON is `{ plan: summarize(plan, sample), report }` (report null on a dry run).
+ */
+export const cleanupOutcome = (
+  outcome: { readonly plan: DeletionPlan.DeletionPlan; readonly report: DeletionPlan.DeletionReport | null },
+  sampleSize: number
+): Document => {
+  const { plan, report } = outcome
+  const summary = DeletionPlan.summarize(plan, sampleSize)
+  const safety = plan.safety.exceeded
+    ? `over the limit: ${plan.safety.reason}`
+    : `ok (${percent(plan.safety.share)} of the objects considered; limits ${plan.safety.limits.maxObjects} objects, ${percent(plan.safety.limits.maxShare)} above ${plan.safety.limits.shareAppliesAbove})`
+  const pairs: Array<readonly [string, string]> = [
+    ["cleanup", `${plan.kind} on ${plan.location}${report === null ? " (dry run: nothing deleted)" : ""}`],
+    ["considered", usage(plan.population)],
+    [report === null ? "would delete" : "planned", usage(plan.totals)],
+    ["safety", safety]
+  ]
+  if (report !== null) {
+    pairs.push(
+      ["deleted", usage(report.deleted)],
+      ["skipped", `${report.skipped.length} (changed or gone since planning)`],
+      ["failed", String(report.failed.length)],
+      ["manifest", report.manifestKey ?? "- (nothing to delete)"],
+      ["report", report.reportKey ?? "-"]
+    )
+  }
+  const sample = summary.sample.map((c) => [bytes(c.size), c.key, c.reason])
+  const more = plan.candidates.length - summary.sample.length
+  const text = [
+    ...formatText(pairs),
+    ...table(report === null ? "would delete" : "planned", ["bytes", "key", "reason"], sample, [0]),
+    ...(more > 0 ? [`  … and ${more} more (see the manifest, or --json)`] : []),
+    ...(plan.warnings.length === 0 ? [] : ["", "warnings", ...plan.warnings.map((w) => `  ${w}`)]),
+    ...(report === null ? [] : report.failed.map((f) => `not deleted ${f.key}: ${f.message} (${f.code})`)),
+    ...(report === null ? [] : report.skipped.map((s) => `skipped ${s.key}: ${s.reason}, ${s.detail}`))
+  ]
+  return { primary: report === null, text, json: { plan: summary, report } }
+}
+
+/** A configuration plan (lifecycle rules, tiering), as the package formats it; `applied` after apply. */
+export const configPlan = <T>(
+  plan: LifecyclePolicy.ConfigPlan<T>,
+  lines: ReadonlyArray<string>,
+  applied?: boolean
+): Document => ({
+  primary: true,
+  text:
+    applied === undefined
+      ? lines
+      : [...lines, applied ? "applied: the bucket now matches the policy" : "nothing to apply"],
+  json: applied === undefined ? plan : { plan, applied }
 })

@@ -5,7 +5,17 @@
  */
 
 import { ImagePipeline } from "@localex/image-processing"
-import { layerConfig, ObjectStore, type StorageConfigError } from "@localex/storage-core"
+import {
+  BucketAdmin,
+  Cleanup,
+  LifecyclePolicy,
+  layerConfig,
+  ObjectStore,
+  Orphans,
+  Stats,
+  type StorageConfigError,
+  Tiering
+} from "@localex/storage-core"
 import { ConfigProvider, Effect, Layer, Stream } from "effect"
 import { Command } from "effect/cli"
 import { type GlobalOptions, globalFlags, storageEnv } from "./GlobalFlags.js"
@@ -16,9 +26,11 @@ export const NAME = "localex-storage"
 export const root = Command.make(NAME).pipe(
   Command.withSharedFlags(globalFlags),
   Command.withDescription(
-    "LocalEx Storage: store, read, list and sign the marketplace's files, and process and store photos, on " +
+    "LocalEx Storage: store, read, list and sign the marketplace's files, process and store photos, and run " +
+      "the storage operations (stats, cleanups, lifecycle, tiering), on " +
       "the fs driver (a local folder, the default) or s3. Exit codes: 0 ok, 1 the operation failed (including an " +
-      "image that is refused), 2 usage error (bad flag, invalid key or photo reference, invalid configuration)."
+      "image that is refused), 2 usage error (bad flag, invalid key or photo reference, invalid configuration), " +
+      "3 a cleanup refused by its safety limit, 4 a storage quota exceeded (stats --quota)."
   ),
   Command.withExamples([
     { command: `${NAME} object put ./photo.jpg items/123/photo.jpg`, description: "Upload to the local store" },
@@ -29,10 +41,21 @@ export const root = Command.make(NAME).pipe(
   ])
 )
 
+const storageConfig = (options: GlobalOptions) =>
+  ConfigProvider.layer(ConfigProvider.fromEnv({ env: storageEnv(options, process.env) }))
+
 /** The ObjectStore the flags and the environment ask for. */
 export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore, StorageConfigError> =>
-  layerConfig.pipe(
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: storageEnv(options, process.env) })))
+  layerConfig.pipe(Layer.provide(storageConfig(options)))
+
+/**
+ * The storage operations (statistics, cleanups, lifecycle, tiering) over the ObjectStore and
+ * the BucketAdmin the flags and the environment ask for (on fs, BucketAdmin answers that the
+ * driver has no lifecycle).
+ */
+const operationsLayer = (options: GlobalOptions) =>
+  Layer.mergeAll(Stats.layer, Cleanup.layer, Orphans.layer, LifecyclePolicy.layer, Tiering.layer).pipe(
+    Layer.provideMerge(Layer.merge(layerConfig, BucketAdmin.layerConfig).pipe(Layer.provide(storageConfig(options))))
   )
 
 const services = Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options))))
@@ -41,6 +64,15 @@ const services = Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.l
 export const withServices = <const Name extends string, Input, ContextInput, E, R>(
   command: Command.Command<Name, Input, ContextInput, E, R>
 ) => Command.provide(command, services)
+
+const operationServices = Layer.unwrap(
+  Effect.map(root, (options) => Layer.merge(Output.layer(options), operationsLayer(options)))
+)
+
+/** Provides a subcommand with `Output`, `ObjectStore`, `BucketAdmin` and the operations services. */
+export const withOperations = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, operationServices)
 
 /** ImagePipeline (settings: IMAGE_*) on the ObjectStore the flags ask for, which it also provides. */
 const imageServices = Layer.unwrap(

@@ -7,6 +7,7 @@
  * whole key, `%2F` for "/"). Keys that are not valid (`a/../b`) are refused with 400.
  */
 import { PhotoManifest, PhotoVariant } from "@localex/image-processing"
+import { Stats } from "@localex/storage-core"
 import { Context, Schema } from "effect"
 import { Multipart } from "effect/http"
 import {
@@ -268,6 +269,43 @@ export class PhotosApi extends HttpApiGroup.make("photos")
   .middleware(Authorization)
   .annotateMerge(OpenApi.annotations({ title: "Photos", description: "Bearer API key required" })) {}
 
+/** A whole number in a query string, within `[min, max]`. */
+const intQuery = (min: number, max: number, description: string) =>
+  Schema.optional(
+    Schema.FiniteFromString.check(Schema.isInt(), Schema.isBetween({ minimum: min, maximum: max }))
+  ).annotate({ description })
+
+export const StatsQuery = {
+  prefix: Schema.optional(Schema.String).annotate({
+    description: "Only keys under this prefix (default: the whole bucket)"
+  }),
+  depth: intQuery(0, 16, "Folder levels byPrefix groups by (default 1)"),
+  largest: intQuery(0, 1000, "How many of the largest objects to list (default 10)"),
+  refresh: Schema.optional(Schema.Literals(["true", "false"])).annotate({
+    description: "true: compute now instead of answering from the cache (LOCALEX_HTTP_STATS_TTL)"
+  })
+}
+
+export class StatsApi extends HttpApiGroup.make("stats")
+  .add(
+    HttpApiEndpoint.get("stats", "/v1/stats", {
+      query: StatsQuery,
+      success: Stats.StorageStats.annotate({ identifier: "StorageStats" }),
+      error: [InvalidKeyProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "admin")
+      .annotateMerge(
+        describe(
+          "Storage statistics (scope: admin)",
+          "Totals, storage classes, prefixes, size and age histograms, the largest objects, incomplete multipart " +
+            "uploads and noncurrent versions, from one listing of the bucket. A result is cached per query for " +
+            "LOCALEX_HTTP_STATS_TTL (default 60 s; generatedAt says when it was computed); refresh=true computes it now."
+        )
+      )
+  )
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({ title: "Statistics", description: "Bearer API key with the admin scope" })) {}
+
 const signedQuery = {
   method: Schema.Literals(["GET", "PUT"]),
   expires: Schema.String.annotate({ description: "Expiry, Unix seconds" }),
@@ -314,6 +352,7 @@ export class Api extends HttpApi.make("localex-storage")
   .add(FilesApi)
   .add(PhotosApi)
   .add(SignedApi)
+  .add(StatsApi)
   .middleware(HttpApiMiddleware.ProblemDetails)
   .annotateMerge(
     OpenApi.annotations({

@@ -11,6 +11,7 @@
  * | LOCALEX_HTTP_SHUTDOWN_TIMEOUT   | 10 seconds    | how long SIGTERM waits for in-flight requests    |
  * | LOCALEX_STORAGE_PUBLIC_URL      | this server   | base URL of the fs driver's signed URLs          |
  * | LOCALEX_HTTP_CDN_BASE_URL       | (none)        | photo variant URLs: `<base>/<key>` (else signed) |
+ * | LOCALEX_HTTP_STATS_TTL          | 60 seconds    | how long GET /v1/stats answers from its cache    |
  *
  * The photo routes' settings are image-processing's (IMAGE_*; IMAGE_MAX_INPUT_BYTES caps an upload).
  */
@@ -29,6 +30,8 @@ export interface HttpSettings {
   readonly publicUrl: Option.Option<string>
   /** LOCALEX_HTTP_CDN_BASE_URL, without a trailing "/": photo variants are linked as `<base>/<key>` instead of signed URLs. */
   readonly cdnBaseUrl: Option.Option<string>
+  /** LOCALEX_HTTP_STATS_TTL: how long a /v1/stats result is served from the cache (0: never cached). */
+  readonly statsTtl: Duration.Duration
 }
 
 const bytes = Config.Int("LOCALEX_HTTP_MAX_UPLOAD_BYTES").pipe(
@@ -42,6 +45,12 @@ const timeout = Config.Int("LOCALEX_HTTP_SHUTDOWN_TIMEOUT").pipe(
   Config.withDefault(Duration.seconds(10))
 )
 
+const statsTtl = Config.Int("LOCALEX_HTTP_STATS_TTL").pipe(
+  Config.map(Duration.seconds),
+  Config.orElse(() => Config.Duration("LOCALEX_HTTP_STATS_TTL")),
+  Config.withDefault(Duration.seconds(60))
+)
+
 const settings = Config.all({
   port: Config.Int("LOCALEX_HTTP_PORT").pipe(Config.withDefault(8080)),
   host: Config.String("LOCALEX_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
@@ -49,7 +58,8 @@ const settings = Config.all({
   apiKeys: Config.option(Config.String("LOCALEX_HTTP_API_KEYS")),
   shutdownTimeout: timeout,
   publicUrl: Config.option(Config.String("LOCALEX_STORAGE_PUBLIC_URL")),
-  cdnBaseUrl: Config.option(Config.String("LOCALEX_HTTP_CDN_BASE_URL"))
+  cdnBaseUrl: Config.option(Config.String("LOCALEX_HTTP_CDN_BASE_URL")),
+  statsTtl
 })
 
 /** A setting that cannot work. */

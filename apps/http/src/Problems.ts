@@ -22,6 +22,7 @@ import type {
   AccessDenied,
   BucketNotFound,
   InvalidKey,
+  NotImplementedByEndpoint,
   ObjectNotFound,
   ObjectTooLarge,
   PreconditionFailed,
@@ -178,7 +179,13 @@ export const uploadProblems = [
 /** The problems any store call may end in, besides its specific ones. */
 export const storeProblems = [StoreFailure, NotImplemented, BadGateway, ServiceUnavailable] as const
 
-type StoreFault = AccessDenied | BucketNotFound | Throttled | TransportError | UnsupportedByDriver
+type StoreFault =
+  | AccessDenied
+  | BucketNotFound
+  | Throttled
+  | TransportError
+  | UnsupportedByDriver
+  | NotImplementedByEndpoint
 
 type ImageFault =
   | EmptyImage
@@ -201,7 +208,7 @@ type Mapped<E> =
   | (E extends RangeNotSatisfiable ? RangeNotSatisfiableProblem : never)
   | (E extends TransportError ? BadGateway : never)
   | (E extends AccessDenied | BucketNotFound ? StoreFailure : never)
-  | (E extends UnsupportedByDriver ? NotImplemented : never)
+  | (E extends UnsupportedByDriver | NotImplementedByEndpoint ? NotImplemented : never)
   | (E extends Throttled ? ServiceUnavailable : never)
   | (E extends EmptyImage ? EmptyImageProblem : never)
   | (E extends UnsupportedFormat ? UnsupportedImageFormat : never)
@@ -246,6 +253,7 @@ export const toProblem = <E extends KnownError>(error: E): Mapped<E> => {
       case "BucketNotFound":
         return new StoreFailure({ detail })
       case "UnsupportedByDriver":
+      case "NotImplementedByEndpoint":
         return new NotImplemented({ detail })
       case "Throttled":
         return new ServiceUnavailable({ detail })

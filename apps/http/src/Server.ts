@@ -7,7 +7,7 @@
 import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { ImagePipeline } from "@localex/image-processing"
-import { layerConfig, loadSettings, ObjectStore } from "@localex/storage-core"
+import { BucketAdmin, layerConfig, loadSettings, ObjectStore, Stats } from "@localex/storage-core"
 import { ConfigProvider, Console, Context, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware, HttpApiScalar } from "effect/http-api"
@@ -19,6 +19,7 @@ import { HttpConfig } from "./HttpConfig.js"
 import { FilesHandlers } from "./handlers/Files.js"
 import { PhotosHandlers } from "./handlers/Photos.js"
 import { SignedHandlers } from "./handlers/Signed.js"
+import { StatsHandlers } from "./handlers/Stats.js"
 import { SystemHandlers } from "./handlers/System.js"
 import { Metrics, meteredStore, RequestMetrics } from "./Metrics.js"
 import { ProblemResponses } from "./Problems.js"
@@ -41,7 +42,7 @@ const Listen = Layer.unwrap(
 )
 
 /**
- * Store, API keys, signed-URL verification and the photo pipeline, from the storage settings
+ * Store, API keys, signed-URL verification, the photo pipeline and storage statistics, from the storage settings
  * (public URL: this server by default) and the image settings (IMAGE_*).
  */
 const Storage = Layer.unwrap(
@@ -52,9 +53,13 @@ const Storage = Layer.unwrap(
     const provider = ConfigProvider.fromEnv({ env: { ...definedEnv(), LOCALEX_STORAGE_PUBLIC_URL: publicUrl } })
     const settings = yield* Effect.provideService(loadSettings, ConfigProvider.ConfigProvider, provider)
     const store = meteredStore.pipe(Layer.provide(layerConfig), Layer.provide(ConfigProvider.layer(provider)))
-    return Layer.mergeAll(SignedUrls.layer(settings), ApiKeys.layer(settings), ImagePipeline.layerConfig).pipe(
-      Layer.provideMerge(store)
-    )
+    const admin = BucketAdmin.layerConfig.pipe(Layer.provide(ConfigProvider.layer(provider)))
+    return Layer.mergeAll(
+      SignedUrls.layer(settings),
+      ApiKeys.layer(settings),
+      ImagePipeline.layerConfig,
+      Stats.layer.pipe(Layer.provide(admin))
+    ).pipe(Layer.provideMerge(store))
   })
 )
 
@@ -83,7 +88,7 @@ const CloseWhenStopping = HttpRouter.middleware(
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
-    Layer.provide([SystemHandlers, FilesHandlers, PhotosHandlers, SignedHandlers]),
+    Layer.provide([SystemHandlers, FilesHandlers, PhotosHandlers, SignedHandlers, StatsHandlers]),
     Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
   ),
   HttpApiScalar.layer(Api, { path: "/docs" }),
