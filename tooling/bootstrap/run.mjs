@@ -101,4 +101,5 @@ if (!existsSync(stampFile) || readFileSync(stampFile, "utf8") !== stamp) {
   writeFileSync(stampFile, stamp)
 }
 
-process.exit(run(pnpm, ["run", script, ...args], { env }))
+// --silent: only the script speaks, so `localex-storage --json` prints its JSON document alone.
+process.exit(run(pnpm, ["--silent", "run", script, ...args], { env }))
