@@ -14,7 +14,7 @@
 import { spawnSync } from "node:child_process"
 import { createHash } from "node:crypto"
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs"
-import { dirname, join, resolve } from "node:path"
+import { delimiter, dirname, join, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..")
@@ -66,10 +66,21 @@ const nodeBinary = () => {
   return bin
 }
 
-/** A directory holding a `pnpm` command of the pinned version, or null when the caller's pnpm is it. */
-const pnpmShimDir = (node) => {
+/** Is the `pnpm` on PATH the pinned version? (Run with the chosen Node first on PATH.) */
+const pnpmOnPathIsPinned = (PATH) => {
   const agent = process.env.npm_config_user_agent ?? ""
-  if (agent.startsWith(`pnpm/${pnpmVersion} `) && node === process.execPath) return null
+  if (agent.startsWith(`pnpm/${pnpmVersion} `)) return true
+  const probe = spawnSync("pnpm", ["--version"], {
+    encoding: "utf8",
+    env: { ...process.env, PATH },
+    shell: process.platform === "win32"
+  })
+  return probe.status === 0 && probe.stdout.trim() === pnpmVersion
+}
+
+/** A directory holding a `pnpm` command of the pinned version, or null when the one on PATH is it. */
+const pnpmShimDir = (node) => {
+  if (pnpmOnPathIsPinned([dirname(node), process.env.PATH].join(delimiter))) return null
   const pnpmCjs = join(toolchain, "node_modules", "pnpm", "bin", "pnpm.cjs")
   const pkgJson = join(toolchain, "node_modules", "pnpm", "package.json")
   const installed = existsSync(pkgJson) && JSON.parse(readFileSync(pkgJson, "utf8")).version
@@ -84,7 +95,7 @@ const pnpmShimDir = (node) => {
 
 const node = nodeBinary()
 const shimDir = pnpmShimDir(node)
-const PATH = [shimDir, dirname(node), process.env.PATH].filter(Boolean).join(process.platform === "win32" ? ";" : ":")
+const PATH = [shimDir, dirname(node), process.env.PATH].filter(Boolean).join(delimiter)
 const env = { ...process.env, PATH, COREPACK_ENABLE_STRICT: "0" }
 const pnpm = shimDir ? join(shimDir, "pnpm") : "pnpm"
 

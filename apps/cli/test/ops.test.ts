@@ -223,10 +223,9 @@ describe("localex-storage cleanup expired (fs)", () => {
     assert.strictEqual((await keys("reports/cleanup/")).length, 2, "an empty plan writes nothing")
   })
 
-  it("the root script storage:cleanup-expired runs it (pnpm run storage:cleanup-expired -- --dry-run)", async () => {
-    const pnpm = join(repo, ".toolchain/bin/pnpm")
+  it("the root script storage:cleanup-expired runs it (npm run storage:cleanup-expired -- --dry-run)", async () => {
     const { spawnSync } = await import("node:child_process")
-    const result = spawnSync(pnpm, ["run", "storage:cleanup-expired", "--", "--dry-run"], {
+    const result = spawnSync("npm", ["run", "--silent", "storage:cleanup-expired", "--", "--dry-run"], {
       cwd: repo,
       env: cleanEnv(env),
       encoding: "utf8"
