@@ -13,7 +13,6 @@ import {
   GetObjectCommand,
   GetObjectTaggingCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
   ListPartsCommand,
   PutObjectCommand,
   S3Client,
@@ -410,42 +409,7 @@ describe("copy", () => {
   )
 })
 
-describe("list", () => {
-  it.effect("follows continuation tokens and merges objects and prefixes in byte order", () =>
-    Effect.gen(function* () {
-      s3.on(ListObjectsV2Command, { ContinuationToken: undefined }).resolves({
-        IsTruncated: true,
-        NextContinuationToken: "t2",
-        Contents: [
-          { Key: "p/a", Size: 1 },
-          { Key: "p/c", Size: 1 }
-        ],
-        CommonPrefixes: [{ Prefix: "p/b/" }]
-      })
-      s3.on(ListObjectsV2Command, { ContinuationToken: "t2" }).resolves({
-        IsTruncated: false,
-        Contents: [
-          { Key: "p/\uFF5A", Size: 1 },
-          { Key: "p/\u{1F600}", Size: 1 }
-        ]
-      })
-      const store = yield* S3.make(options)
-      const entries = yield* Stream.runCollect(store.list({ prefix: "p/", delimiter: "/", pageSize: 3 }))
-      assert.deepStrictEqual(
-        entries.map((entry) => (entry._tag === "Object" ? entry.key : entry.prefix)),
-        ["p/a", "p/b/", "p/c", "p/\uFF5A", "p/\u{1F600}"]
-      )
-      const calls = s3.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input)
-      assert.deepStrictEqual(
-        calls.map((input) => [input.MaxKeys, input.ContinuationToken]),
-        [
-          [3, undefined],
-          [3, "t2"]
-        ]
-      )
-    }).pipe(noDelay)
-  )
-})
+// list does not go through the SDK client: its boundary is HTTP (s3-list.test.ts).
 
 describe("presign", () => {
   it.effect("reproduces AWS's documented presigned URL exactly (virtual-hosted style)", () =>

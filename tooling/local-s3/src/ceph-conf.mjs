@@ -68,7 +68,9 @@ admin socket =
 [client.rgw.a]
 # Without it the gateway hangs at start.
 ms mon client mode = crc secure
-rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
+# tcp_nodelay: beast writes a response's headers and body separately; with Nagle on, a reused
+# connection waits for the client's delayed ACK (~40 ms) before the body goes out.
+rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1
 rgw crypt require ssl = false
 rgw enable usage log = true
 `

@@ -6,14 +6,15 @@
  * - put: PutObject below the multipart threshold, concurrent multipart above it, aborted on
  *   any failure or interruption (internal/s3Upload.ts, internal/s3Multipart.ts).
  * - presign: one reused SigV4 signer, no middleware stack (internal/s3Presign.ts).
+ * - list: ListObjectsV2 signed and parsed here, not by the SDK, whose XML deserialiser costs as
+ *   much CPU as the listing itself (internal/s3List.ts); same handler, credentials and retries.
  */
 import {
   CopyObjectCommand,
   type CopyObjectRequest,
   DeleteObjectCommand,
   DeleteObjectsCommand,
-  GetObjectTaggingCommand,
-  ListObjectsV2Command
+  GetObjectTaggingCommand
 } from "@aws-sdk/client-s3"
 import { Clock, Effect, Layer, Option, Stream } from "effect"
 import {
@@ -30,10 +31,12 @@ import {
   type CredentialsProvider,
   credentialsProvider,
   makeClient,
+  makeHttpHandler,
   makeSend
 } from "../internal/s3Client.js"
 import { get as download } from "../internal/s3Download.js"
 import { asStoreError, asWriteError, type S3Failure } from "../internal/s3Errors.js"
+import { makeListPage } from "../internal/s3List.js"
 import {
   copyParts,
   MAX_COPY_OBJECT_SIZE,
@@ -99,11 +102,13 @@ export const make = Effect.fnUntraced(function* (config: S3Options, internals: S
   yield* checkOptions(config)
   const { bucket } = config
   const credentials = new CredentialsCache(internals.credentials ?? credentialsProvider(config))
+  const handler = makeHttpHandler(config)
   const client = yield* Effect.acquireRelease(
-    Effect.sync(() => makeClient(config, credentials)),
+    Effect.sync(() => makeClient(config, credentials, handler)),
     (client) => Effect.sync(() => client.destroy())
   )
   const send = makeSend(client, config.maxAttempts)
+  const listPage = makeListPage(config, handler, credentials)
   const presigner = makePresigner(config)
   const uploads = {
     send,
@@ -145,17 +150,17 @@ export const make = Effect.fnUntraced(function* (config: S3Options, internals: S
         if (startAfter !== undefined && startAfter !== "") yield* Effect.fromResult(Keys.validatePrefix(startAfter))
         const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)))
         return Stream.paginate(undefined as string | undefined, (token) =>
-          send("ListObjectsV2", (client, abortSignal) =>
-            client.send(
-              new ListObjectsV2Command({
-                Bucket: bucket,
-                MaxKeys: pageSize,
-                ...(prefix === "" ? {} : { Prefix: prefix }),
-                ...(options.delimiter === undefined ? {} : { Delimiter: options.delimiter }),
-                ...(token === undefined && startAfter ? { StartAfter: startAfter } : {}),
-                ...(token === undefined ? {} : { ContinuationToken: token })
-              }),
-              { abortSignal }
+          // Not through the SDK client (internal/s3List.ts), but through the same door: retries, errors.
+          send("ListObjectsV2", (_client, abortSignal) =>
+            listPage(
+              {
+                maxKeys: pageSize,
+                prefix,
+                delimiter: options.delimiter,
+                startAfter: token === undefined ? startAfter : undefined,
+                continuationToken: token
+              },
+              abortSignal
             )
           ).pipe(
             Effect.mapError(storeError()),
@@ -163,8 +168,8 @@ export const make = Effect.fnUntraced(function* (config: S3Options, internals: S
               (page) =>
                 [
                   pageEntries(page),
-                  page.IsTruncated && page.NextContinuationToken
-                    ? Option.some(page.NextContinuationToken)
+                  page.isTruncated && page.nextContinuationToken !== undefined
+                    ? Option.some(page.nextContinuationToken)
                     : Option.none()
                 ] as const
             )

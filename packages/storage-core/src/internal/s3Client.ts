@@ -92,8 +92,23 @@ const RESPONSE_DATE = Symbol.for("@localex/storage-core/s3/ResponseDate")
 export const responseDate = (output: object): Date | undefined =>
   (output as { readonly [RESPONSE_DATE]?: Date })[RESPONSE_DATE]
 
-export const makeClient = (options: S3Options, credentials: CredentialsCache): S3Client => {
+/** The HTTP handler of the client, shared with the requests sent without it (internal/s3List.ts). */
+export const makeHttpHandler = (options: S3Options): NodeHttpHandler => {
   const maxSockets = maxSocketsFor(options.concurrency)
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    connectionTimeout: 10_000,
+    // A connection idle this long (no byte either way) is dropped and the request retried.
+    socketTimeout: 120_000
+  })
+}
+
+export const makeClient = (
+  options: S3Options,
+  credentials: CredentialsCache,
+  requestHandler: NodeHttpHandler = makeHttpHandler(options)
+): S3Client => {
   const checksums = options.checksums === "when_required" ? "WHEN_REQUIRED" : "WHEN_SUPPORTED"
   const client = new S3Client({
     region: options.region,
@@ -106,13 +121,7 @@ export const makeClient = (options: S3Options, credentials: CredentialsCache): S
     // One retry policy, in Effect (internal/retry.ts): the SDK does not retry on its own.
     maxAttempts: 1,
     followRegionRedirects: options.endpoint === undefined,
-    requestHandler: new NodeHttpHandler({
-      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      connectionTimeout: 10_000,
-      // A connection idle this long (no byte either way) is dropped and the request retried.
-      socketTimeout: 120_000
-    })
+    requestHandler
   })
   // Keeps the response's Date on the output (as a hidden property) for `responseDate`.
   client.middlewareStack.add(

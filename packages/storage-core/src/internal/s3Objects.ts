@@ -3,8 +3,9 @@
  * user metadata (non-ASCII values travel RFC 2047-encoded, as S3 itself returns them),
  * tags, ETag quoting, Content-Range, and the UTF-8 byte order of listings.
  */
-import type { HeadObjectCommandOutput, ListObjectsV2CommandOutput } from "@aws-sdk/client-s3"
+import type { HeadObjectCommandOutput } from "@aws-sdk/client-s3"
 import type { CommonPrefix, ListEntry, ObjectInfo, ObjectSummary, PutOptions } from "../ObjectStore.js"
+import type { ListPage } from "./s3ListXml.js"
 
 /** An ETag without its quotes (S3 sends `"…"`). */
 export const unquote = (etag: string | undefined): string => (etag ?? "").replace(/^W\//, "").replace(/^"|"$/g, "")
@@ -117,20 +118,17 @@ export const compareUtf8 = (a: string, b: string): number => {
 }
 
 /** One ListObjectsV2 page as entries: objects and common prefixes merged in UTF-8 byte order. */
-export const pageEntries = (page: ListObjectsV2CommandOutput): Array<ListEntry> => {
-  const objects: Array<ObjectSummary> = (page.Contents ?? []).map((object) => ({
+export const pageEntries = (page: ListPage): Array<ListEntry> => {
+  const objects: Array<ObjectSummary> = page.objects.map((object) => ({
     _tag: "Object",
-    key: object.Key ?? "",
-    size: object.Size ?? 0,
-    etag: unquote(object.ETag),
-    lastModified: object.LastModified ?? new Date(0),
-    storageClass: object.StorageClass
+    key: object.key,
+    size: object.size,
+    etag: unquote(object.etag),
+    lastModified: object.lastModified,
+    storageClass: object.storageClass
   }))
-  const prefixes: Array<CommonPrefix> = (page.CommonPrefixes ?? []).map((prefix) => ({
-    _tag: "Prefix",
-    prefix: prefix.Prefix ?? ""
-  }))
-  if (prefixes.length === 0) return objects
+  if (page.prefixes.length === 0) return objects
+  const prefixes: Array<CommonPrefix> = page.prefixes.map((prefix) => ({ _tag: "Prefix", prefix }))
   if (objects.length === 0) return prefixes
   const name = (entry: ListEntry) => (entry._tag === "Object" ? entry.key : entry.prefix)
   return [...objects, ...prefixes].sort((a, b) => compareUtf8(name(a), name(b)))

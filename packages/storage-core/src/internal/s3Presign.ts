@@ -26,7 +26,7 @@ const bytesOf = (data: Exclude<Binary, string>): Buffer =>
   ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength) : Buffer.from(data)
 
 /** SHA-256 and HMAC-SHA-256 straight on node:crypto (the signer hashes three times per URL). */
-class NodeSha256 {
+export class NodeSha256 {
   private readonly hash: Hash | Hmac
   constructor(secret?: Binary) {
     this.hash =
@@ -100,7 +100,7 @@ type DeriveSigningKey = (
  * HMAC of the credentials, which costs an HMAC on every URL; the key only changes with the day,
  * the region and the credentials. (The AWS known-answer test in s3-sdk.test.ts guards this.)
  */
-const keepSigningKey = (signer: SignatureV4): void => {
+export const keepSigningKey = (signer: SignatureV4): void => {
   const instance = signer as unknown as { getSigningKey?: DeriveSigningKey }
   const derive = instance.getSigningKey?.bind(signer)
   if (derive === undefined) return
@@ -133,7 +133,19 @@ const keepSigningKey = (signer: SignatureV4): void => {
   }
 }
 
-export const makePresigner = (target: PresignTarget): Presigner => {
+/** Where the bucket's requests go: its host (virtual-hosted style when it can be) and path. */
+export interface BucketAddress {
+  readonly protocol: string
+  readonly hostname: string
+  readonly port: number | undefined
+  /** The Host header: hostname and, when not the default, port. */
+  readonly host: string
+  /** The bucket's path, escaped, without a trailing "/" ("" for a virtual-hosted bucket at the root). */
+  readonly bucketPath: string
+  readonly origin: string
+}
+
+export const bucketAddress = (target: PresignTarget): BucketAddress => {
   const base = new URL(target.endpoint ?? `https://s3.${target.region}.amazonaws.com`)
   const virtual = !target.forcePathStyle && isVirtualHostable(target.bucket, base.protocol)
   const hostname = virtual ? `${target.bucket}.${base.hostname}` : base.hostname
@@ -141,7 +153,11 @@ export const makePresigner = (target: PresignTarget): Presigner => {
   const port = base.port === "" ? undefined : Number(base.port)
   const basePath = base.pathname.replace(/\/+$/, "")
   const bucketPath = virtual ? basePath : `${basePath}/${escapeUri(target.bucket)}`
-  const origin = `${base.protocol}//${host}`
+  return { protocol: base.protocol, hostname, port, host, bucketPath, origin: `${base.protocol}//${host}` }
+}
+
+export const makePresigner = (target: PresignTarget): Presigner => {
+  const { protocol, hostname, port, host, bucketPath, origin } = bucketAddress(target)
 
   // The credentials of the request being signed. presign() reads them synchronously when it
   // starts, so setting them just before the call is race-free.
@@ -171,8 +187,8 @@ export const makePresigner = (target: PresignTarget): Presigner => {
       signingCredentials = credentials
       const signed = signer.presign(
         port === undefined
-          ? { method, protocol: base.protocol, hostname, path, query: {}, headers }
-          : { method, protocol: base.protocol, hostname, port, path, query: {}, headers },
+          ? { method, protocol, hostname, path, query: {}, headers }
+          : { method, protocol, hostname, port, path, query: {}, headers },
         {
           expiresIn,
           signingDate: now,

@@ -1,0 +1,253 @@
+/**
+ * The s3 driver's listing below the SDK: ListObjectsV2 is signed and parsed by the driver
+ * (internal/s3List.ts, internal/s3ListXml.ts), so its boundary is HTTP. The parser is tested on
+ * documents; the request, paging, retries and error mapping against a local HTTP server
+ * answering canned XML. RGW itself is in s3.test.ts (the contract's listings, awkward keys).
+ */
+import { createServer, type IncomingMessage, type Server } from "node:http"
+import type { AddressInfo } from "node:net"
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Stream } from "effect"
+import { afterAll, beforeAll, beforeEach } from "vitest"
+import * as S3 from "../src/drivers/S3.js"
+import { RetryBaseDelay } from "../src/internal/retry.js"
+import { parseErrorXml, parseListPage } from "../src/internal/s3ListXml.js"
+import { MiB, type S3Options } from "../src/StorageConfig.js"
+
+const result = (body: string, extra = "") =>
+  `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>photos</Name>${extra}${body}</ListBucketResult>`
+const contents = (key: string, size = 1, more = "") =>
+  `<Contents><Key>${key}</Key><LastModified>2024-05-06T07:08:09.123Z</LastModified><ETag>&quot;abc&quot;</ETag><Size>${size}</Size>${more}</Contents>`
+
+describe("parseListPage", () => {
+  it("reads every field of a page, skipping elements it does not use", () => {
+    const page = parseListPage(
+      result(
+        `${contents("a", 5, "<Owner><ID>x</ID><DisplayName>y</DisplayName></Owner><StorageClass>STANDARD</StorageClass>")}` +
+          `<Contents><Key>b</Key><LastModified>2024-05-06T07:08:09Z</LastModified><ETag>"e-2"</ETag><Size>0</Size><Type>Normal</Type></Contents>` +
+          "<CommonPrefixes><Prefix>c/</Prefix></CommonPrefixes><!-- a comment -->",
+        "<Prefix></Prefix><KeyCount>3</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>true</IsTruncated><NextContinuationToken>t+/=</NextContinuationToken>"
+      )
+    )
+    assert.deepStrictEqual(page, {
+      objects: [
+        {
+          key: "a",
+          size: 5,
+          etag: '"abc"',
+          lastModified: new Date("2024-05-06T07:08:09.123Z"),
+          storageClass: "STANDARD"
+        },
+        { key: "b", size: 0, etag: '"e-2"', lastModified: new Date("2024-05-06T07:08:09Z"), storageClass: undefined }
+      ],
+      prefixes: ["c/"],
+      isTruncated: true,
+      nextContinuationToken: "t+/=",
+      keyCount: 3
+    })
+  })
+
+  it("URL-decodes keys and prefixes when the response is URL-encoded, and only then", () => {
+    const body = `${contents("a%01b+c%2Bd%20%E6%97%A5%F0%9F%98%80")}<CommonPrefixes><Prefix>p%26q%2F</Prefix></CommonPrefixes>`
+    const encoded = parseListPage(result(body, "<EncodingType>url</EncodingType>"))
+    assert.deepStrictEqual(
+      encoded.objects.map((o) => o.key),
+      ["a\u0001b c+d \u65e5\u{1F600}"]
+    )
+    assert.deepStrictEqual(encoded.prefixes, ["p&q/"])
+    // EncodingType may follow the keys: decoding does not depend on the order.
+    assert.strictEqual(
+      parseListPage(result(`${contents("x%20y")}<EncodingType>url</EncodingType>`)).objects[0]?.key,
+      "x y"
+    )
+    assert.strictEqual(parseListPage(result(contents("a+b%20"))).objects[0]?.key, "a+b%20")
+  })
+
+  it("decodes XML entities, self-closing and empty elements", () => {
+    const page = parseListPage(
+      result(
+        `${contents("&lt;a&gt; &amp; &apos;&#65;&#x1F600;")}<NextContinuationToken/>`,
+        "<IsTruncated>false</IsTruncated>"
+      )
+    )
+    assert.strictEqual(page.objects[0]?.key, "<a> & 'A\u{1F600}")
+    assert.isUndefined(page.nextContinuationToken)
+    assert.isFalse(page.isTruncated)
+    assert.deepStrictEqual(parseListPage(result("", "<KeyCount>0</KeyCount>")).objects, [])
+    assert.deepStrictEqual(parseListPage('<ListBucketResult xmlns="x"/>').objects, [])
+  })
+
+  it("throws on anything but a well-formed ListBucketResult of the expected shape", () => {
+    const bad = [
+      "",
+      "not xml",
+      "<Error><Code>x</Code></Error>",
+      result(contents("a")).replace("</ListBucketResult>", ""),
+      result("<Contents><Key>a</Key></Contents>"),
+      result(contents("a").replace("</Key>", "</Ke>")),
+      result(contents("a", 1).replace("<Size>1</Size>", "<Size>-1</Size>")),
+      result(contents("a", 1).replace("<Size>1</Size>", "<Size>1.5</Size>")),
+      result(contents("a").replace("2024-05-06T07:08:09.123Z", "yesterday")),
+      result(contents("a&nbsp;")),
+      result(contents("a & b")),
+      result(contents("<![CDATA[a]]>")),
+      result("<CommonPrefixes></CommonPrefixes>"),
+      `${result("")}<ListBucketResult/>`,
+      result(contents("%E6%97"), "<EncodingType>url</EncodingType>")
+    ]
+    for (const xml of bad) assert.throws(() => parseListPage(xml), undefined, undefined, xml)
+  })
+})
+
+describe("parseErrorXml", () => {
+  it("reads Code and Message; anything else is undefined", () => {
+    assert.deepStrictEqual(
+      parseErrorXml(
+        '<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please &amp; reduce</Message><RequestId>r</RequestId></Error>'
+      ),
+      { code: "SlowDown", message: "Please & reduce" }
+    )
+    for (const body of ["", "<html>busy</html>", "<Error><Message>m</Message></Error>", "<Error><Code>x</Code>"])
+      assert.isUndefined(parseErrorXml(body), body)
+  })
+})
+
+// --- against a local HTTP server ----------------------------------------------------------
+
+type Answer = { readonly status: number; readonly body: string } | "reset"
+const answers: Array<Answer> = []
+const requests: Array<{ readonly url: URL; readonly headers: IncomingMessage["headers"] }> = []
+let server: Server
+let endpoint = ""
+
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    requests.push({ url: new URL(request.url ?? "/", "http://localhost"), headers: request.headers })
+    const answer = answers.shift() ?? { status: 500, body: "<Error><Code>NoAnswer</Code></Error>" }
+    if (answer === "reset") {
+      request.socket.destroy()
+      return
+    }
+    response.writeHead(answer.status, { "content-type": "application/xml" }).end(answer.body)
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+beforeEach(() => {
+  answers.length = 0
+  requests.length = 0
+})
+
+const options = (): S3Options => ({
+  bucket: "photos",
+  region: "eu-west-1",
+  endpoint,
+  forcePathStyle: true,
+  credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+  checksums: "when_required",
+  multipartThreshold: 5 * MiB,
+  partSize: 5 * MiB,
+  concurrency: 4,
+  maxAttempts: 3
+})
+
+const noDelay = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.provideService(effect, RetryBaseDelay, Duration.zero)
+const errorXml = (code: string) =>
+  `<?xml version="1.0"?><Error><Code>${code}</Code><Message>${code} here</Message></Error>`
+const keys = (entries: ReadonlyArray<{ _tag: string; key?: string; prefix?: string }>) =>
+  entries.map((entry) => entry.key ?? entry.prefix)
+
+describe("list over HTTP", () => {
+  it.effect("signs each request, follows continuation tokens and merges objects and prefixes in byte order", () =>
+    Effect.gen(function* () {
+      answers.push(
+        {
+          status: 200,
+          body: result(
+            `${contents("p/a")}${contents("p/c")}<CommonPrefixes><Prefix>p/b/</Prefix></CommonPrefixes>`,
+            "<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><NextContinuationToken>t/2+=</NextContinuationToken>"
+          )
+        },
+        {
+          status: 200,
+          body: result(
+            `${contents("p/%EF%BD%9A")}${contents("p/%F0%9F%98%80")}`,
+            "<EncodingType>url</EncodingType><IsTruncated>false</IsTruncated>"
+          )
+        }
+      )
+      const store = yield* S3.make(options())
+      const entries = yield* Stream.runCollect(
+        store.list({ prefix: "p/", delimiter: "/", pageSize: 3, startAfter: "p/0" })
+      )
+      assert.deepStrictEqual(keys(entries), ["p/a", "p/b/", "p/c", "p/\uFF5A", "p/\u{1F600}"])
+      assert.deepStrictEqual(
+        requests.map(({ url }) => [url.pathname, Object.fromEntries(url.searchParams)]),
+        [
+          [
+            "/photos",
+            {
+              "list-type": "2",
+              "encoding-type": "url",
+              "max-keys": "3",
+              prefix: "p/",
+              delimiter: "/",
+              "start-after": "p/0"
+            }
+          ],
+          [
+            "/photos",
+            {
+              "list-type": "2",
+              "encoding-type": "url",
+              "max-keys": "3",
+              prefix: "p/",
+              delimiter: "/",
+              "continuation-token": "t/2+="
+            }
+          ]
+        ]
+      )
+      for (const { headers } of requests) {
+        assert.match(
+          headers.authorization ?? "",
+          /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/s3\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$/
+        )
+        assert.strictEqual(headers.host, endpoint.slice("http://".length))
+      }
+    }).pipe(noDelay)
+  )
+
+  it.effect("503 SlowDown and a reset connection are retried by the one policy", () =>
+    Effect.gen(function* () {
+      answers.push({ status: 503, body: errorXml("SlowDown") }, "reset", { status: 200, body: result(contents("k")) })
+      const store = yield* S3.make(options())
+      assert.deepStrictEqual(keys(yield* Stream.runCollect(store.list())), ["k"])
+      assert.strictEqual(requests.length, 3)
+    }).pipe(noDelay)
+  )
+
+  it.effect("service errors become the typed errors of every other operation", () =>
+    Effect.gen(function* () {
+      const cases = [
+        { answer: { status: 503, body: errorXml("SlowDown") }, tag: "Throttled", calls: 3 },
+        { answer: { status: 500, body: "" }, tag: "TransportError", calls: 3 },
+        { answer: { status: 404, body: errorXml("NoSuchBucket") }, tag: "BucketNotFound", calls: 1 },
+        { answer: { status: 403, body: errorXml("AccessDenied") }, tag: "AccessDenied", calls: 1 },
+        { answer: { status: 403, body: errorXml("SignatureDoesNotMatch") }, tag: "AccessDenied", calls: 1 },
+        { answer: { status: 200, body: "<ListBucketResult><Contents>" }, tag: "TransportError", calls: 1 }
+      ]
+      for (const { answer, tag, calls } of cases) {
+        answers.length = 0
+        requests.length = 0
+        answers.push(answer, answer, answer)
+        const store = yield* S3.make(options())
+        const error = yield* Effect.flip(Stream.runCollect(store.list()))
+        assert.strictEqual(error._tag, tag, answer.body)
+        assert.strictEqual(requests.length, calls, answer.body)
+      }
+    }).pipe(noDelay)
+  )
+})
