@@ -331,7 +331,7 @@ describe.skipIf(s3 === undefined)("localex-storage operations on the s3 driver (
     assert.isFalse(JSON.parse(again.text).applied)
   })
 
-  it("stats counts the bucket exactly (parallel listing), the same as --sequential", async () => {
+  it("stats counts the bucket exactly (default mode: a one-page bucket is one sequential request), the same as --sequential", async () => {
     for (const [key, size] of [
       ["items/1/a.jpg", 1000],
       ["items/2/b.jpg", 2000],
@@ -339,10 +339,11 @@ describe.skipIf(s3 === undefined)("localex-storage operations on the s3 driver (
     ] as const) {
       assert.strictEqual((await s3cli(["object", "put", "-", key], randomBytes(size))).code, 0)
     }
-    const parallel = JSON.parse((await s3cli(["--json", "stats"])).text)
-    assert.deepStrictEqual(parallel.totals, { objects: 3, bytes: 3030 })
-    assert.strictEqual(parallel.listing.mode, "parallel")
+    const chosen = JSON.parse((await s3cli(["--json", "stats"])).text)
+    assert.deepStrictEqual(chosen.totals, { objects: 3, bytes: 3030 })
+    assert.strictEqual(chosen.listing.mode, "sequential")
+    assert.isNumber(chosen.listing.pageMs)
     const sequential = JSON.parse((await s3cli(["--json", "stats", "--sequential"])).text)
-    assert.deepStrictEqual(sequential.byPrefix, parallel.byPrefix)
+    assert.deepStrictEqual(sequential.byPrefix, chosen.byPrefix)
   })
 })

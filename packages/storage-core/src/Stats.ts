@@ -2,8 +2,8 @@
  * Storage statistics: totals, storage classes, prefixes, size and age histograms, the largest
  * objects, incomplete multipart uploads, noncurrent versions and delete markers.
  *
- * Computed in one streamed pass over the listing (flat memory) — in parallel on S3 by splitting
- * the key space (internal/ops-listing.ts) — or from an S3 Inventory report (Inventory.ts) for
+ * Computed in one streamed pass over the listing (flat memory) — on S3 in parallel by splitting
+ * the key space when the first pages show the store is slow to answer (internal/ops-listing.ts) — or from an S3 Inventory report (Inventory.ts) for
  * buckets too large to list.
  */
 import { Clock, Context, Effect, Layer, Schema, Stream } from "effect"
@@ -104,7 +104,9 @@ export const StorageStats = Schema.Struct({
     mode: Schema.Literals(["sequential", "parallel", "inventory"]),
     /** Key ranges listed (parallel: first pages, ranges and their splits), 1 (sequential), or report files read (inventory). */
     shards: Count,
-    durationMs: Count
+    durationMs: Count,
+    /** When the mode was chosen from page latency (the s3 default): a page's end-to-end time, the faster of the first two. */
+    pageMs: Schema.optionalKey(Count)
   })
 })
 export type StorageStats = typeof StorageStats.Type
@@ -120,7 +122,12 @@ export interface StatsOptions {
   readonly largest?: number
   /** Prefixes to total separately (`tracked`), e.g. those a quota limits. */
   readonly trackPrefixes?: ReadonlyArray<string>
-  /** List key ranges concurrently. Default: on for s3, off for fs. */
+  /**
+   * List key ranges concurrently. Default on s3: chosen from the first two pages, listed
+   * sequentially and timed — fan out only when the faster took at least 40 ms (network-bound,
+   * e.g. AWS S3), stay sequential otherwise (CPU-bound, e.g. a local gateway). Off on fs.
+   * true/false force it.
+   */
   readonly parallel?: boolean
   /** Key ranges listed at once. Default 16. */
   readonly concurrency?: number
@@ -210,7 +217,7 @@ export const make = Effect.gen(function* () {
     const startedAt = yield* Clock.currentTimeMillis
     const now = options.now?.getTime() ?? startedAt
     const scope = options.prefix ?? ""
-    const parallel = options.parallel ?? store.driver === "s3"
+    const parallel = options.parallel ?? (store.driver === "s3" ? "auto" : false)
     const accumulator = new StatsAccumulator({
       scope,
       depth: options.depth ?? DEFAULTS.depth,
@@ -238,6 +245,7 @@ export const make = Effect.gen(function* () {
       { concurrency: "unbounded" }
     )
     const finishedAt = yield* Clock.currentTimeMillis
+    const pageMs = listing.pageMs()
     const stats: StorageStats = {
       location: store.location,
       scope,
@@ -247,9 +255,10 @@ export const make = Effect.gen(function* () {
       multipartUploads,
       versions,
       listing: {
-        mode: parallel ? "parallel" : "sequential",
+        mode: listing.mode(),
         shards: listing.shards(),
-        durationMs: finishedAt - startedAt
+        durationMs: finishedAt - startedAt,
+        ...(pageMs === undefined ? {} : { pageMs: Math.round(pageMs * 10) / 10 })
       }
     }
     return stats

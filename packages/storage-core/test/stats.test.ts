@@ -15,7 +15,7 @@ import { Effect, Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll } from "vitest"
 import { StatsAccumulator } from "../src/internal/ops-accumulator.js"
-import { listAll } from "../src/internal/ops-listing.js"
+import { chooseListingMode, listAll, PARALLEL_PAGE_MS } from "../src/internal/ops-listing.js"
 import { compareKeys, prefixAtDepth, prefixEnd } from "../src/internal/ops-order.js"
 import { ObjectStore } from "../src/ObjectStore.js"
 import * as Stats from "../src/Stats.js"
@@ -296,7 +296,91 @@ const TRICKY = [
   "zzz"
 ]
 
+describe("choosing the listing mode", () => {
+  it("fans out only when a full page was slow to come back", () => {
+    assert.strictEqual(PARALLEL_PAGE_MS, 40)
+    // Loopback Ceph RGW: 10–15 ms a 1,000-key page, CPU-bound — stay sequential.
+    assert.strictEqual(chooseListingMode(12, 1000, 1000), "sequential")
+    assert.strictEqual(chooseListingMode(39.9, 1000, 1000), "sequential")
+    // AWS S3: 60–150 ms a page, mostly waiting — fan out.
+    assert.strictEqual(chooseListingMode(40, 1000, 1000), "parallel")
+    assert.strictEqual(chooseListingMode(120, 1000, 1000), "parallel")
+    // A scope that ends in the measured page is done, however slow that page was.
+    assert.strictEqual(chooseListingMode(500, 999, 1000), "sequential")
+    assert.strictEqual(chooseListingMode(500, 0, 1000), "sequential")
+    assert.strictEqual(chooseListingMode(25, 1000, 1000, 20), "parallel")
+  })
+})
+
+/** The store with every list request delayed by `ms` of real time (a store far away; TestClock-proof). */
+const slowStore = (store: ObjectStore["Service"], ms: number): ObjectStore["Service"] => ({
+  ...store,
+  list: (options) =>
+    Stream.concat(
+      Stream.drain(Stream.fromEffect(Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, ms))))),
+      store.list(options)
+    )
+})
+
 layer(fsLayers())("parallel listing on fs", (it) => {
+  it.effect("auto mode times the first pages, fans out on a slow store and lists exactly the same keys", () =>
+    Effect.gen(function* () {
+      const store = yield* ObjectStore
+      yield* putAll(
+        store,
+        TRICKY.map((key, i) => ({ key, size: i + 1 }))
+      )
+      const expected = [...TRICKY].sort(compareKeys)
+      for (const [delay, mode] of [
+        [0, "sequential"],
+        [PARALLEL_PAGE_MS + 10, "parallel"]
+      ] as const) {
+        const target = slowStore(store, delay)
+        for (const [prefix, pageSize] of [
+          ["", 2],
+          ["", 5],
+          ["items/", 2],
+          ["items/", 3]
+        ] as const) {
+          const listing = listAll(target, { prefix, parallel: "auto", concurrency: 4, pageSize })
+          const keys = yield* Stream.runCollect(Stream.map(listing.objects, (o) => o.key))
+          const label = `delay ${delay}, prefix "${prefix}", pageSize ${pageSize}`
+          assert.deepStrictEqual(
+            [...keys].sort(compareKeys),
+            expected.filter((k) => k.startsWith(prefix)),
+            label
+          )
+          assert.strictEqual(listing.mode(), mode, label)
+          assert.isAtLeast(listing.pageMs() ?? -1, delay, label)
+          if (mode === "parallel") assert.isAtLeast(listing.shards(), 2, label)
+          else assert.strictEqual(listing.shards(), 1, label)
+        }
+      }
+      // Only the first request slow (a new connection, a fresh process): not a slow store.
+      let calls = 0
+      const cold: ObjectStore["Service"] = {
+        ...store,
+        list: (options) => (calls++ === 0 ? slowStore(store, PARALLEL_PAGE_MS + 30) : store).list(options)
+      }
+      const warmed = listAll(cold, { prefix: "", parallel: "auto", concurrency: 4, pageSize: 2 })
+      const warmedKeys = yield* Stream.runCollect(Stream.map(warmed.objects, (o) => o.key))
+      assert.deepStrictEqual([...warmedKeys].sort(compareKeys), expected)
+      assert.strictEqual(warmed.mode(), "sequential")
+      assert.isBelow(warmed.pageMs() ?? Number.POSITIVE_INFINITY, PARALLEL_PAGE_MS)
+      // A scope that fits in one page: one request, sequential, whatever its latency.
+      const small = listAll(slowStore(store, PARALLEL_PAGE_MS + 10), {
+        prefix: "temp/",
+        parallel: "auto",
+        concurrency: 4
+      })
+      assert.deepStrictEqual(
+        [...(yield* Stream.runCollect(Stream.map(small.objects, (o) => o.key)))],
+        ["temp/t1", "temp/t2"]
+      )
+      assert.strictEqual(small.mode(), "sequential")
+    })
+  )
+
   it.effect("splits the key space into ranges that together list every key exactly once", () =>
     Effect.gen(function* () {
       const store = yield* ObjectStore
@@ -502,7 +586,16 @@ describe.skipIf(engine === undefined)("statistics on Ceph RGW", () => {
           const statistics = yield* StorageStatistics
           const sequential = yield* statistics.collect({ parallel: false, depth: 2, largest: 20 })
           const parallel = yield* statistics.collect({ parallel: true, depth: 2, largest: 20 })
+          assert.strictEqual(parallel.listing.mode, "parallel")
           assert.deepStrictEqual(withoutListing(parallel), withoutListing(sequential))
+          // The default chooses the mode from the first page's latency, and says so.
+          const chosen = yield* statistics.collect({ depth: 2, largest: 20 })
+          assert.deepStrictEqual(withoutListing(chosen), withoutListing(sequential))
+          assert.isDefined(chosen.listing.pageMs)
+          assert.strictEqual(
+            chosen.listing.mode,
+            (chosen.listing.pageMs ?? 0) >= PARALLEL_PAGE_MS ? "parallel" : "sequential"
+          )
           assert.deepStrictEqual(sequential.totals, {
             objects: 10_000,
             bytes: objects.reduce((sum, o) => sum + o.size, 0)

@@ -28,7 +28,9 @@ export const stats = Command.make(
     ),
     largest: intFlag("largest", "How many of the largest objects to list (default 10)", 0).pipe(Flag.withDefault(10)),
     sequential: Flag.Boolean("sequential").pipe(
-      Flag.withDescription("One sequential listing (default: parallel key ranges on s3, sequential on fs)"),
+      Flag.withDescription(
+        "One sequential listing (default on s3: parallel key ranges only when the first pages are slow, ≥ 40 ms; sequential on fs)"
+      ),
       Flag.withDefault(false)
     ),
     concurrency: intFlag("concurrency", "Key ranges listed at once (default 16)", 1).pipe(Flag.optional),

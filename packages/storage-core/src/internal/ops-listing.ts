@@ -19,6 +19,13 @@
  * whatever the boundaries, so the parallel listing yields the same objects as the sequential one
  * (in another order). Delimited listings to discover child folders were tried first: on Ceph RGW
  * they read every key under the children, costing as much as the listing itself.
+ *
+ * Which of the two pays depends on the store, not on its driver: fan-out only helps when a page's
+ * time is mostly waiting (network round trips), not work on a busy server or in this process.
+ * "auto" reads the scope's first two pages sequentially, times each end to end, and fans out only
+ * when the faster took at least `PARALLEL_PAGE_MS` (see `chooseListingMode`). Not the first page
+ * alone: it pays one-time costs (a new connection, a fresh process's JIT and lazy loading), which
+ * took a loopback page from ~20 ms to 50–75 ms in a new process.
  */
 import { Effect, Stream } from "effect"
 import type { ListEntry, ObjectStore, ObjectSummary } from "../ObjectStore.js"
@@ -29,7 +36,8 @@ type ListError = Stream.Error<ReturnType<Store["list"]>>
 
 export interface ListAllOptions {
   readonly prefix: string
-  readonly parallel: boolean
+  /** true/false force the mode; "auto" chooses it from the first page's latency. */
+  readonly parallel: boolean | "auto"
   /** Ranges listed at once. */
   readonly concurrency: number
   /** Keys per request. Default (and S3's most) 1,000; smaller only to exercise splitting in tests. */
@@ -40,9 +48,38 @@ export interface Listing {
   readonly objects: Stream.Stream<ObjectSummary, ListError>
   /** Key ranges listed (1 for a sequential listing); read it after the stream ends. */
   readonly shards: () => number
+  /** The mode used ("auto" settles it after the first page); read it after the stream ends. */
+  readonly mode: () => "sequential" | "parallel"
+  /** "auto" only: end-to-end time of a page, the faster of the first two (undefined otherwise). */
+  readonly pageMs: () => number | undefined
 }
 
 const PAGE = 1000
+
+/**
+ * The page time (end to end: request, response, parsing; the faster of the first two) from which
+ * "auto" fans out.
+ *
+ * A 1,000-key page takes about 10–15 ms on a loopback Ceph RGW, nearly all of it CPU (the
+ * gateway's and our parser's, about 3 ms): there the listing is CPU-bound and splitting it only
+ * adds work (about 4 % of keys read twice) and contention. On AWS S3 the same page takes 60–150 ms,
+ * mostly waiting on the network and the service, which concurrent ranges overlap. 40 ms sits
+ * well above the loopback figure (about 20 ms warm on this project's loaded 2-core machine) and
+ * below the fastest remote one, so a page of that length is mostly waiting.
+ */
+export const PARALLEL_PAGE_MS = 40
+
+/**
+ * The listing mode for a scope whose measured page held `keys` of at most `pageSize` keys and took
+ * `pageMs` end to end: a scope that ends in that page is done (sequential); otherwise fan out only
+ * when the page took at least `thresholdMs`, i.e. the store mostly makes us wait.
+ */
+export const chooseListingMode = (
+  pageMs: number,
+  keys: number,
+  pageSize: number,
+  thresholdMs: number = PARALLEL_PAGE_MS
+): "sequential" | "parallel" => (keys < pageSize ? "sequential" : pageMs >= thresholdMs ? "parallel" : "sequential")
 
 const isObject = (entry: ListEntry): entry is ObjectSummary => entry._tag === "Object"
 
@@ -76,22 +113,75 @@ const densityOf = (folder: Folder, objects: ReadonlyArray<ObjectSummary>): numbe
   return width > 0 ? objects.length / width : Number.POSITIVE_INFINITY
 }
 
+/** One page of `prefix` after `startAfter`, as an array (at most `size` objects in memory). */
+const pageOf = (store: Store, prefix: string, startAfter: string | undefined, size: number) =>
+  Stream.runCollect(
+    Stream.take(
+      store.list(startAfter === undefined ? { prefix, pageSize: size } : { prefix, startAfter, pageSize: size }),
+      size
+    )
+  ).pipe(Effect.map((entries) => entries.filter(isObject)))
+
 export const listAll = (store: Store, options: ListAllOptions): Listing => {
-  if (!options.parallel) {
-    return { objects: store.list({ prefix: options.prefix }).pipe(Stream.filter(isObject)), shards: () => 1 }
+  if (options.parallel === false) {
+    return {
+      objects: store.list({ prefix: options.prefix }).pipe(Stream.filter(isObject)),
+      shards: () => 1,
+      mode: () => "sequential",
+      pageMs: () => undefined
+    }
   }
+  if (options.parallel === true) {
+    const listing = listParallel(store, options, undefined)
+    return { ...listing, mode: () => "parallel", pageMs: () => undefined }
+  }
+  // "auto": the first two pages, timed, then the rest in the mode they point to.
+  const page = Math.min(PAGE, Math.max(1, options.pageSize ?? PAGE))
+  let mode: "sequential" | "parallel" = "sequential"
+  let pageMs: number | undefined
+  let parallel: Omit<Listing, "mode" | "pageMs"> | undefined
+  const objects = Stream.unwrap(
+    Effect.gen(function* () {
+      const started = performance.now()
+      const first = yield* pageOf(store, options.prefix, undefined, page)
+      const firstDone = performance.now()
+      pageMs = firstDone - started
+      if (first.length < page) return Stream.fromIterable(first)
+      const second = yield* pageOf(store, options.prefix, (first[first.length - 1] as ObjectSummary).key, page)
+      pageMs = Math.min(pageMs, performance.now() - firstDone)
+      mode = chooseListingMode(pageMs, second.length, page)
+      const head = [...first, ...second]
+      if (second.length < page) return Stream.fromIterable(head)
+      if (mode === "sequential") {
+        const startAfter = (second[second.length - 1] as ObjectSummary).key
+        return Stream.concat(
+          Stream.fromIterable(head),
+          store.list({ prefix: options.prefix, startAfter }).pipe(Stream.filter(isObject))
+        )
+      }
+      // A folder goes on from those pages. A whole bucket is split by top-level folder first, so
+      // its listing starts over (two requests more, paid only where requests are slow anyway).
+      parallel = listParallel(store, options, options.prefix === "" ? undefined : head)
+      return parallel.objects
+    })
+  )
+  return {
+    objects,
+    shards: () => parallel?.shards() ?? 1,
+    mode: () => mode,
+    pageMs: () => pageMs
+  }
+}
+
+const listParallel = (
+  store: Store,
+  options: ListAllOptions,
+  /** The scope's first pages, already read (a folder scope only). */
+  firstPage: ReadonlyArray<ObjectSummary> | undefined
+): Omit<Listing, "mode" | "pageMs"> => {
   const page = Math.min(PAGE, Math.max(1, options.pageSize ?? PAGE))
   let shards = options.prefix === "" ? 1 : 0
   let active = 0
-
-  /** One page of `prefix` after `startAfter`, as an array (at most `size` objects in memory). */
-  const pageOf = (prefix: string, startAfter: string | undefined, size: number) =>
-    Stream.runCollect(
-      Stream.take(
-        store.list(startAfter === undefined ? { prefix, pageSize: size } : { prefix, startAfter, pageSize: size }),
-        size
-      )
-    ).pipe(Effect.map((entries) => entries.filter(isObject)))
 
   /** A range listed while it is being counted as active. */
   const started = (folder: Folder, range: Range) => {
@@ -103,7 +193,7 @@ export const listAll = (store: Store, options: ListAllOptions): Listing => {
   const listRange = (folder: Folder, range: Range): Stream.Stream<ObjectSummary, ListError> => {
     const size = requestSize(folder, range, page)
     return Stream.unwrap(
-      Effect.map(pageOf(folder.prefix, range.startAfter, size), (objects) => {
+      Effect.map(pageOf(store, folder.prefix, range.startAfter, size), (objects) => {
         const through = range.through
         const inside = through === undefined ? objects : objects.filter((o) => compareKeys(o.key, through) <= 0)
         if (objects.length < size || inside.length < objects.length || inside.length === 0)
@@ -126,10 +216,13 @@ export const listAll = (store: Store, options: ListAllOptions): Listing => {
     )
   }
 
-  const folder = (prefix: string): Stream.Stream<ObjectSummary, ListError> => {
+  const folder = (
+    prefix: string,
+    known: ReadonlyArray<ObjectSummary> | undefined = undefined
+  ): Stream.Stream<ObjectSummary, ListError> => {
     shards++
     return Stream.unwrap(
-      Effect.map(pageOf(prefix, undefined, page), (first) => {
+      Effect.map(known === undefined ? pageOf(store, prefix, undefined, page) : Effect.succeed(known), (first) => {
         if (first.length < page) return Stream.fromIterable(first)
         const keys = first.map((o) => o.key)
         const where: Folder = { prefix, alphabet: alphabetOf(keys, prefix) }
@@ -157,7 +250,7 @@ export const listAll = (store: Store, options: ListAllOptions): Listing => {
               { concurrency: options.concurrency }
             )
           )
-      : folder(options.prefix)
+      : folder(options.prefix, firstPage)
   return { objects, shards: () => shards }
 }
 
