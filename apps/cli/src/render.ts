@@ -19,6 +19,7 @@ import {
   type LifecyclePolicy,
   type ListEntry,
   type ObjectInfo,
+  objectInfoJson,
   type PresignedUrl,
   type Quota,
   type StorageStats
@@ -168,19 +169,6 @@ export const instant = (date: Date): string => date.toISOString().replace(/\.\d{
 const orDash = (value: string | undefined) => (value === undefined || value === "" ? "-" : value)
 
 // --- views of storage-core values ----------------------------------------------------------
-
-export const objectInfoJson = (info: ObjectInfo) => ({
-  key: info.key,
-  size: info.size,
-  etag: info.etag,
-  lastModified: info.lastModified.toISOString(),
-  contentType: info.contentType ?? null,
-  cacheControl: info.cacheControl ?? null,
-  contentDisposition: info.contentDisposition ?? null,
-  metadata: info.metadata,
-  storageClass: info.storageClass ?? null,
-  versionId: info.versionId ?? null
-})
 
 /** One object's metadata (stat, and the result of put/cp). */
 export const objectInfo = (info: ObjectInfo, extra: Record<string, unknown> = {}): Document => ({

@@ -4,6 +4,7 @@ import type { PhotoManifest } from "@localex/image-processing"
 import {
   type InvalidKey,
   type ObjectStore,
+  objectInfoJson,
   type PresignedUrl,
   type StoreError,
   type ObjectInfo as StoreObjectInfo,
@@ -13,18 +14,7 @@ import {
 import { Effect, Option } from "effect"
 import type { ObjectInfo, PhotoView, SignedUrl } from "./Api.js"
 
-export const objectInfo = (info: StoreObjectInfo): typeof ObjectInfo.Type => ({
-  key: info.key,
-  size: info.size,
-  etag: info.etag,
-  lastModified: info.lastModified.toISOString(),
-  contentType: info.contentType ?? null,
-  cacheControl: info.cacheControl ?? null,
-  contentDisposition: info.contentDisposition ?? null,
-  metadata: info.metadata,
-  storageClass: info.storageClass ?? null,
-  versionId: info.versionId ?? null
-})
+export const objectInfo = (info: StoreObjectInfo): typeof ObjectInfo.Type => objectInfoJson(info)
 
 export const signedUrl = (url: PresignedUrl): typeof SignedUrl.Type => ({
   url: url.url,

@@ -184,3 +184,17 @@ export class ObjectStore extends Context.Service<
 
 /** The longest a presigned URL may live (SigV4's limit): 7 days. */
 export const MAX_PRESIGN_SECONDS = 7 * 24 * 60 * 60
+
+/** An `ObjectInfo` as plain JSON (ISO date, `null` for what is absent): what the CLI and the HTTP API print. */
+export const objectInfoJson = (info: ObjectInfo) => ({
+  key: info.key,
+  size: info.size,
+  etag: info.etag,
+  lastModified: info.lastModified.toISOString(),
+  contentType: info.contentType ?? null,
+  cacheControl: info.cacheControl ?? null,
+  contentDisposition: info.contentDisposition ?? null,
+  metadata: info.metadata,
+  storageClass: info.storageClass ?? null,
+  versionId: info.versionId ?? null
+})

@@ -3,13 +3,13 @@
  * input, calls the ObjectStore, and hands the result to a shared renderer.
  */
 
-import { Keys, MAX_PRESIGN_SECONDS } from "@localex/storage-core"
+import { Keys, MAX_PRESIGN_SECONDS, objectInfoJson } from "@localex/storage-core"
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { PartialFailure, UsageError } from "../failure.js"
 import { readSource, writeDestination } from "../local.js"
 import { withProgress } from "../progress.js"
-import { bytes, deleteOutcomes, done, listing, Output, objectInfo, objectInfoJson, plan, presigned } from "../render.js"
+import { bytes, deleteOutcomes, done, listing, Output, objectInfo, plan, presigned } from "../render.js"
 import { NAME, useStore, withServices } from "../root.js"
 
 const key = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
