@@ -191,7 +191,7 @@ const summarise = (reports: ReadonlyArray<ChildReport>): Summary => {
 }
 
 const parent = async () => {
-  const { photoJpeg } = await import("../test/support/images.ts")
+  const { photoJpeg } = await import("../src/testing.ts")
   const dir = mkdtempSync(join(tmpdir(), "localex-image-bench-"))
   try {
     const photo = await photoJpeg({ width: 4000, height: 3000, quality: 90, seed: 2026 })

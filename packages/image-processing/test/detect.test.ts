@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { declarationConflict, detectFormat } from "../src/detect.js"
-import { photoAs, pngClaiming, randomBytes, svgImage } from "./support/images.js"
+import { photoAs, pngClaiming, randomBytes, svgImage } from "../src/testing.js"
 
 const detected = (bytes: Uint8Array) => {
   const d = detectFormat(bytes)

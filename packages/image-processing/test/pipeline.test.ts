@@ -3,8 +3,8 @@ import { Effect, Layer } from "effect"
 import sharp from "sharp"
 import { detectFormat } from "../src/detect.js"
 import { ImagePipeline, type ProcessedPhoto } from "../src/index.js"
+import { cmykJpeg, photoAs, photoJpeg, transparentPng } from "../src/testing.js"
 import { containsExif, GPS_TAG, readExif } from "./support/exif.js"
-import { cmykJpeg, photoAs, photoJpeg, transparentPng } from "./support/images.js"
 import { memoryStore } from "./support/memoryStore.js"
 
 const metadata = (bytes: Uint8Array) => Effect.promise(() => sharp(bytes).metadata())

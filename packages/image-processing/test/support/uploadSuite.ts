@@ -9,8 +9,8 @@ import { TestClock } from "effect/testing"
 import sharp from "sharp"
 import { detectFormat } from "../../src/detect.js"
 import { IMMUTABLE, ImagePipeline, itemPhoto, profilePhoto } from "../../src/index.js"
+import { photoAs, photoJpeg, pngClaiming, randomBytes, svgImage, transparentPng, truncated } from "../../src/testing.js"
 import { containsExif } from "./exif.js"
-import { photoAs, photoJpeg, pngClaiming, randomBytes, svgImage, transparentPng, truncated } from "./images.js"
 import { type PutHook, withPutHook } from "./memoryStore.js"
 
 let counter = 0

@@ -1,7 +1,9 @@
 /**
- * Test and benchmark images, generated with sharp: no binary fixtures. Seeded, so every run
- * sees the same bytes. Plain erasable TypeScript importing only sharp and node: the benchmark
- * runs this file directly with Node's type stripping.
+ * `@localex/image-processing/testing`: images for tests and benchmarks, generated with sharp (no
+ * binary fixtures) — photo-like JPEGs with EXIF orientation and GPS, transparent PNGs, and the
+ * hostile inputs the pipeline must refuse (random bytes, truncated files, a PNG header claiming
+ * 100,000×100,000 pixels, SVG). Seeded, so every run sees the same bytes. Plain erasable
+ * TypeScript importing only sharp and node: the benchmark runs this file with type stripping.
  */
 import { deflateSync } from "node:zlib"
 import sharp from "sharp"
