@@ -9,22 +9,12 @@ import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { s3Request, testS3 } from "@localex/local-s3"
-import { type Run, run, type Server, startServer, tempDir } from "./helpers.js"
+import { assertOneLineError, type Run, run, type Server, startServer, tempDir } from "./helpers.js"
 
 let dir: Awaited<ReturnType<typeof tempDir>>
 let env: Record<string, string>
 const cli = (args: ReadonlyArray<string>, input?: Uint8Array): Promise<Run> =>
   run(args, { env, cwd: dir.path, ...(input === undefined ? {} : { input }) })
-
-/** One line on stderr, nothing on stdout, this exit code. */
-const assertOneLineError = (result: Run, code: number, includes: string) => {
-  assert.strictEqual(result.code, code, result.stderr)
-  assert.strictEqual(result.text, "")
-  const lines = result.stderr.trimEnd().split("\n")
-  assert.strictEqual(lines.length, 1, result.stderr)
-  assert.include(lines[0], includes)
-  assert.notInclude(result.stderr, "    at ") // no stack trace
-}
 
 beforeAll(async () => {
   dir = await tempDir()

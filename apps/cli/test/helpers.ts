@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { assert } from "@effect/vitest"
 
 export const repo = resolve(import.meta.dirname, "../../..")
 export const bin = join(repo, "apps/cli/dist/bin.js")
@@ -97,3 +98,13 @@ export const startServer = (env: Record<string, string>, cwd: string): Promise<S
     })
     child.once("exit", (code) => fail(new Error(`the HTTP app exited (${code}) before listening:\n${output}`)))
   })
+
+/** The CLI failed as a user should see it: this exit code, nothing on stdout, one line on stderr, no stack trace. */
+export const assertOneLineError = (result: Run, code: number, includes: string) => {
+  assert.strictEqual(result.code, code, result.stderr)
+  assert.strictEqual(result.text, "")
+  const lines = result.stderr.trimEnd().split("\n")
+  assert.strictEqual(lines.length, 1, result.stderr)
+  assert.include(lines[0], includes)
+  assert.notInclude(result.stderr, "    at ")
+}

@@ -6,7 +6,7 @@
 import { readdir, readFile, stat, truncate, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { type Run, run, tempDir } from "./helpers.js"
+import { assertOneLineError, type Run, run, tempDir } from "./helpers.js"
 import { decoded, photoJpeg, smallPng } from "./images.js"
 
 let dir: Awaited<ReturnType<typeof tempDir>>
@@ -14,15 +14,6 @@ let env: Record<string, string>
 let photo: Buffer
 const cli = (args: ReadonlyArray<string>, extra: Record<string, string> = {}): Promise<Run> =>
   run(args, { env: { ...env, ...extra }, cwd: dir.path })
-
-/** One line on stderr, nothing on stdout, this exit code. */
-const assertOneLineError = (result: Run, code: number, includes: string) => {
-  assert.strictEqual(result.code, code, result.stderr)
-  assert.strictEqual(result.text, "")
-  const lines = result.stderr.trimEnd().split("\n")
-  assert.strictEqual(lines.length, 1, result.stderr)
-  assert.include(lines[0], includes)
-}
 
 /** The keys under `prefix`, as `object ls` shows them. */
 const storedKeys = async (prefix: string): Promise<ReadonlyArray<string>> => {

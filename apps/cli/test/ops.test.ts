@@ -7,21 +7,12 @@ import { writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { s3Request, testS3 } from "@localex/local-s3"
-import { cleanEnv, type Run, repo, run, tempDir } from "./helpers.js"
+import { assertOneLineError, cleanEnv, type Run, repo, run, tempDir } from "./helpers.js"
 
 let dir: Awaited<ReturnType<typeof tempDir>>
 let env: Record<string, string>
 const cli = (args: ReadonlyArray<string>, input?: Uint8Array): Promise<Run> =>
   run(args, { env, cwd: dir.path, ...(input === undefined ? {} : { input }) })
-
-/** One line on stderr, nothing on stdout, this exit code. */
-const assertOneLineError = (result: Run, code: number, includes: string) => {
-  assert.strictEqual(result.code, code, result.stderr)
-  assert.strictEqual(result.text, "")
-  const lines = result.stderr.trimEnd().split("\n")
-  assert.strictEqual(lines.length, 1, result.stderr)
-  assert.include(lines[0], includes)
-}
 
 const PHOTO = `items/1/photos/${"a".repeat(64)}`
 /** key → size; `expires` puts an expires-at in the past (or, for keep.txt, the future). */

@@ -30,6 +30,7 @@ import { Effect, ManagedRuntime, Stream } from "effect"
 import type * as S3Driver from "../src/drivers/S3.js"
 import type * as ObjectStoreModule from "../src/ObjectStore.js"
 import type { S3Options } from "../src/StorageConfig.js"
+import { AWS_CLI, awsEnv, type Endpoint, RCLONE, rcloneEnv } from "./peers.ts"
 
 const S3 = (await import(new URL("../dist/drivers/S3.js", import.meta.url).href)) as typeof S3Driver
 const { ObjectStore } = (await import(
@@ -84,17 +85,7 @@ interface Row {
 }
 const rows: Array<Row> = []
 
-// --- the peers: Debian's aws (v2, /usr/bin/aws — a pip-installed v1 may shadow it on PATH) and rclone ---
-interface Endpoint {
-  readonly endpoint: string
-  readonly region: string
-  readonly accessKeyId: string
-  readonly secretAccessKey: string
-}
-
-const AWS_CLI = "/usr/bin/aws"
-const RCLONE = "/usr/bin/rclone"
-
+// --- the peers (bench/peers.ts) ---
 const available = (binary: string): boolean => existsSync(binary)
 
 const TIME = "/usr/bin/time"
@@ -120,39 +111,9 @@ const run = (file: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv):
     })
   })
 
-const baseEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env }
-  // Set by some environments; rclone 1.60 refuses to start with it against plain http.
-  delete env.AWS_CA_BUNDLE
-  delete env.AWS_PROFILE
-  return env
-}
-
-const awsEnv = (s3: Endpoint): NodeJS.ProcessEnv => ({
-  ...baseEnv(),
-  AWS_ACCESS_KEY_ID: s3.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-  AWS_DEFAULT_REGION: s3.region,
-  AWS_REGION: s3.region,
-  AWS_EC2_METADATA_DISABLED: "true",
-  AWS_PAGER: ""
-})
-
 /** `aws s3 cp <from> <to>` with its default transfer settings (8 MiB chunks, 10 concurrent requests). */
 const awsCopy = (s3: Endpoint, from: string, to: string) =>
   run(AWS_CLI, ["s3", "cp", "--only-show-errors", "--endpoint-url", s3.endpoint, from, to], awsEnv(s3))
-
-/** rclone's remote `bench:` comes from the environment (no config file). */
-const rcloneEnv = (s3: Endpoint): NodeJS.ProcessEnv => ({
-  ...baseEnv(),
-  RCLONE_CONFIG: "/dev/null",
-  RCLONE_CONFIG_BENCH_TYPE: "s3",
-  RCLONE_CONFIG_BENCH_PROVIDER: "Ceph",
-  RCLONE_CONFIG_BENCH_ENDPOINT: s3.endpoint,
-  RCLONE_CONFIG_BENCH_REGION: s3.region,
-  RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: s3.accessKeyId,
-  RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: s3.secretAccessKey
-})
 
 const rclone = (s3: Endpoint, args: ReadonlyArray<string>) => run(RCLONE, args, rcloneEnv(s3))
 

@@ -37,6 +37,7 @@ import type * as BucketAdminModule from "../src/BucketAdmin.js"
 import type * as S3Driver from "../src/drivers/S3.js"
 import type * as StatsModule from "../src/Stats.js"
 import type { S3Options } from "../src/StorageConfig.js"
+import { AWS_CLI, awsEnv, type Endpoint, RCLONE, rcloneEnv } from "./peers.ts"
 
 const dist = new URL(`${process.env.BENCH_DIST ?? "../dist"}/`, import.meta.url)
 const load = async <A>(path: string): Promise<A> => (await import(new URL(path, dist).href)) as A
@@ -49,15 +50,6 @@ const ROUNDS = Number(env.BENCH_ROUNDS ?? 5)
 const OBJECTS = Number(env.BENCH_STATS_OBJECTS ?? 20_000)
 const CONCURRENCY = env.BENCH_STATS_CONCURRENCY === undefined ? undefined : Number(env.BENCH_STATS_CONCURRENCY)
 const MODE = env.BENCH_STATS_MODE === undefined ? undefined : env.BENCH_STATS_MODE === "parallel"
-const AWS_CLI = "/usr/bin/aws"
-const RCLONE = "/usr/bin/rclone"
-
-interface Endpoint {
-  readonly endpoint: string
-  readonly region: string
-  readonly accessKeyId: string
-  readonly secretAccessKey: string
-}
 
 const say = (line: string) => process.stderr.write(`[bench:stats] ${line}\n`)
 
@@ -142,13 +134,6 @@ const timed = (file: string, args: ReadonlyArray<string>, childEnv: NodeJS.Proce
     )
   })
 
-const baseEnv = (): NodeJS.ProcessEnv => {
-  const out = { ...process.env }
-  delete out.AWS_CA_BUNDLE // rclone 1.60 refuses to start with it against plain http
-  delete out.AWS_PROFILE
-  return out
-}
-
 interface Contender {
   readonly name: string
   readonly run: () => Promise<{ readonly objects: number; readonly bytes: number; readonly seconds: number }>
@@ -158,26 +143,8 @@ interface Contender {
 const freshModes: Array<string> = []
 
 const contenders = (s3: Endpoint, bucket: string, envFile: string): Array<Contender> => {
-  const awsEnv = {
-    ...baseEnv(),
-    AWS_ACCESS_KEY_ID: s3.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-    AWS_DEFAULT_REGION: s3.region,
-    AWS_EC2_METADATA_DISABLED: "true",
-    AWS_PAGER: ""
-  }
-  const rcloneEnv = {
-    ...baseEnv(),
-    RCLONE_CONFIG: "/dev/null",
-    RCLONE_CONFIG_BENCH_TYPE: "s3",
-    RCLONE_CONFIG_BENCH_PROVIDER: "Ceph",
-    RCLONE_CONFIG_BENCH_ENDPOINT: s3.endpoint,
-    RCLONE_CONFIG_BENCH_REGION: s3.region,
-    RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: s3.accessKeyId,
-    RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: s3.secretAccessKey
-  }
   const rclone = (extra: ReadonlyArray<string>) => async () => {
-    const { stdout, seconds } = await timed(RCLONE, ["size", "--json", ...extra, `bench:${bucket}`], rcloneEnv)
+    const { stdout, seconds } = await timed(RCLONE, ["size", "--json", ...extra, `bench:${bucket}`], rcloneEnv(s3))
     const parsed = JSON.parse(stdout) as { count: number; bytes: number }
     return { objects: parsed.count, bytes: parsed.bytes, seconds }
   }
@@ -210,7 +177,7 @@ const contenders = (s3: Endpoint, bucket: string, envFile: string): Array<Conten
         const { stdout, seconds } = await timed(
           AWS_CLI,
           ["s3", "ls", `s3://${bucket}`, "--recursive", "--summarize", "--endpoint-url", s3.endpoint],
-          awsEnv
+          awsEnv(s3)
         )
         const objects = Number(/Total Objects: (\d+)/.exec(stdout)?.[1])
         const bytes = Number(/Total Size: (\d+)/.exec(stdout)?.[1])
