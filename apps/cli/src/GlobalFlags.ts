@@ -1,8 +1,8 @@
 /**
- * The flags every command takes. Storage overrides are mapped onto the environment variables
- * storage-core's `loadSettings` reads (see its StorageConfig), so a flag and its variable mean
- * exactly the same thing and the flag wins.
+ * The flags every command takes. The storage flags become storage-core's `StorageOverrides`,
+ * which win over the environment variables that storage-core reads (see its StorageConfig).
  */
+import type { StorageOverrides } from "@localex/storage-core"
 import { Option } from "effect"
 import { Flag } from "effect/cli"
 
@@ -63,25 +63,17 @@ export interface GlobalOptions {
   readonly verbose: boolean
 }
 
-/** The environment storage-core reads, with the flags applied on top of `env`. */
-export const storageEnv = (
-  options: GlobalOptions,
-  env: Readonly<Record<string, string | undefined>>
-): Record<string, string> => {
-  const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(env)) if (value !== undefined) out[name] = value
-  const set = (name: string, value: Option.Option<string>) => {
-    if (Option.isSome(value)) out[name] = value.value
+/** The storage flags given, as overrides of the environment's settings. */
+export const storageOverrides = (options: GlobalOptions): StorageOverrides => {
+  const given = {
+    driver: options.driver,
+    bucket: options.bucket,
+    endpoint: options.endpoint,
+    profile: options.profile,
+    region: options.region,
+    root: options.root
   }
-  const impliesS3 = Option.isSome(options.bucket) || Option.isSome(options.endpoint)
-  set(
-    "LOCALEX_STORAGE_DRIVER",
-    Option.isSome(options.driver) ? options.driver : impliesS3 ? Option.some("s3") : Option.none()
-  )
-  set("LOCALEX_STORAGE_BUCKET", options.bucket)
-  set("AWS_ENDPOINT_URL_S3", options.endpoint)
-  set("AWS_PROFILE", options.profile)
-  set("AWS_REGION", options.region)
-  set("LOCALEX_STORAGE_FS_ROOT", options.root)
-  return out
+  return Object.fromEntries(
+    Object.entries(given).flatMap(([name, value]) => (Option.isSome(value) ? [[name, value.value]] : []))
+  ) as StorageOverrides
 }

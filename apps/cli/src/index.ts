@@ -2,5 +2,5 @@
  * The `localex-storage` CLI as a library: the command tree (to embed or extend) and its runner.
  */
 export { cli, run, VERSION } from "./Cli.js"
-export { type GlobalOptions, globalFlags, storageEnv } from "./GlobalFlags.js"
+export { type GlobalOptions, globalFlags, storageOverrides } from "./GlobalFlags.js"
 export * from "./render.js"

@@ -12,17 +12,17 @@
  * - `note`/`debug`: remarks for a person on stderr (never with --json/--quiet; debug only with --verbose).
  */
 
+import type { LifecyclePolicy } from "@localex/cost"
 import type { DeletedPhoto, PhotoManifest, ProcessedPhoto } from "@localex/image-processing"
+import type { Quota, StorageStats } from "@localex/monitoring"
 import {
   type DeleteOutcome,
   DeletionPlan,
-  type LifecyclePolicy,
   type ListEntry,
   type ObjectInfo,
   objectInfoJson,
   type PresignedUrl,
-  type Quota,
-  type StorageStats
+  Units
 } from "@localex/storage-core"
 import { Context, Effect, Layer, Option, Stdio, Stream } from "effect"
 
@@ -150,18 +150,7 @@ const formatText = (text: Document["text"]): ReadonlyArray<string> => {
 
 // --- formats -----------------------------------------------------------------------------
 
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const
-
-/** 1536 → "1.5 KiB". */
-export const bytes = (n: number): string => {
-  let value = n
-  let unit = 0
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${n} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`
-}
+export const bytes = Units.formatBytes
 
 /** An instant to the second, in UTC: 2026-11-28T13:24:00Z. */
 export const instant = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, "Z")

@@ -4,21 +4,13 @@
  * parsing (so `--help` touches nothing).
  */
 
+import { Cleanup, LifecyclePolicy, Orphans, Tiering } from "@localex/cost"
 import { ImagePipeline } from "@localex/image-processing"
-import {
-  BucketAdmin,
-  Cleanup,
-  LifecyclePolicy,
-  layerConfig,
-  ObjectStore,
-  Orphans,
-  Stats,
-  type StorageConfigError,
-  Tiering
-} from "@localex/storage-core"
-import { ConfigProvider, Effect, Layer, Stream } from "effect"
+import { Stats } from "@localex/monitoring"
+import { type BucketAdmin, ObjectStore, Storage, type StorageConfigError } from "@localex/storage-core"
+import { Effect, Layer, Stream } from "effect"
 import { Command } from "effect/cli"
-import { type GlobalOptions, globalFlags, storageEnv } from "./GlobalFlags.js"
+import { type GlobalOptions, globalFlags, storageOverrides } from "./GlobalFlags.js"
 import { Output } from "./render.js"
 
 export const NAME = "localex-storage"
@@ -41,12 +33,9 @@ export const root = Command.make(NAME).pipe(
   ])
 )
 
-const storageConfig = (options: GlobalOptions) =>
-  ConfigProvider.layer(ConfigProvider.fromEnv({ env: storageEnv(options, process.env) }))
-
-/** The ObjectStore the flags and the environment ask for. */
-export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore, StorageConfigError> =>
-  layerConfig.pipe(Layer.provide(storageConfig(options)))
+/** The ObjectStore (and BucketAdmin) the flags and the environment ask for. */
+export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError> =>
+  Storage.layerConfig(storageOverrides(options))
 
 /**
  * The storage operations (statistics, cleanups, lifecycle, tiering) over the ObjectStore and
@@ -55,7 +44,7 @@ export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore, Sto
  */
 const operationsLayer = (options: GlobalOptions) =>
   Layer.mergeAll(Stats.layer, Cleanup.layer, Orphans.layer, LifecyclePolicy.layer, Tiering.layer).pipe(
-    Layer.provideMerge(Layer.merge(layerConfig, BucketAdmin.layerConfig).pipe(Layer.provide(storageConfig(options))))
+    Layer.provideMerge(storeLayer(options))
   )
 
 const services = Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options))))

@@ -7,7 +7,7 @@
  * whole key, `%2F` for "/"). Keys that are not valid (`a/../b`) are refused with 400.
  */
 import { PhotoManifest, PhotoVariant } from "@localex/image-processing"
-import { Stats } from "@localex/storage-core"
+import { Stats } from "@localex/monitoring"
 import { Context, Schema } from "effect"
 import { Multipart } from "effect/http"
 import {

@@ -48,7 +48,7 @@ export class ApiKeys extends Context.Service<
             reason: "is required with the s3 driver (the development key exists only for the fs driver)"
           })
         }
-        const key = yield* devKey(storage.root)
+        const key = yield* devKey(config.stateDir)
         return ApiKeys.of({ authenticate: authenticate([entry(key, new Set(Scopes))]), devKey: Option.some(key) })
       })
     )
@@ -110,12 +110,11 @@ export const parseKeys = (text: string): Effect.Effect<ReadonlyArray<ApiKey>, Ht
 /** Does `key` grant `scope`? */
 export const grants = (scopes: ReadonlySet<Scope>, scope: Scope): boolean => scopes.has("admin") || scopes.has(scope)
 
-/** The development key of this data folder: read, or created once (0600). */
-const devKey = (root: string): Effect.Effect<string, HttpConfigError> =>
+/** The development key kept in the app's state folder: read, or created once (0600). */
+const devKey = (folder: string): Effect.Effect<string, HttpConfigError> =>
   Effect.tryPromise({
     try: async () => {
-      const folder = join(root, ".localex")
-      const file = join(folder, "http-dev-key")
+      const file = join(folder, "dev-key")
       const existing = await readFile(file, "utf8").catch(() => undefined)
       if (existing !== undefined && existing.trim() !== "") return existing.trim()
       await mkdir(folder, { recursive: true, mode: 0o700 })
@@ -129,7 +128,7 @@ const devKey = (root: string): Effect.Effect<string, HttpConfigError> =>
     },
     catch: (error) =>
       new HttpConfigError({
-        setting: "LOCALEX_STORAGE_FS_ROOT",
-        reason: `cannot keep the development key in ${root}/.localex: ${error instanceof Error ? error.message : String(error)}`
+        setting: "LOCALEX_HTTP_STATE_DIR",
+        reason: `cannot keep the development key in ${folder}: ${error instanceof Error ? error.message : String(error)}`
       })
   })

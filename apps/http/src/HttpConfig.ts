@@ -1,6 +1,7 @@
 /**
  * The HTTP app's settings, read from the environment in this one place (storage settings are
- * storage-core's: LOCALEX_STORAGE_*, AWS_*).
+ * storage-core's: LOCALEX_STORAGE_*, AWS_*; with the fs driver, LOCALEX_STORAGE_PUBLIC_URL
+ * defaults to this server's own URL).
  *
  * | variable                        | default       | meaning                                          |
  * | ------------------------------- | ------------- | ------------------------------------------------ |
@@ -9,7 +10,7 @@
  * | LOCALEX_HTTP_MAX_UPLOAD_BYTES   | 25 MiB        | largest upload, bytes or "25 MiB"                |
  * | LOCALEX_HTTP_API_KEYS           | (dev key)     | `sha256hex:scope+scope,…` (see ApiKeys)          |
  * | LOCALEX_HTTP_SHUTDOWN_TIMEOUT   | 10 seconds    | how long SIGTERM waits for in-flight requests    |
- * | LOCALEX_STORAGE_PUBLIC_URL      | this server   | base URL of the fs driver's signed URLs          |
+ * | LOCALEX_HTTP_STATE_DIR          | .localex/http | the app's own files (the development key)        |
  * | LOCALEX_HTTP_CDN_BASE_URL       | (none)        | photo variant URLs: `<base>/<key>` (else signed) |
  * | LOCALEX_HTTP_STATS_TTL          | 60 seconds    | how long GET /v1/stats answers from its cache    |
  *
@@ -26,8 +27,8 @@ export interface HttpSettings {
   /** The raw key list; parsed and checked by ApiKeys. */
   readonly apiKeys: Option.Option<string>
   readonly shutdownTimeout: Duration.Duration
-  /** LOCALEX_STORAGE_PUBLIC_URL when set; otherwise signed URLs point at this server. */
-  readonly publicUrl: Option.Option<string>
+  /** The app's own files (the generated development key), apart from the store's data. */
+  readonly stateDir: string
   /** LOCALEX_HTTP_CDN_BASE_URL, without a trailing "/": photo variants are linked as `<base>/<key>` instead of signed URLs. */
   readonly cdnBaseUrl: Option.Option<string>
   /** LOCALEX_HTTP_STATS_TTL: how long a /v1/stats result is served from the cache (0: never cached). */
@@ -57,7 +58,7 @@ const settings = Config.all({
   maxUploadBytes: bytes,
   apiKeys: Config.option(Config.String("LOCALEX_HTTP_API_KEYS")),
   shutdownTimeout: timeout,
-  publicUrl: Config.option(Config.String("LOCALEX_STORAGE_PUBLIC_URL")),
+  stateDir: Config.String("LOCALEX_HTTP_STATE_DIR").pipe(Config.withDefault(".localex/http")),
   cdnBaseUrl: Config.option(Config.String("LOCALEX_HTTP_CDN_BASE_URL")),
   statsTtl
 })

@@ -7,8 +7,9 @@
 import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { ImagePipeline } from "@localex/image-processing"
-import { BucketAdmin, layerConfig, loadSettings, ObjectStore, Stats } from "@localex/storage-core"
-import { ConfigProvider, Console, Context, Effect, Layer, Option } from "effect"
+import { Stats } from "@localex/monitoring"
+import { loadSettings, ObjectStore, Storage } from "@localex/storage-core"
+import { Console, Context, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware, HttpApiScalar } from "effect/http-api"
 import type { NetAddress } from "effect/net"
@@ -45,29 +46,21 @@ const Listen = Layer.unwrap(
  * Store, API keys, signed-URL verification, the photo pipeline and storage statistics, from the storage settings
  * (public URL: this server by default) and the image settings (IMAGE_*).
  */
-const Storage = Layer.unwrap(
+const StorageServices = Layer.unwrap(
   Effect.gen(function* () {
-    const config = yield* HttpConfig
     const server = yield* HttpServer.HttpServer
-    const publicUrl = Option.getOrElse(config.publicUrl, () => baseUrl(server.address))
-    const provider = ConfigProvider.fromEnv({ env: { ...definedEnv(), LOCALEX_STORAGE_PUBLIC_URL: publicUrl } })
-    const settings = yield* Effect.provideService(loadSettings, ConfigProvider.ConfigProvider, provider)
-    const store = meteredStore.pipe(Layer.provide(layerConfig), Layer.provide(ConfigProvider.layer(provider)))
-    const admin = BucketAdmin.layerConfig.pipe(Layer.provide(ConfigProvider.layer(provider)))
+    const settings = yield* loadSettings({}, { publicUrl: baseUrl(server.address) })
+    // One storage layer (built once): the metered ObjectStore on top of it, its BucketAdmin as is.
+    const storage = Storage.layer(settings)
+    const store = meteredStore.pipe(Layer.provide(storage))
     return Layer.mergeAll(
       SignedUrls.layer(settings),
       ApiKeys.layer(settings),
       ImagePipeline.layerConfig,
-      Stats.layer.pipe(Layer.provide(admin))
-    ).pipe(Layer.provideMerge(store))
+      Stats.layer
+    ).pipe(Layer.provideMerge(store), Layer.provide(storage))
   })
 )
-
-const definedEnv = () => {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value
-  return env
-}
 
 /** Set when SIGTERM starts the shutdown: responses from then on close their connection. */
 class Stopping extends Context.Service<Stopping, { value: boolean }>()("@localex/http/Stopping") {
@@ -132,7 +125,7 @@ const Banner = Layer.effectDiscard(
 /** The whole app, listening until its scope closes. */
 export const ServerLive = Banner.pipe(
   Layer.provide(HttpRouter.serve(Routes, { disableLogger: true, disableListenLog: true })),
-  Layer.provide(Storage),
+  Layer.provide(StorageServices),
   Layer.provideMerge(Listen),
   Layer.provide([Metrics.layer, Stopping.layer]),
   Layer.provide(HttpConfig.layer)

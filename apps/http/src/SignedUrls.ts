@@ -3,7 +3,8 @@
  * (`Fs.signingSecret`: LOCALEX_STORAGE_SIGNING_SECRET, else the one kept in the data folder).
  * With the s3 driver, signed URLs point at S3 itself and this server serves none.
  */
-import { Fs, SignedUrl, type StorageConfigError, type StorageSettings } from "@localex/storage-core"
+import { SignedUrl, type StorageConfigError, type StorageSettings } from "@localex/storage-core"
+import { signingSecret } from "@localex/storage-core/fs"
 import { Clock, Context, Effect, Layer } from "effect"
 import { Forbidden, NotFound } from "./Problems.js"
 
@@ -32,7 +33,7 @@ export class SignedUrls extends Context.Service<
               Effect.fail(new NotFound({ detail: "This server serves signed URLs only with the fs driver" }))
           })
         }
-        const secret = yield* Fs.signingSecret(settings)
+        const secret = yield* signingSecret(settings)
         return SignedUrls.of({
           verify: (request) =>
             Effect.gen(function* () {

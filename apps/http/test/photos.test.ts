@@ -5,7 +5,8 @@
  */
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { Fs, ObjectStore } from "@localex/storage-core"
+import { ObjectStore } from "@localex/storage-core"
+import * as Fs from "@localex/storage-core/fs"
 import { Effect, Stream } from "effect"
 import { decoded, photoJpeg, pngClaiming, randomBytes, svgImage, transparentPng } from "./images.js"
 import { removeRoot, type Server, sha256, startServer, tempRoot } from "./server.js"

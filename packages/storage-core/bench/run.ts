@@ -26,11 +26,11 @@ import { pipeline } from "node:stream/promises"
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
 import { readEnvFile, start } from "@localex/local-s3"
+import { AWS_CLI, awsEnv, type S3Engine as Endpoint, RCLONE, rcloneEnv } from "@localex/storage-core/testing"
 import { Effect, ManagedRuntime, Stream } from "effect"
 import type * as S3Driver from "../src/drivers/S3.js"
 import type * as ObjectStoreModule from "../src/ObjectStore.js"
 import type { S3Options } from "../src/StorageConfig.js"
-import { AWS_CLI, awsEnv, type Endpoint, RCLONE, rcloneEnv } from "./peers.ts"
 
 const S3 = (await import(new URL("../dist/drivers/S3.js", import.meta.url).href)) as typeof S3Driver
 const { ObjectStore } = (await import(

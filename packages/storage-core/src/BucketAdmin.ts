@@ -3,32 +3,35 @@
  * give — lifecycle rules, intelligent tiering, versioning, versions and delete markers,
  * incomplete multipart uploads, object tags.
  *
- * Layers: `layerS3(options)` (its own S3 client), `layerFs` (every call fails with
- * `UnsupportedByDriver`: a folder has no lifecycle), `layerConfig` (the driver the environment
- * names, like ObjectStore's `layerConfig`).
+ * Every driver layer provides it beside ObjectStore: the s3 driver over its own client
+ * (drivers/s3/bucketAdmin.ts); the fs driver fails every call with `UnsupportedByDriver`
+ * (a folder has no lifecycle).
  */
-import { Context, Effect, Layer, Stream } from "effect"
-import {
-  type InvalidKey,
-  type ObjectNotFound,
-  type StorageConfigError,
-  type StoreError,
-  UnsupportedByDriver
-} from "./Errors.js"
-import type { NotImplementedByEndpoint } from "./internal/ops-admin-errors.js"
+import { Context, Effect, Stream } from "effect"
 import type {
   IncompleteUpload,
   LifecycleRule,
   ObjectVersion,
   TieringConfiguration,
   VersioningStatus
-} from "./internal/ops-bucket-model.js"
-import { makeS3BucketAdmin } from "./internal/ops-s3-admin.js"
+} from "./BucketModel.js"
+import {
+  type InvalidKey,
+  type NotImplementedByEndpoint,
+  type ObjectNotFound,
+  type StoreError,
+  UnsupportedByDriver
+} from "./Errors.js"
 import type { ObjectStoreDriver } from "./ObjectStore.js"
-import { loadSettings, type S3Options } from "./StorageConfig.js"
 
-export { NotImplementedByEndpoint } from "./internal/ops-admin-errors.js"
-export type { IncompleteUpload, ObjectVersion, VersioningStatus } from "./internal/ops-bucket-model.js"
+export type {
+  IncompleteUpload,
+  LifecycleRule,
+  ObjectVersion,
+  StorageTransition,
+  TieringConfiguration,
+  VersioningStatus
+} from "./BucketModel.js"
 
 export type BucketAdminError = UnsupportedByDriver | NotImplementedByEndpoint | StoreError
 
@@ -36,7 +39,7 @@ export class BucketAdmin extends Context.Service<
   BucketAdmin,
   {
     readonly driver: ObjectStoreDriver
-    /** `s3://bucket` or `file:///root` (the fs layer does not know its root: `file://`). */
+    /** `s3://bucket` or `file:///root`. */
     readonly location: string
     /** The bucket's lifecycle rules; empty when it has none. */
     readonly getLifecycleRules: () => Effect.Effect<ReadonlyArray<LifecycleRule>, BucketAdminError>
@@ -59,19 +62,14 @@ export class BucketAdmin extends Context.Service<
   }
 >()("@localex/storage-core/BucketAdmin") {}
 
-/** Bucket administration through its own S3 client (closed with the layer). */
-export const layerS3 = (options: S3Options): Layer.Layer<BucketAdmin> =>
-  Layer.effect(BucketAdmin, Effect.map(makeS3BucketAdmin(options), BucketAdmin.of))
-
 const unsupported = (operation: string) => () => Effect.fail(new UnsupportedByDriver({ driver: "fs", operation }))
 const unsupportedStream = (operation: string) => () => Stream.fail(new UnsupportedByDriver({ driver: "fs", operation }))
 
 /** The fs driver has no bucket configuration: every call fails with `UnsupportedByDriver`. */
-export const layerFs: Layer.Layer<BucketAdmin> = Layer.succeed(
-  BucketAdmin,
+export const fsBucketAdmin = (location: string): BucketAdmin["Service"] =>
   BucketAdmin.of({
     driver: "fs",
-    location: "file://",
+    location,
     getLifecycleRules: unsupported("lifecycle rules (the fs driver has no lifecycle)"),
     putLifecycleRules: unsupported("lifecycle rules (the fs driver has no lifecycle)"),
     getTieringConfigurations: unsupported("intelligent tiering"),
@@ -82,9 +80,3 @@ export const layerFs: Layer.Layer<BucketAdmin> = Layer.succeed(
     listIncompleteUploads: unsupportedStream("multipart uploads"),
     getObjectTags: unsupported("reading object tags")
   })
-)
-
-/** The BucketAdmin of the driver the environment names (LOCALEX_STORAGE_DRIVER, see StorageConfig). */
-export const layerConfig: Layer.Layer<BucketAdmin, StorageConfigError> = Layer.unwrap(
-  Effect.map(loadSettings, (settings) => (settings.driver === "s3" ? layerS3(settings) : layerFs))
-)

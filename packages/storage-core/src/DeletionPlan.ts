@@ -16,11 +16,10 @@
  */
 import { Clock, Effect, Schema, Stream } from "effect"
 import type { InvalidKey, ObjectNotFound, PreconditionFailed, StoreError } from "./Errors.js"
-import { formatBytes } from "./internal/ops-format.js"
-import { readText, write } from "./internal/ops-io.js"
-import { compareKeys } from "./internal/ops-order.js"
+import { readText, write } from "./internal/objectIo.js"
+import * as Keys from "./Keys.js"
 import type { ObjectStore, ObjectSummary } from "./ObjectStore.js"
-import type { Usage } from "./Stats.js"
+import { formatBytes, type Usage } from "./Units.js"
 
 export type DeletionKind = "expired" | "orphans"
 
@@ -113,7 +112,7 @@ export const makePlan = (fields: {
   readonly warnings: ReadonlyArray<string>
   readonly safety: SafetyLimits
 }): DeletionPlan => {
-  const candidates = fields.candidates.sort((a, b) => compareKeys(a.key, b.key))
+  const candidates = fields.candidates.sort((a, b) => Keys.compare(a.key, b.key))
   const bytes = candidates.reduce((sum, c) => sum + c.size, 0)
   return {
     kind: fields.kind,

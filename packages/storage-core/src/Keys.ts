@@ -60,6 +60,42 @@ export const validatePrefix = (prefix: string): Result.Result<string, InvalidKey
 /** Is `key` a valid key? */
 export const isKey = (key: string): key is Key => problem(key) === undefined
 
+// --- Key order ------------------------------------------------------------------------
+// S3 lists keys by their UTF-8 bytes, which is code point order. JavaScript compares UTF-16
+// code units, which disagrees for characters above U+FFFF against U+E000–U+FFFF.
+
+// Maps a UTF-16 code unit so that unit order equals code point order: surrogates (astral
+// characters) move above U+E000–U+FFFF.
+const orderUnit = (unit: number): number => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit)
+
+/** Negative, zero or positive as `a` sorts before, equal to or after `b` in S3's key order (UTF-8 bytes). */
+export const compare = (a: string, b: string): number => {
+  const length = Math.min(a.length, b.length)
+  for (let i = 0; i < length; i++) {
+    const x = a.charCodeAt(i)
+    const y = b.charCodeAt(i)
+    if (x !== y) return orderUnit(x) - orderUnit(y)
+  }
+  return a.length - b.length
+}
+
+/**
+ * The smallest string above every key under `prefix` (which ends in "/"): "items/ab/" → "items/ab0".
+ * Every key that starts with the prefix sorts before it, and nothing between them starts with it.
+ */
+export const prefixEnd = (prefix: string): string => `${prefix.slice(0, -1)}0`
+
+/** The folder of `key` `depth` levels below `scope` ("" when the key sits directly in `scope`). */
+export const prefixAtDepth = (key: string, scope: string, depth: number): string => {
+  let end = scope.length
+  for (let level = 0; level < depth; level++) {
+    const slash = key.indexOf("/", end)
+    if (slash === -1) break
+    end = slash + 1
+  }
+  return end === scope.length ? scope : key.slice(0, end)
+}
+
 // --- LocalEx's key layout -------------------------------------------------------------
 
 const SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/
@@ -87,8 +123,24 @@ export const item = under("items", "an item id")
 export const profile = under("profiles", "a user id")
 /** `temp/…` — short-lived uploads; expired by the cleanup rules after 24 h by default. */
 export const temp = (...rest: ReadonlyArray<string>): Result.Result<Key, InvalidKey> => join("temp", ...rest)
-/** `reports/…` — manifests and reports written by maintenance jobs. */
-export const report = (...rest: ReadonlyArray<string>): Result.Result<Key, InvalidKey> => join("reports", ...rest)
+/**
+ * The reserved prefix of the project's own objects: reports, clean-up manifests, backup
+ * checkpoints, cron leases. Clean-up, statistics, backup and verify skip it unless asked.
+ */
+export const RESERVED_PREFIX = "_localex/"
+
+/** Is `key` one of the project's own objects (under `_localex/`)? */
+export const isReserved = (key: string): boolean => key.startsWith(RESERVED_PREFIX)
+
+/** `_localex/reports/…` — reports and manifests written by maintenance jobs. */
+export const report = (...rest: ReadonlyArray<string>): Result.Result<Key, InvalidKey> =>
+  join("_localex", "reports", ...rest)
 
 /** The top-level prefixes of LocalEx's layout. */
-export const prefixes = { items: "items/", profiles: "profiles/", temp: "temp/", reports: "reports/" } as const
+export const prefixes = {
+  items: "items/",
+  profiles: "profiles/",
+  temp: "temp/",
+  reserved: RESERVED_PREFIX,
+  reports: `${RESERVED_PREFIX}reports/`
+} as const

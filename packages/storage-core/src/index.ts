@@ -1,26 +1,20 @@
-export * as BucketAdmin from "./BucketAdmin.js"
-export { NotImplementedByEndpoint } from "./BucketAdmin.js"
-export * as Cleanup from "./Cleanup.js"
+export {
+  BucketAdmin,
+  type BucketAdminError,
+  type IncompleteUpload,
+  type ObjectVersion,
+  type VersioningStatus
+} from "./BucketAdmin.js"
+export { LifecycleRule, StorageTransition, TieringConfiguration } from "./BucketModel.js"
 export * as DeletionPlan from "./DeletionPlan.js"
 export { ManifestUnreadable, SafetyLimitExceeded } from "./DeletionPlan.js"
-export * as Fs from "./drivers/Fs.js"
-export * as S3 from "./drivers/S3.js"
 export * from "./Errors.js"
-export * as Inventory from "./Inventory.js"
-export { InventoryError } from "./Inventory.js"
+export { readBody, readText, write as writeObject } from "./internal/objectIo.js"
 export type { Key } from "./Keys.js"
 export * as Keys from "./Keys.js"
-export * as LifecyclePolicy from "./LifecyclePolicy.js"
-export { ConfigurationNotApplied, PolicyInvalid } from "./LifecyclePolicy.js"
-export { layerConfig } from "./layerConfig.js"
+export * as Listing from "./Listing.js"
 export * from "./ObjectStore.js"
-export * as Orphans from "./Orphans.js"
-export * as Quota from "./Quota.js"
-export { QuotaUsageUnknown } from "./Quota.js"
-export * as ReferenceSource from "./ReferenceSource.js"
-export { ReferenceSourceError } from "./ReferenceSource.js"
 export * as SignedUrl from "./SignedUrl.js"
-export type { StorageStats } from "./Stats.js"
-export * as Stats from "./Stats.js"
+export * as Storage from "./Storage.js"
 export * from "./StorageConfig.js"
-export * as Tiering from "./Tiering.js"
+export * as Units from "./Units.js"

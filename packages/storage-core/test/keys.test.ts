@@ -1,7 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
 import type { InvalidKey } from "../src/Errors.js"
-import { compareUtf8 } from "../src/internal/byteOrder.js"
 import * as Keys from "../src/Keys.js"
 
 const reason = (key: string) => Keys.problem(key)
@@ -84,13 +83,16 @@ describe("LocalEx key layout", () => {
     assert.strictEqual(built(Keys.item("8f14e45f", "variants", "640w.webp")), "items/8f14e45f/variants/640w.webp")
     assert.strictEqual(built(Keys.profile("user_42", "avatar.png")), "profiles/user_42/avatar.png")
     assert.strictEqual(built(Keys.temp("upload-1", "part.bin")), "temp/upload-1/part.bin")
-    assert.strictEqual(built(Keys.report("2026-10-01", "cleanup.json")), "reports/2026-10-01/cleanup.json")
+    assert.strictEqual(built(Keys.report("2026-10-01", "cleanup.json")), "_localex/reports/2026-10-01/cleanup.json")
     assert.deepStrictEqual(Keys.prefixes, {
       items: "items/",
       profiles: "profiles/",
       temp: "temp/",
-      reports: "reports/"
+      reserved: "_localex/",
+      reports: "_localex/reports/"
     })
+    assert.isTrue(Keys.isReserved("_localex/leases/daily"))
+    assert.isFalse(Keys.isReserved("items/_localex/x"))
     for (const [name, prefix] of Object.entries(Keys.prefixes)) {
       assert.isTrue(Result.isSuccess(Keys.validatePrefix(prefix)), name)
     }
@@ -121,10 +123,10 @@ describe("UTF-8 byte order", () => {
     const emoji = "😀" // U+1F600: UTF-16 D83D DE00, UTF-8 F0 9F 98 80
     const fullwidth = "ｚ" // U+FF5A: UTF-16 FF5A, UTF-8 EF BD 9A
     assert.isTrue(emoji < fullwidth, "JavaScript compares UTF-16 code units")
-    assert.isAbove(compareUtf8(emoji, fullwidth), 0)
-    assert.strictEqual(compareUtf8("a", "a"), 0)
-    assert.isBelow(compareUtf8("a", "ab"), 0)
-    assert.isBelow(compareUtf8("B", "a"), 0)
+    assert.isAbove(Keys.compare(emoji, fullwidth), 0)
+    assert.strictEqual(Keys.compare("a", "a"), 0)
+    assert.isBelow(Keys.compare("a", "ab"), 0)
+    assert.isBelow(Keys.compare("B", "a"), 0)
   })
 
   it("agrees with comparing the UTF-8 bytes, for every pair of short strings over awkward characters", () => {
@@ -133,7 +135,7 @@ describe("UTF-8 byte order", () => {
     for (const a of strings) {
       for (const b of strings) {
         const bytes = Math.sign(Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")))
-        assert.strictEqual(Math.sign(compareUtf8(a, b)), bytes, `${a} vs ${b}`)
+        assert.strictEqual(Math.sign(Keys.compare(a, b)), bytes, `${a} vs ${b}`)
       }
     }
   })

@@ -10,8 +10,8 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Stream } from "effect"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
-import { RetryBaseDelay } from "../src/internal/retry.js"
-import { parseErrorXml, parseListPage } from "../src/internal/s3ListXml.js"
+import { parseErrorXml, parseListPage } from "../src/drivers/s3/listXml.js"
+import { RetryBaseDelay } from "../src/drivers/s3/retry.js"
 import { MiB, type S3Options } from "../src/StorageConfig.js"
 
 const result = (body: string, extra = "") =>

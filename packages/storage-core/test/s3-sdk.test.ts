@@ -26,8 +26,8 @@ import { Duration, Effect, Fiber, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { beforeEach } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
-import { backoffMillis, MAX_DELAY_MS, RetryBaseDelay } from "../src/internal/retry.js"
-import { MAX_PARTS, MiB, partSizeFor, streamParts } from "../src/internal/s3Multipart.js"
+import { MAX_PARTS, MiB, partSizeFor, streamParts } from "../src/drivers/s3/multipart.js"
+import { backoffMillis, MAX_DELAY_MS, RetryBaseDelay } from "../src/drivers/s3/retry.js"
 import type { S3Options } from "../src/StorageConfig.js"
 
 const s3 = mockClient(S3Client)

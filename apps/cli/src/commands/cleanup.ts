@@ -6,7 +6,8 @@
  */
 
 import { resolve } from "node:path"
-import { Cleanup, Orphans, ReferenceSource } from "@localex/storage-core"
+import { Cleanup, Orphans, ReferenceSource } from "@localex/cost"
+import { Units } from "@localex/storage-core"
 import { Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
@@ -22,7 +23,7 @@ const parseRule = (text: string) => {
 }
 
 const parseAge = (text: string) => {
-  const ms = Cleanup.parseAge(text)
+  const ms = Units.parseDuration(text)
   if (ms === undefined) throw new Error(`"${text}" is not an age like 30s, 90m, 24h, 7d, 2w`)
   return ms
 }

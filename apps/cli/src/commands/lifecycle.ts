@@ -5,8 +5,8 @@
  * fail with "the fs driver has no lifecycle" (exit 1).
  */
 
-import type { BucketAdmin } from "@localex/storage-core"
-import { LifecyclePolicy, Tiering } from "@localex/storage-core"
+import { LifecyclePolicy, Tiering } from "@localex/cost"
+import type { BucketAdminError } from "@localex/storage-core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
@@ -15,7 +15,7 @@ import { NAME, withOperations } from "../root.js"
 import { intFlag, optionalString } from "./flags.js"
 
 /** What the bucket may answer besides a plan: on fs, UnsupportedByDriver (named here for declaration emit). */
-export type BucketAdminFailure = BucketAdmin.BucketAdminError
+export type BucketAdminFailure = BucketAdminError
 
 const lifecycleFlags = {
   policy: optionalString("policy", "The policy, a JSON file (default: the operations guide's policy)", "file"),

@@ -3,7 +3,9 @@
  * or an S3 Inventory report, optionally judged against a quota file (exit 4 when exceeded).
  */
 
-import { Inventory, LifecyclePolicy, ObjectStore, Quota, Stats } from "@localex/storage-core"
+import { LifecyclePolicy } from "@localex/cost"
+import { Inventory, Quota, Stats } from "@localex/monitoring"
+import { ObjectStore } from "@localex/storage-core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { QuotaExceeded, UsageError } from "../failure.js"

@@ -5,7 +5,7 @@
  * computes anew (and refills the cache). Failures are not cached.
  */
 
-import { Stats } from "@localex/storage-core"
+import { Stats } from "@localex/monitoring"
 import { Cache, Effect, Exit } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../Api.js"

@@ -10,6 +10,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import { Clock, Effect, Layer, Predicate, Stream } from "effect"
+import { type BucketAdmin, fsBucketAdmin } from "../BucketAdmin.js"
 import {
   type AccessDenied,
   InvalidKey,
@@ -21,13 +22,7 @@ import {
   type StorageConfigError,
   TransportError
 } from "../Errors.js"
-import { putChunks, readRange } from "../internal/fsBodies.js"
-import { errno, io, isMissing, quietly, storeError } from "../internal/fsIo.js"
-import * as FsList from "../internal/fsList.js"
-import * as FsLock from "../internal/fsLock.js"
-import { CorruptObjectFile, readMeta, type StoredMeta, trailer, writeAll } from "../internal/fsObjectFile.js"
-import { objectPath } from "../internal/fsPaths.js"
-import { internalDir, prepareRoot, signingSecret } from "../internal/fsRoot.js"
+import { type StorageServices, storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
   type CopyOptions,
@@ -43,6 +38,13 @@ import {
 } from "../ObjectStore.js"
 import * as SignedUrl from "../SignedUrl.js"
 import type { FsOptions } from "../StorageConfig.js"
+import { putChunks, readRange } from "./fs/bodies.js"
+import { errno, io, isMissing, quietly, storeError } from "./fs/io.js"
+import * as FsList from "./fs/list.js"
+import * as FsLock from "./fs/lock.js"
+import { CorruptObjectFile, readMeta, type StoredMeta, trailer, writeAll } from "./fs/objectFile.js"
+import { objectPath } from "./fs/paths.js"
+import { internalDir, prepareRoot, signingSecret } from "./fs/root.js"
 
 type StoreFailure = AccessDenied | TransportError
 
@@ -51,8 +53,12 @@ const DEFAULT_PRESIGN_SECONDS = 900
 
 export { signingSecret }
 
-export const layer = (options: FsOptions): Layer.Layer<ObjectStore, StorageConfigError> =>
-  Layer.effect(ObjectStore, make(options))
+/** The fs ObjectStore, and a BucketAdmin that says a folder has no bucket configuration. */
+export const makeServices = (options: FsOptions): Effect.Effect<StorageServices, StorageConfigError> =>
+  Effect.map(make(options), (store) => ({ store, admin: fsBucketAdmin(store.location) }))
+
+export const layer = (options: FsOptions): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError> =>
+  Layer.effectContext(Effect.map(makeServices(options), storageContext))
 
 /** `"abc"`, `W/"abc"` and `abc` name the same ETag. */
 const bareEtag = (etag: string): string =>

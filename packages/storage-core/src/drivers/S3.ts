@@ -17,6 +17,7 @@ import {
   GetObjectTaggingCommand
 } from "@aws-sdk/client-s3"
 import { Clock, Effect, Layer, Option, Stream } from "effect"
+import { BucketAdmin } from "../BucketAdmin.js"
 import {
   AccessDenied,
   type InvalidKey,
@@ -26,28 +27,8 @@ import {
   type StoreError,
   TransportError
 } from "../Errors.js"
-import {
-  CredentialsCache,
-  type CredentialsProvider,
-  credentialsProvider,
-  makeClient,
-  makeHttpHandler,
-  makeSend
-} from "../internal/s3Client.js"
-import { get as download } from "../internal/s3Download.js"
-import { asStoreError, asWriteError, type S3Failure } from "../internal/s3Errors.js"
-import { makeListPage } from "../internal/s3List.js"
-import {
-  copyParts,
-  MAX_COPY_OBJECT_SIZE,
-  MAX_PART_SIZE,
-  MIN_PART_SIZE,
-  partSizeFor,
-  runMultipart
-} from "../internal/s3Multipart.js"
-import { encodeMetadata, encodeTags, pageEntries, writeHeaders } from "../internal/s3Objects.js"
-import { encodeKeyPath, escapeUri, makePresigner, presignLifetime } from "../internal/s3Presign.js"
-import { ensureTags, headObject, put as upload } from "../internal/s3Upload.js"
+import { CredentialsCache, type CredentialsProvider, credentialsProvider } from "../internal/credentials.js"
+import { storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
   type CopyOptions,
@@ -62,6 +43,25 @@ import {
   type PutOptions
 } from "../ObjectStore.js"
 import type { S3Options } from "../StorageConfig.js"
+import { makeS3BucketAdmin } from "./s3/bucketAdmin.js"
+import { makeClient, makeHttpHandler, makeSend } from "./s3/client.js"
+import { get as download } from "./s3/download.js"
+import { asStoreError, asWriteError, type S3Failure } from "./s3/errors.js"
+import { makeListPage } from "./s3/list.js"
+import {
+  copyParts,
+  MAX_COPY_OBJECT_SIZE,
+  MAX_PART_SIZE,
+  MIN_PART_SIZE,
+  partSizeFor,
+  runMultipart
+} from "./s3/multipart.js"
+import { encodeMetadata, encodeTags, pageEntries, writeHeaders } from "./s3/objects.js"
+import { encodeKeyPath, escapeUri, makePresigner, presignLifetime } from "./s3/presign.js"
+import { ensureTags, headObject, put as upload } from "./s3/upload.js"
+
+/** Tests shorten the retry policy's base delay with it. */
+export { RetryBaseDelay } from "./s3/retry.js"
 
 /** DeleteObjects takes at most 1,000 keys a request. */
 export const DELETE_BATCH = 1000
@@ -97,8 +97,8 @@ const checkOptions = (options: S3Options): Effect.Effect<void, StorageConfigErro
   return Effect.void
 }
 
-/** Builds the s3 ObjectStore; the client lives as long as the surrounding scope. */
-export const make = Effect.fnUntraced(function* (config: S3Options, internals: S3Internals = {}) {
+/** Builds the s3 ObjectStore and BucketAdmin over one client, which lives as long as the surrounding scope. */
+export const makeServices = Effect.fnUntraced(function* (config: S3Options, internals: S3Internals = {}) {
   yield* checkOptions(config)
   const { bucket } = config
   const credentials = new CredentialsCache(internals.credentials ?? credentialsProvider(config))
@@ -347,7 +347,7 @@ export const make = Effect.fnUntraced(function* (config: S3Options, internals: S
     } satisfies PresignedUrl
   })
 
-  return ObjectStore.of({
+  const store = ObjectStore.of({
     driver: "s3",
     location: `s3://${bucket}`,
     put,
@@ -360,11 +360,16 @@ export const make = Effect.fnUntraced(function* (config: S3Options, internals: S
     deleteMany,
     presign
   })
+  return { store, admin: BucketAdmin.of(makeS3BucketAdmin(config, send)) }
 })
 
-/** The s3 ObjectStore for these options (see StorageConfig for the environment variables). */
-export const layer = (options: S3Options): Layer.Layer<ObjectStore, StorageConfigError> =>
-  Layer.effect(ObjectStore, make(options))
+/** The s3 ObjectStore alone (its client closes with the scope). */
+export const make = (config: S3Options, internals: S3Internals = {}) =>
+  Effect.map(makeServices(config, internals), (services) => services.store)
+
+/** ObjectStore and BucketAdmin of the s3 driver, sharing one client (see StorageConfig for the variables). */
+export const layer = (options: S3Options): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError> =>
+  Layer.effectContext(Effect.map(makeServices(options), storageContext))
 
 /** Drops undefined fields (the SDK would send nothing for them anyway; exactOptionalPropertyTypes wants them gone). */
 const defined = <A extends Record<string, unknown>>(record: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>

@@ -1,0 +1,7 @@
+export * as Cleanup from "./Cleanup.js"
+export * as LifecyclePolicy from "./LifecyclePolicy.js"
+export { ConfigurationNotApplied, PolicyInvalid } from "./LifecyclePolicy.js"
+export * as Orphans from "./Orphans.js"
+export * as ReferenceSource from "./ReferenceSource.js"
+export { ReferenceSourceError } from "./ReferenceSource.js"
+export * as Tiering from "./Tiering.js"

@@ -1,0 +1,6 @@
+export * as Inventory from "./Inventory.js"
+export { InventoryError } from "./Inventory.js"
+export * as Quota from "./Quota.js"
+export { QuotaUsageUnknown } from "./Quota.js"
+export type { StorageStats } from "./Stats.js"
+export * as Stats from "./Stats.js"

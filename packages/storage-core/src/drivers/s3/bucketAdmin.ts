@@ -1,0 +1,289 @@
+/**
+ * BucketAdmin on S3, over the s3 driver's client and retry policy: lifecycle and intelligent tiering, versioning, versions, incomplete uploads, tags.
+ */
+import {
+  DeleteBucketIntelligentTieringConfigurationCommand,
+  DeleteBucketLifecycleCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketVersioningCommand,
+  GetObjectTaggingCommand,
+  ListBucketIntelligentTieringConfigurationsCommand,
+  ListMultipartUploadsCommand,
+  ListObjectVersionsCommand,
+  ListPartsCommand,
+  PutBucketIntelligentTieringConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand
+} from "@aws-sdk/client-s3"
+import { Effect, Option, Stream } from "effect"
+import type { BucketAdmin } from "../../BucketAdmin.js"
+import type { IncompleteUpload, ObjectVersion, VersioningStatus } from "../../BucketModel.js"
+import type { StoreError } from "../../Errors.js"
+import { NotImplementedByEndpoint } from "../../Errors.js"
+import * as Keys from "../../Keys.js"
+import type { S3Options } from "../../StorageConfig.js"
+import type { Send } from "./client.js"
+import { asObjectError, asStoreError, type S3Failure } from "./errors.js"
+import { fromSdkRule, fromSdkTiering, toSdkRule, toSdkTiering } from "./rules.js"
+
+type Shape = BucketAdmin["Service"]
+
+/** Parts per ListParts page and uploads whose parts are summed at once. */
+const PART_LISTING_CONCURRENCY = 8
+
+/** Bucket administration over the s3 driver's own client and `send` (one client, one retry policy). */
+export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
+  const Bucket = options.bucket
+  const endpoint = options.endpoint ?? "AWS S3"
+
+  const toError =
+    (key?: string) =>
+    (failure: S3Failure): NotImplementedByEndpoint | StoreError =>
+      failure.code === "NotImplemented" || failure.status === 501
+        ? new NotImplementedByEndpoint({
+            operation: failure.operation,
+            endpoint,
+            detail: `${failure.code}: ${failure.detail}`
+          })
+        : asStoreError(Bucket, key)(failure)
+
+  const getLifecycleRules: Shape["getLifecycleRules"] = Effect.fn("BucketAdmin.getLifecycleRules")(function* () {
+    const out = yield* send("GetBucketLifecycleConfiguration", (c, abortSignal) =>
+      c.send(new GetBucketLifecycleConfigurationCommand({ Bucket }), { abortSignal })
+    ).pipe(
+      Effect.map((output) => output.Rules ?? []),
+      Effect.catchIf(
+        (failure) => failure.code === "NoSuchLifecycleConfiguration",
+        () => Effect.succeed([])
+      ),
+      Effect.mapError(toError())
+    )
+    return out.map(fromSdkRule)
+  })
+
+  const putLifecycleRules: Shape["putLifecycleRules"] = Effect.fn("BucketAdmin.putLifecycleRules")(function* (rules) {
+    if (rules.length === 0) {
+      yield* send("DeleteBucketLifecycle", (c, abortSignal) =>
+        c.send(new DeleteBucketLifecycleCommand({ Bucket }), { abortSignal })
+      ).pipe(Effect.mapError(toError()))
+      return
+    }
+    yield* send("PutBucketLifecycleConfiguration", (c, abortSignal) =>
+      c.send(
+        new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: rules.map(toSdkRule) } }),
+        { abortSignal }
+      )
+    ).pipe(Effect.mapError(toError()))
+  })
+
+  const getTieringConfigurations: Shape["getTieringConfigurations"] = Effect.fn("BucketAdmin.getTieringConfigurations")(
+    function* () {
+      const pages = Stream.paginate(undefined as string | undefined, (token) =>
+        send("ListBucketIntelligentTieringConfigurations", (c, abortSignal) =>
+          c.send(
+            new ListBucketIntelligentTieringConfigurationsCommand({
+              Bucket,
+              ...(token === undefined ? {} : { ContinuationToken: token })
+            }),
+            { abortSignal }
+          )
+        ).pipe(
+          Effect.map(
+            (page) =>
+              [
+                (page.IntelligentTieringConfigurationList ?? []).map(fromSdkTiering),
+                page.IsTruncated === true && page.NextContinuationToken !== undefined
+                  ? Option.some(page.NextContinuationToken)
+                  : Option.none()
+              ] as const
+          )
+        )
+      )
+      return yield* Stream.runCollect(pages).pipe(Effect.mapError(toError()))
+    }
+  )
+
+  const putTieringConfiguration: Shape["putTieringConfiguration"] = Effect.fn("BucketAdmin.putTieringConfiguration")(
+    function* (configuration) {
+      yield* send("PutBucketIntelligentTieringConfiguration", (c, abortSignal) =>
+        c.send(
+          new PutBucketIntelligentTieringConfigurationCommand({
+            Bucket,
+            Id: configuration.id,
+            IntelligentTieringConfiguration: toSdkTiering(configuration)
+          }),
+          { abortSignal }
+        )
+      ).pipe(Effect.mapError(toError()))
+    }
+  )
+
+  const deleteTieringConfiguration: Shape["deleteTieringConfiguration"] = Effect.fn(
+    "BucketAdmin.deleteTieringConfiguration"
+  )(function* (id) {
+    yield* send("DeleteBucketIntelligentTieringConfiguration", (c, abortSignal) =>
+      c.send(new DeleteBucketIntelligentTieringConfigurationCommand({ Bucket, Id: id }), { abortSignal })
+    ).pipe(Effect.mapError(toError()))
+  })
+
+  const getVersioning: Shape["getVersioning"] = Effect.fn("BucketAdmin.getVersioning")(function* () {
+    const output = yield* send("GetBucketVersioning", (c, abortSignal) =>
+      c.send(new GetBucketVersioningCommand({ Bucket }), { abortSignal })
+    ).pipe(Effect.mapError(toError()))
+    const status: VersioningStatus =
+      output.Status === "Enabled" ? "Enabled" : output.Status === "Suspended" ? "Suspended" : "Disabled"
+    return status
+  })
+
+  interface VersionCursor {
+    readonly keyMarker: string | undefined
+    readonly versionIdMarker: string | undefined
+  }
+
+  const listVersions: Shape["listVersions"] = (listOptions) =>
+    Stream.paginate({ keyMarker: undefined, versionIdMarker: undefined } as VersionCursor, (cursor) =>
+      send("ListObjectVersions", (c, abortSignal) =>
+        c.send(
+          new ListObjectVersionsCommand({
+            Bucket,
+            ...(listOptions?.prefix ? { Prefix: listOptions.prefix } : {}),
+            ...(cursor.keyMarker === undefined ? {} : { KeyMarker: cursor.keyMarker }),
+            ...(cursor.versionIdMarker === undefined ? {} : { VersionIdMarker: cursor.versionIdMarker })
+          }),
+          { abortSignal }
+        )
+      ).pipe(
+        Effect.map((page) => {
+          const versions: Array<ObjectVersion> = [
+            ...(page.Versions ?? []).map((v) => ({
+              key: v.Key ?? "",
+              versionId: v.VersionId ?? "null",
+              isLatest: v.IsLatest === true,
+              isDeleteMarker: false,
+              size: v.Size ?? 0,
+              lastModified: v.LastModified ?? new Date(0),
+              storageClass: v.StorageClass
+            })),
+            ...(page.DeleteMarkers ?? []).map((m) => ({
+              key: m.Key ?? "",
+              versionId: m.VersionId ?? "null",
+              isLatest: m.IsLatest === true,
+              isDeleteMarker: true,
+              size: 0,
+              lastModified: m.LastModified ?? new Date(0),
+              storageClass: undefined
+            }))
+          ]
+          const next: Option.Option<VersionCursor> =
+            page.IsTruncated === true
+              ? Option.some({ keyMarker: page.NextKeyMarker, versionIdMarker: page.NextVersionIdMarker })
+              : Option.none()
+          return [versions, next] as const
+        })
+      )
+    ).pipe(Stream.mapError(toError()))
+
+  /** Bytes and count of the parts an upload holds so far. */
+  const partsOf = (key: string, uploadId: string) =>
+    Stream.paginate(undefined as string | undefined, (marker) =>
+      send("ListParts", (c, abortSignal) =>
+        c.send(
+          new ListPartsCommand({
+            Bucket,
+            Key: key,
+            UploadId: uploadId,
+            ...(marker === undefined ? {} : { PartNumberMarker: marker })
+          }),
+          { abortSignal }
+        )
+      ).pipe(
+        Effect.map((page) => {
+          const sizes = (page.Parts ?? []).map((p) => p.Size ?? 0)
+          const next =
+            page.IsTruncated === true && page.NextPartNumberMarker !== undefined
+              ? Option.some(page.NextPartNumberMarker)
+              : Option.none()
+          return [sizes, next] as const
+        }),
+        // An upload completed or aborted since it was listed has no parts left to count.
+        Effect.catchIf(
+          (failure) => failure.code === "NoSuchUpload",
+          () => Effect.succeed([[], Option.none()] as const)
+        )
+      )
+    ).pipe(
+      Stream.runFold(
+        () => ({ bytes: 0, parts: 0 }),
+        (acc, size: number) => ({ bytes: acc.bytes + size, parts: acc.parts + 1 })
+      )
+    )
+
+  interface UploadCursor {
+    readonly keyMarker: string | undefined
+    readonly uploadIdMarker: string | undefined
+  }
+
+  const listIncompleteUploads: Shape["listIncompleteUploads"] = (listOptions) =>
+    Stream.paginate({ keyMarker: undefined, uploadIdMarker: undefined } as UploadCursor, (cursor) =>
+      send("ListMultipartUploads", (c, abortSignal) =>
+        c.send(
+          new ListMultipartUploadsCommand({
+            Bucket,
+            ...(listOptions?.prefix ? { Prefix: listOptions.prefix } : {}),
+            ...(cursor.keyMarker === undefined ? {} : { KeyMarker: cursor.keyMarker }),
+            ...(cursor.uploadIdMarker === undefined ? {} : { UploadIdMarker: cursor.uploadIdMarker })
+          }),
+          { abortSignal }
+        )
+      ).pipe(
+        Effect.map((page) => {
+          const uploads = (page.Uploads ?? []).map((u) => ({
+            key: u.Key ?? "",
+            uploadId: u.UploadId ?? "",
+            initiated: u.Initiated ?? new Date(0)
+          }))
+          const next: Option.Option<UploadCursor> =
+            page.IsTruncated === true
+              ? Option.some({ keyMarker: page.NextKeyMarker, uploadIdMarker: page.NextUploadIdMarker })
+              : Option.none()
+          return [uploads, next] as const
+        })
+      )
+    ).pipe(
+      Stream.mapEffect(
+        (upload) =>
+          Effect.map(partsOf(upload.key, upload.uploadId), (parts): IncompleteUpload => ({ ...upload, ...parts })),
+        { concurrency: PART_LISTING_CONCURRENCY }
+      ),
+      Stream.mapError(toError())
+    )
+
+  const getObjectTags: Shape["getObjectTags"] = Effect.fn("BucketAdmin.getObjectTags")(function* (key) {
+    const valid = yield* Keys.make(key)
+    const output = yield* send("GetObjectTagging", (c, abortSignal) =>
+      c.send(new GetObjectTaggingCommand({ Bucket, Key: valid }), { abortSignal })
+    ).pipe(
+      Effect.mapError((failure) =>
+        failure.code === "NotImplemented" || failure.status === 501
+          ? toError(key)(failure)
+          : asObjectError(Bucket, key)(failure)
+      )
+    )
+    const tags: Record<string, string> = {}
+    for (const tag of output.TagSet ?? []) tags[tag.Key ?? ""] = tag.Value ?? ""
+    return tags
+  })
+
+  return {
+    driver: "s3",
+    location: `s3://${Bucket}`,
+    getLifecycleRules,
+    putLifecycleRules,
+    getTieringConfigurations,
+    putTieringConfiguration,
+    deleteTieringConfiguration,
+    getVersioning,
+    listVersions,
+    listIncompleteUploads,
+    getObjectTags
+  } satisfies Shape
+}

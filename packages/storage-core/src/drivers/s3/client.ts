@@ -1,0 +1,90 @@
+/**
+ * The S3 client of the s3 driver, its credentials, and `send`: the single door through which
+ * every S3 request goes (abortable on interruption, retried by the one policy, failures classified).
+ */
+import { Agent as HttpAgent } from "node:http"
+import { Agent as HttpsAgent } from "node:https"
+import { S3Client } from "@aws-sdk/client-s3"
+import { NodeHttpHandler } from "@smithy/node-http-handler"
+import { Effect } from "effect"
+import type { CredentialsCache } from "../../internal/credentials.js"
+import type { S3Options } from "../../StorageConfig.js"
+import { classify, type S3Failure } from "./errors.js"
+import { withRetry } from "./retry.js"
+
+/** Sockets per host: room for `concurrency` parts of a few uploads at once, never fewer than 50. */
+export const maxSocketsFor = (concurrency: number) => Math.max(50, concurrency * 4)
+
+const RESPONSE_DATE = Symbol.for("@localex/storage-core/s3/ResponseDate")
+
+/** The server's `Date` header of the response an output came from (S3 sends no Last-Modified on PUT). */
+export const responseDate = (output: object): Date | undefined =>
+  (output as { readonly [RESPONSE_DATE]?: Date })[RESPONSE_DATE]
+
+/** The HTTP handler of the client, shared with the requests sent without it (internal/s3List.ts). */
+export const makeHttpHandler = (options: S3Options): NodeHttpHandler => {
+  const maxSockets = maxSocketsFor(options.concurrency)
+  return new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    connectionTimeout: 10_000,
+    // A connection idle this long (no byte either way) is dropped and the request retried.
+    socketTimeout: 120_000
+  })
+}
+
+export const makeClient = (
+  options: S3Options,
+  credentials: CredentialsCache,
+  requestHandler: NodeHttpHandler = makeHttpHandler(options)
+): S3Client => {
+  const checksums = options.checksums === "when_required" ? "WHEN_REQUIRED" : "WHEN_SUPPORTED"
+  const client = new S3Client({
+    region: options.region,
+    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
+    forcePathStyle: options.forcePathStyle,
+    useAccelerateEndpoint: options.accelerate === true,
+    credentials: credentials.get,
+    // Engines without flexible checksums (Ceph RGW) refuse aws-chunked bodies: WHEN_REQUIRED.
+    requestChecksumCalculation: checksums,
+    responseChecksumValidation: checksums,
+    // One retry policy, in Effect (internal/retry.ts): the SDK does not retry on its own.
+    maxAttempts: 1,
+    followRegionRedirects: options.endpoint === undefined,
+    requestHandler
+  })
+  // Keeps the response's Date on the output (as a hidden property) for `responseDate`.
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const result = await next(args)
+      const date = (result.response as { readonly headers?: Record<string, string | undefined> } | undefined)?.headers
+        ?.date
+      const output: unknown = result.output
+      if (date !== undefined && typeof output === "object" && output !== null) {
+        Object.defineProperty(output, RESPONSE_DATE, { value: new Date(date), enumerable: false })
+      }
+      return result
+    },
+    { step: "deserialize", name: "localexResponseDate", priority: "high", override: true }
+  )
+  return client
+}
+
+export type Send = <A>(
+  operation: string,
+  run: (client: S3Client, signal: AbortSignal) => Promise<A>
+) => Effect.Effect<A, S3Failure>
+
+/**
+ * Sends requests through `client`: the request is aborted when the fiber is interrupted,
+ * failures are classified once (internal/s3Errors.ts) and retried by the policy.
+ */
+export const makeSend =
+  (client: S3Client, maxAttempts: number): Send =>
+  (operation, run) =>
+    withRetry(maxAttempts)(
+      Effect.tryPromise({
+        try: (signal) => run(client, signal),
+        catch: (error) => classify(operation, error)
+      })
+    )

@@ -1,0 +1,68 @@
+/**
+ * The one retry policy of the s3 driver (the SDK's own retries are off: `maxAttempts: 1`).
+ *
+ * Retried: throttling (503 SlowDown, 429, `Throttling`…), 5xx and S3's transient codes
+ * (`InternalError`, `RequestTimeout`), and connections that broke or timed out. Nothing else:
+ * a 403, 404 or 412 fails at once. Delays grow exponentially with "equal jitter" (half fixed,
+ * half random) so that many parts throttled together do not come back together; throttling
+ * starts from a longer base than server errors.
+ */
+import { Context, Duration, Effect, Random, Schedule } from "effect"
+import { S3Failure } from "./errors.js"
+
+/** First delay for 5xx and network errors; throttling waits 5× longer. */
+export const RetryBaseDelay = Context.Reference<Duration.Duration>("@localex/storage-core/s3/RetryBaseDelay", {
+  defaultValue: () => Duration.millis(100)
+})
+
+export const THROTTLING_FACTOR = 5
+export const MAX_DELAY_MS = 20_000
+
+/**
+ * The delay before retry number `retry` (1 for the first retry), in milliseconds, for a
+ * random number in [0, 1): between half and all of `min(cap, base × factor × 2^(retry-1))`.
+ */
+export const backoffMillis = (retry: number, throttled: boolean, baseMillis: number, random: number): number => {
+  const ceiling = Math.min(MAX_DELAY_MS, baseMillis * (throttled ? THROTTLING_FACTOR : 1) * 2 ** (retry - 1))
+  return ceiling / 2 + (random * ceiling) / 2
+}
+
+/** The schedule for at most `maxAttempts` attempts in all (so `maxAttempts - 1` retries) of retryable failures. */
+export const retrySchedule = (maxAttempts: number, base: Duration.Duration) =>
+  Schedule.recurs(Math.max(0, maxAttempts - 1)).pipe(
+    Schedule.setInputType<S3Failure>(),
+    Schedule.while(({ input }) => input.retryable),
+    Schedule.modifyDelay(({ attempt, input }) =>
+      Effect.map(Random.next, (random) =>
+        Duration.millis(backoffMillis(attempt, input.kind === "Throttling", Duration.toMillis(base), random))
+      )
+    )
+  )
+
+const withAttempts = (failure: S3Failure, attempts: number) =>
+  new S3Failure({
+    operation: failure.operation,
+    kind: failure.kind,
+    ...(failure.status === undefined ? {} : { status: failure.status }),
+    code: failure.code,
+    detail: failure.detail,
+    retryable: failure.retryable,
+    attempts,
+    cause: failure.cause
+  })
+
+/** Runs `attempt` under the retry policy; the final failure records how many attempts were made. */
+export const withRetry =
+  (maxAttempts: number) =>
+  <A, R>(attempt: Effect.Effect<A, S3Failure, R>): Effect.Effect<A, S3Failure, R> =>
+    Effect.gen(function* () {
+      const base = yield* RetryBaseDelay
+      let attempts = 0
+      return yield* Effect.suspend(() => {
+        attempts++
+        return attempt
+      }).pipe(
+        Effect.retry(retrySchedule(maxAttempts, base)),
+        Effect.mapError((failure) => (attempts === 1 ? failure : withAttempts(failure, attempts)))
+      )
+    })

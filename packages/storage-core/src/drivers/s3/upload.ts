@@ -1,0 +1,285 @@
+/**
+ * `put` for the s3 driver: one PutObject below the multipart threshold, a multipart upload
+ * above it. Bytes and files have a known size; a stream is buffered up to the threshold
+ * first, so a short stream is still a single PutObject and a long one becomes a multipart
+ * upload whose first part already holds what was buffered.
+ */
+import { readFile, stat } from "node:fs/promises"
+import {
+  GetObjectTaggingCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand
+} from "@aws-sdk/client-s3"
+import { Effect, Pull, Stream } from "effect"
+import { ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../../Errors.js"
+import type { ObjectInfo, PutBody, PutOptions } from "../../ObjectStore.js"
+import { responseDate, type Send } from "./client.js"
+import { asObjectError, asStoreError, asWriteError, type S3Failure } from "./errors.js"
+import {
+  bytesParts,
+  fileParts,
+  MAX_OBJECT_SIZE,
+  type MultipartTarget,
+  type Part,
+  partSizeFor,
+  runMultipart,
+  streamParts,
+  uploadParts
+} from "./multipart.js"
+import { decodeMetadata, objectInfo, unquote, writeHeaders } from "./objects.js"
+
+export interface UploadSettings {
+  readonly send: Send
+  readonly bucket: string
+  readonly multipartThreshold: number
+  readonly partSize: number
+  readonly concurrency: number
+  readonly checksums: "when_supported" | "when_required"
+}
+
+type PutError = PreconditionFailed | ObjectTooLarge | StoreError
+
+/** How the caller's condition reads in errors. */
+const conditionOf = (options: PutOptions): string | undefined =>
+  options.ifNoneMatch !== undefined
+    ? `If-None-Match: ${options.ifNoneMatch}`
+    : options.ifMatch !== undefined
+      ? `If-Match: ${options.ifMatch}`
+      : undefined
+
+/**
+ * Conditional headers. The If-Match ETag goes unquoted: AWS accepts both forms, and Ceph RGW
+ * (and engines built on it) compare the raw header with the stored, unquoted ETag.
+ */
+const conditionHeaders = (options: PutOptions) => ({
+  ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: options.ifNoneMatch }),
+  ...(options.ifMatch === undefined ? {} : { IfMatch: unquote(options.ifMatch) })
+})
+
+export const headObject = (send: Send, bucket: string, key: string) =>
+  send("HeadObject", (client, abortSignal) =>
+    client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }), { abortSignal })
+  ).pipe(
+    Effect.map((out) => objectInfo(key, out)),
+    Effect.mapError(asObjectError(bucket, key))
+  )
+
+/**
+ * Makes sure a multipart-written object carries `tags`: AWS applies the tags given to
+ * CreateMultipartUpload, Ceph RGW (Pacific) drops them, so they are checked and, when missing, set.
+ */
+export const ensureTags = (
+  send: Send,
+  bucket: string,
+  key: string,
+  tags: Readonly<Record<string, string>> | undefined
+): Effect.Effect<void, StoreError> => {
+  const wanted = Object.entries(tags ?? {})
+  if (wanted.length === 0) return Effect.void
+  const same = (set: ReadonlyArray<{ Key?: string | undefined; Value?: string | undefined }>) =>
+    set.length === wanted.length &&
+    wanted.every(([name, value]) => set.some((tag) => tag.Key === name && tag.Value === value))
+  return send("GetObjectTagging", (client, abortSignal) =>
+    client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: key }), { abortSignal })
+  ).pipe(
+    Effect.flatMap((out) =>
+      same(out.TagSet ?? [])
+        ? Effect.void
+        : send("PutObjectTagging", (client, abortSignal) =>
+            client.send(
+              new PutObjectTaggingCommand({
+                Bucket: bucket,
+                Key: key,
+                Tagging: { TagSet: wanted.map(([Key, Value]) => ({ Key, Value })) }
+              }),
+              { abortSignal }
+            )
+          )
+    ),
+    Effect.asVoid,
+    Effect.mapError(asStoreError(bucket, key))
+  )
+}
+
+export const put = (
+  settings: UploadSettings,
+  key: string,
+  body: PutBody,
+  options: PutOptions
+): Effect.Effect<ObjectInfo, PutError> => {
+  const { send, bucket } = settings
+  const condition = conditionOf(options)
+  const writeError = (failure: S3Failure): PreconditionFailed | StoreError =>
+    // If-Match on a key that does not exist: S3 answers 404; the condition did not hold.
+    failure.kind === "NotFound" && options.ifMatch !== undefined
+      ? new PreconditionFailed({ key, condition: condition ?? "If-Match" })
+      : asWriteError(bucket, key, condition)(failure)
+  const progress = (loaded: number, total: number | undefined) => options.onProgress?.({ key, loaded, total })
+  const checkSize = (size: number): Effect.Effect<void, ObjectTooLarge> => {
+    const limit = Math.min(options.maxBytes ?? MAX_OBJECT_SIZE, MAX_OBJECT_SIZE)
+    return size > limit ? Effect.fail(new ObjectTooLarge({ key, size, limit })) : Effect.void
+  }
+
+  const sent = writeHeaders(options)
+  const putSingle = (bytes: Uint8Array) =>
+    send("PutObject", (client, abortSignal) =>
+      client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          Body: bytes,
+          ContentLength: bytes.length,
+          ...sent,
+          ...conditionHeaders(options)
+        }),
+        { abortSignal }
+      )
+    ).pipe(
+      Effect.mapError(writeError),
+      Effect.flatMap((out) => {
+        progress(bytes.length, bytes.length)
+        // The object is what was sent: no HeadObject needed (it would double the requests of small puts).
+        if (out.ETag === undefined)
+          return headObject(send, bucket, key).pipe(Effect.catchTag("ObjectNotFound", () => transportGone(key)))
+        return Effect.succeed<ObjectInfo>({
+          key,
+          size: bytes.length,
+          etag: unquote(out.ETag),
+          lastModified: responseDate(out) ?? new Date(Math.floor(Date.now() / 1000) * 1000),
+          contentType: sent.ContentType,
+          cacheControl: options.cacheControl,
+          contentDisposition: options.contentDisposition,
+          metadata: decodeMetadata(sent.Metadata),
+          storageClass: undefined,
+          versionId: out.VersionId === undefined || out.VersionId === "null" ? undefined : out.VersionId
+        })
+      })
+    )
+
+  /** The current object must satisfy the caller's condition (RGW ignores conditions on complete). */
+  const checkCondition: Effect.Effect<void, PreconditionFailed | StoreError> =
+    options.ifNoneMatch === undefined && options.ifMatch === undefined
+      ? Effect.void
+      : headObject(send, bucket, key).pipe(
+          Effect.map((info): ObjectInfo | undefined => info),
+          Effect.catchTag("ObjectNotFound", () => Effect.succeed(undefined)),
+          Effect.flatMap((current) => {
+            const holds =
+              options.ifNoneMatch !== undefined
+                ? current === undefined
+                : current !== undefined && current.etag === unquote(options.ifMatch)
+            return holds ? Effect.void : Effect.fail(new PreconditionFailed({ key, condition: condition ?? "" }))
+          })
+        )
+
+  const putMultipart = (parts: Stream.Stream<Part, TransportError | ObjectTooLarge>, total: number | undefined) =>
+    Effect.gen(function* () {
+      yield* checkCondition
+      const target: MultipartTarget = {
+        send,
+        bucket,
+        key,
+        concurrency: settings.concurrency,
+        checksum: settings.checksums === "when_supported" ? "CRC32" : undefined
+      }
+      let loaded = 0
+      const onPart = (bytes: number) => {
+        loaded += bytes
+        progress(loaded, total)
+      }
+      yield* runMultipart(
+        target,
+        sent,
+        uploadParts(target, parts, onPart),
+        conditionHeaders(options),
+        checkCondition
+      ).pipe(Effect.catchTag("S3Failure", (failure) => Effect.fail(writeError(failure))))
+      yield* ensureTags(send, bucket, key, options.tags)
+      // RGW answers CompleteMultipartUpload with an empty ETag: HeadObject has the real one.
+      return yield* headObject(send, bucket, key).pipe(Effect.catchTag("ObjectNotFound", () => transportGone(key)))
+    })
+
+  if (body instanceof Uint8Array) {
+    return Effect.gen(function* () {
+      yield* checkSize(body.length)
+      if (body.length < settings.multipartThreshold) return yield* putSingle(body)
+      return yield* putMultipart(bytesParts(body, partSizeFor(body.length, settings.partSize)), body.length)
+    })
+  }
+
+  if ("_tag" in body && body._tag === "File") {
+    return Effect.gen(function* () {
+      const { size } = yield* Effect.tryPromise({
+        try: () => stat(body.path),
+        catch: (cause) =>
+          new TransportError({ operation: "read file", detail: `could not read ${body.path}: ${String(cause)}`, cause })
+      })
+      yield* checkSize(size)
+      if (size < settings.multipartThreshold) {
+        const bytes = yield* readSmallFile(body.path)
+        yield* checkSize(bytes.length) // the file may have grown since stat
+        return yield* putSingle(bytes)
+      }
+      return yield* putMultipart(fileParts(body.path, size, partSizeFor(size, settings.partSize)), size)
+    })
+  }
+
+  return putStream(body as Stream.Stream<Uint8Array, unknown>)
+
+  function putStream(stream: Stream.Stream<Uint8Array, unknown>) {
+    return Effect.scoped(
+      Effect.gen(function* () {
+        if (options.contentLength !== undefined) yield* checkSize(options.contentLength)
+        const pull = yield* Stream.toPull(Stream.mapError(stream, (cause) => bodyFailed(key, cause)))
+        // Buffer up to the threshold: a short stream is one PutObject.
+        const head: Array<Uint8Array> = []
+        let size = 0
+        let ended = false
+        while (size < settings.multipartThreshold) {
+          const chunks = yield* Pull.catchDone(pull, () => Effect.succeed(undefined))
+          if (chunks === undefined) {
+            ended = true
+            break
+          }
+          for (const chunk of chunks) {
+            head.push(chunk)
+            size += chunk.length
+          }
+          if (options.maxBytes !== undefined && size > options.maxBytes) {
+            return yield* new ObjectTooLarge({ key, size, limit: options.maxBytes })
+          }
+        }
+        if (ended) return yield* putSingle(head.length === 1 ? head[0]! : Buffer.concat(head, size))
+        const rest = Stream.fromArray(head).pipe(Stream.concat(Stream.fromPull(Effect.succeed(pull))))
+        const partSize = partSizeFor(options.contentLength, settings.partSize)
+        return yield* putMultipart(
+          streamParts(rest, partSize, { key, maxBytes: options.maxBytes }),
+          options.contentLength
+        )
+      })
+    )
+  }
+}
+
+const readFailed = (path: string) => (cause: unknown) =>
+  new TransportError({ operation: "read file", detail: `could not read ${path}: ${String(cause)}`, cause })
+
+const readSmallFile = (path: string) => Effect.tryPromise({ try: () => readFile(path), catch: readFailed(path) })
+
+const bodyFailed = (key: string, cause: unknown) =>
+  new TransportError({
+    operation: "put",
+    detail: `the body stream of "${key}" failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+    cause
+  })
+
+/** The object vanished between our write and our read of it (a concurrent delete). */
+const transportGone = (key: string) =>
+  Effect.fail(
+    new TransportError({
+      operation: "HeadObject",
+      detail: `"${key}" was written but is gone already (deleted concurrently?)`,
+      status: 404
+    })
+  )
