@@ -200,7 +200,7 @@ describe("localex-storage cleanup expired (fs)", () => {
     const left = await keys()
     for (const key of expired) assert.notInclude(left, key)
     assert.includeMembers(left, [`${PHOTO}/large.webp`, "items/2/orphan.jpg", "profiles/7/me.jpg"])
-    assert.deepStrictEqual(await keys("reports/cleanup/"), [report.manifestKey, report.reportKey])
+    assert.deepStrictEqual(await keys("_localex/reports/cleanup/"), [report.manifestKey, report.reportKey])
     const manifest = await cli(["object", "get", report.manifestKey!, "-"])
     assert.deepStrictEqual(
       (JSON.parse(manifest.text) as { candidates: Array<{ key: string }> }).candidates.map((c) => c.key),
@@ -211,7 +211,7 @@ describe("localex-storage cleanup expired (fs)", () => {
     assert.strictEqual(again.code, 0, again.stderr)
     assert.match(again.text, /^deleted\s+0 objects, 0 B$/m)
     assert.match(again.text, /^manifest\s+- \(nothing to delete\)$/m)
-    assert.strictEqual((await keys("reports/cleanup/")).length, 2, "an empty plan writes nothing")
+    assert.strictEqual((await keys("_localex/reports/cleanup/")).length, 2, "an empty plan writes nothing")
   })
 
   it("the root script storage:cleanup-expired runs it (npm run storage:cleanup-expired -- --dry-run)", async () => {

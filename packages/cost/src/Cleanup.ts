@@ -16,6 +16,7 @@ import {
   type BucketAdminError,
   DeletionPlan,
   type InvalidKey,
+  Keys,
   Listing,
   ObjectStore,
   type ObjectSummary,
@@ -111,6 +112,8 @@ export const make = Effect.gen(function* () {
     const warnings: Array<string> = []
 
     const judge = (object: ObjectSummary): Effect.Effect<void, ExpiredPlanError> => {
+      // The project's own objects (reports, manifests, leases) are never expired files.
+      if (Keys.isReserved(object.key)) return Effect.void
       population.objects++
       population.bytes += object.size
       const age = now - object.lastModified.getTime()

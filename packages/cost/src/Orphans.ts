@@ -16,7 +16,15 @@
  * Deleting goes through DeletionPlan (dry run, safety limit, manifest, re-check, report).
  */
 
-import { DeletionPlan, type InvalidKey, Listing, ObjectStore, type StoreError, Units } from "@localex/storage-core"
+import {
+  DeletionPlan,
+  type InvalidKey,
+  Keys,
+  Listing,
+  ObjectStore,
+  type StoreError,
+  Units
+} from "@localex/storage-core"
 import { Clock, Context, Duration, Effect, Layer, Stream } from "effect"
 import { type ReferenceSource, ReferenceSourceError } from "./ReferenceSource.js"
 
@@ -123,6 +131,7 @@ export const make = Effect.gen(function* () {
       yield* Stream.runForEachArray(listing.objects, (objects) =>
         Effect.sync(() => {
           for (const object of objects) {
+            if (Keys.isReserved(object.key)) continue
             population.objects++
             population.bytes += object.size
             if (index.covers(object.key)) continue

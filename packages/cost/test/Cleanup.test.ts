@@ -105,8 +105,8 @@ layer(Layer.provideMerge(Cleanup.layer, Testing.layerFs()))("expired cleanup on 
         assert.deepStrictEqual(report.deleted, first.plan.totals)
         assert.deepStrictEqual(report.skipped, [])
         assert.deepStrictEqual(report.failed, [])
-        assert.strictEqual(report.manifestKey, `reports/cleanup/${DeletionPlan.stamp(NOW)}-expired-plan.json`)
-        assert.strictEqual(report.reportKey, `reports/cleanup/${DeletionPlan.stamp(NOW)}-expired-result.json`)
+        assert.strictEqual(report.manifestKey, `_localex/reports/cleanup/${DeletionPlan.stamp(NOW)}-expired-plan.json`)
+        assert.strictEqual(report.reportKey, `_localex/reports/cleanup/${DeletionPlan.stamp(NOW)}-expired-result.json`)
         const manifest = yield* DeletionPlan.readManifest(store, report.manifestKey!)
         assert.deepStrictEqual(manifest, JSON.parse(JSON.stringify(first.plan)), "the manifest is the plan")
         const written = JSON.parse(
@@ -189,7 +189,7 @@ layer(Layer.provideMerge(Cleanup.layer, Testing.layerFs()))("the safety limit an
       const forced = yield* cleanup.run({ safety: { maxObjects: 20 }, force: true, batchSize: 7 })
       assert.strictEqual(forced.report?.deleted.objects, 30)
       assert.deepStrictEqual(
-        (yield* Testing.allKeys(store)).filter((k) => !k.startsWith("reports/")),
+        (yield* Testing.allKeys(store)).filter((k) => !k.startsWith("_localex/")),
         ["items/keep"]
       )
     })
@@ -303,7 +303,7 @@ describe.skipIf(engine === undefined)("expired cleanup on Ceph RGW", () => {
           assert.isTrue(yield* store.exists(run.report!.manifestKey!))
           assert.isTrue(yield* store.exists(run.report!.reportKey!))
           assert.deepStrictEqual(
-            (yield* Testing.allKeys(store)).filter((k) => !k.startsWith("reports/")),
+            (yield* Testing.allKeys(store)).filter((k) => !k.startsWith("_localex/")),
             ["items/i/photos/h/thumb.webp"]
           )
           const again = yield* cleanup.run({ now: dayLater, tags: true })

@@ -250,7 +250,7 @@ describe.skipIf(engine === undefined)("orphans on Ceph RGW", () => {
           )
           assert.strictEqual(run.report?.deleted.objects, 4)
           assert.deepStrictEqual(
-            (yield* Testing.allKeys(store)).filter((k) => !k.startsWith("reports/cleanup/")),
+            (yield* Testing.allKeys(store)).filter((k) => !k.startsWith("_localex/")),
             [
               "items/i1/photos/h1/large.webp",
               "items/i1/photos/h1/manifest.json",

@@ -221,7 +221,7 @@ export const rows = (store: Store, manifest: InventoryManifest, columns: Columns
 
 export type InventoryStatsOptions = Pick<
   StatsOptions,
-  "prefix" | "depth" | "maxPrefixes" | "largest" | "trackPrefixes" | "now"
+  "prefix" | "depth" | "maxPrefixes" | "largest" | "trackPrefixes" | "now" | "includeReserved"
 >
 
 /**
@@ -253,7 +253,7 @@ export const statsFromReport = Effect.fn("Inventory.statsFromReport")(function* 
   yield* Stream.runForEachArray(rows(store, manifest, columns), (batch) =>
     Effect.sync(() => {
       for (const row of batch) {
-        if (!row.key.startsWith(scope)) continue
+        if (!row.key.startsWith(scope) || (options.includeReserved !== true && Keys.isReserved(row.key))) continue
         if (row.isLatest && !row.isDeleteMarker) accumulator.add(row.key, row.size, row.lastModified, row.storageClass)
         else versions.add(row)
       }

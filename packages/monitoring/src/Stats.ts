@@ -11,6 +11,7 @@ import {
   BucketAdmin,
   type BucketAdminError,
   type InvalidKey,
+  Keys,
   Listing,
   ObjectStore,
   type StoreError,
@@ -145,6 +146,8 @@ export interface StatsOptions {
   readonly versions?: boolean
   /** The time ages are measured from. Default: the Clock. */
   readonly now?: Date
+  /** Count the project's own objects (`_localex/`: reports, manifests, leases) too. Default false. */
+  readonly includeReserved?: boolean
 }
 
 export type StatsError = InvalidKey | StoreError | Exclude<BucketAdminError, { readonly _tag: "UnsupportedByDriver" }>
@@ -223,6 +226,7 @@ export const make = Effect.gen(function* () {
     const startedAt = yield* Clock.currentTimeMillis
     const now = options.now?.getTime() ?? startedAt
     const scope = options.prefix ?? ""
+    const counted = options.includeReserved === true ? () => true : (key: string) => !Keys.isReserved(key)
     const parallel = options.parallel ?? (store.driver === "s3" ? "auto" : false)
     const accumulator = new StatsAccumulator({
       scope,
@@ -242,7 +246,8 @@ export const make = Effect.gen(function* () {
       [
         Stream.runForEachArray(listing.objects, (objects) =>
           Effect.sync(() => {
-            for (const o of objects) accumulator.add(o.key, o.size, o.lastModified.getTime(), o.storageClass)
+            for (const o of objects)
+              if (counted(o.key)) accumulator.add(o.key, o.size, o.lastModified.getTime(), o.storageClass)
           })
         ),
         options.multipart === false ? Effect.succeed(null) : multipartUsage(admin, scope),

@@ -5,7 +5,7 @@
  *    run stops here;
  * 2. a plan above the safety limit (count, or share of the objects considered) is refused
  *    unless forced;
- * 3. the real run first writes the plan as a manifest under `reports/cleanup/`, then deletes in
+ * 3. the real run first writes the plan as a manifest under `_localex/reports/cleanup/`, then deletes in
  *    batches, re-checking each object just before: one that changed since planning (other
  *    ETag, size or time) or is gone is skipped, not deleted;
  * 4. then it writes the result report next to the manifest.
@@ -167,7 +167,7 @@ export interface ExecuteOptions {
   readonly batchSize?: number
   /** HEAD re-checks in flight at once. Default 16. */
   readonly concurrency?: number
-  /** Where manifests and reports go. Default "reports/cleanup/". */
+  /** Where manifests and reports go. Default "_localex/reports/cleanup/". */
   readonly reportsPrefix?: string
   /** Called after each batch (progress bars). */
   readonly onProgress?: (progress: DeletionProgress) => void
@@ -276,7 +276,7 @@ export const execute = Effect.fn("DeletionPlan.execute")(function* (
     })
   }
   const startedAt = yield* Clock.currentTimeMillis
-  const prefix = options.reportsPrefix ?? "reports/cleanup/"
+  const prefix = options.reportsPrefix ?? `${Keys.prefixes.reports}cleanup/`
   const base = `${prefix}${stamp(startedAt)}-${plan.kind}`
   const total = plan.candidates.length
   if (total === 0) {

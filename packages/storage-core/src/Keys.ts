@@ -129,8 +129,12 @@ export const temp = (...rest: ReadonlyArray<string>): Result.Result<Key, Invalid
  */
 export const RESERVED_PREFIX = "_localex/"
 
-/** Is `key` one of the project's own objects (under `_localex/`)? */
-export const isReserved = (key: string): boolean => key.startsWith(RESERVED_PREFIX)
+/** Where clean-up manifests and reports were kept before `_localex/`; still recognised as the project's own. */
+export const LEGACY_REPORTS_PREFIX = "reports/cleanup/"
+
+/** Is `key` one of the project's own objects (under `_localex/`, or a clean-up report in its old place)? */
+export const isReserved = (key: string): boolean =>
+  key.startsWith(RESERVED_PREFIX) || key.startsWith(LEGACY_REPORTS_PREFIX)
 
 /** `_localex/reports/…` — reports and manifests written by maintenance jobs. */
 export const report = (...rest: ReadonlyArray<string>): Result.Result<Key, InvalidKey> =>

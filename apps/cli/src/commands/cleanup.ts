@@ -1,7 +1,7 @@
 /**
  * `localex-storage cleanup expired|orphans`: storage-core's destructive cleanups. Both plan
  * first (`--dry-run` prints the plan), refuse plans over the safety limit unless `--force`
- * (exit 3), write the plan as a manifest under reports/cleanup/, delete in batches (a progress
+ * (exit 3), write the plan as a manifest under _localex/reports/cleanup/, delete in batches (a progress
  * bar on a terminal), and print what was done.
  */
 
@@ -88,7 +88,7 @@ const expired = Command.make(
 ).pipe(
   Command.withDescription(
     "Delete expired files: objects older than a rule's age under its prefix (default temp/ older than 24h), and " +
-      "objects whose expires-at (metadata; tags with --tags) has passed. Writes the plan to reports/cleanup/ first"
+      "objects whose expires-at (metadata; tags with --tags) has passed. Writes the plan to _localex/reports/cleanup/ first"
   ),
   Command.withExamples([
     { command: `${NAME} cleanup expired --dry-run`, description: "What would be deleted, and why" },
@@ -165,7 +165,7 @@ const orphans = Command.make(
 ).pipe(
   Command.withDescription(
     "Delete orphans: objects under the scope that no reference covers (a photo reference keeps all its variants " +
-      "and manifest) and older than the grace period. Writes the plan to reports/cleanup/ first"
+      "and manifest) and older than the grace period. Writes the plan to _localex/reports/cleanup/ first"
   ),
   Command.withExamples([
     { command: `${NAME} cleanup orphans --references keys.txt --dry-run`, description: "Orphans against a key list" },
