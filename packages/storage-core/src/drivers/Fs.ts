@@ -22,6 +22,7 @@ import {
   type StorageConfigError,
   TransportError
 } from "../Errors.js"
+import { checkCopy, checkMetadata, checkWrite, DEFAULT_CONTENT_TYPE, DEFAULT_STORAGE_CLASS } from "../internal/objectRules.js"
 import { type StorageServices, storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
@@ -72,24 +73,24 @@ const toInfo = (meta: StoredMeta, size: number): ObjectInfo => ({
   size,
   etag: meta.etag,
   lastModified: new Date(meta.lastModified),
-  contentType: meta.contentType,
+  // Files written before the default existed have none.
+  contentType: meta.contentType ?? DEFAULT_CONTENT_TYPE,
   cacheControl: meta.cacheControl,
   contentDisposition: meta.contentDisposition,
   metadata: meta.metadata,
-  storageClass: undefined,
+  storageClass: DEFAULT_STORAGE_CLASS,
   versionId: undefined
 })
 
-/** The content headers and user metadata as stored (metadata names lower-cased, as S3 does). */
+/** The content headers and user metadata as stored: `metadata` as checkMetadata normalised it, S3's default type. */
 const describedBy = (
-  options: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition" | "metadata">
+  options: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition">,
+  metadata: Record<string, string>
 ) => ({
-  ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+  contentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
   ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
   ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
-  metadata: Object.fromEntries(
-    Object.entries(options.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value])
-  )
+  metadata
 })
 
 export const make = Effect.fnUntraced(function* (options: FsOptions) {
@@ -160,7 +161,9 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
               Effect.map((info) => info.etag),
               Effect.catchTag("ObjectNotFound", () => Effect.succeed(undefined))
             )
-            if (current !== bareEtag(condition.ifMatch)) {
+            // "*" matches any existing object, as in HTTP.
+            const wanted = bareEtag(condition.ifMatch)
+            if (current === undefined || (wanted !== "*" && current !== wanted)) {
               return yield* new PreconditionFailed({ key, condition: `If-Match: "${bareEtag(condition.ifMatch)}"` })
             }
           }
@@ -188,6 +191,7 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
 
   const put = Effect.fn("ObjectStore.put")(function* (key: string, body: PutBody, options: PutOptions = {}) {
     const file = yield* locate(key)
+    const metadata = yield* checkWrite(key, options)
     const total =
       body instanceof Uint8Array
         ? body.length
@@ -226,7 +230,7 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
           key,
           etag: md5.digest("hex"),
           lastModified: Math.floor((yield* Clock.currentTimeMillis) / 1000) * 1000,
-          ...describedBy(options),
+          ...describedBy(options, metadata),
           tags: { ...options.tags }
         }
         yield* io("put", key, async () => {
@@ -293,6 +297,8 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
   const copy = Effect.fn("ObjectStore.copy")(function* (from: string, to: string, options: CopyOptions = {}) {
     const source = yield* locate(from)
     const target = yield* locate(to)
+    yield* checkCopy(from, to, options.replace)
+    const replaced = options.replace === undefined ? undefined : yield* checkMetadata(to, options.replace.metadata)
     return yield* Effect.scoped(
       Effect.gen(function* () {
         const temp = yield* tempFile("copy")
@@ -308,9 +314,9 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
             const { meta, size } = await readMeta(handle, (await handle.stat()).size)
             // Like S3's MetadataDirective: COPY keeps every header, REPLACE keeps only what is given.
             const next: StoredMeta =
-              options.replace === undefined
+              options.replace === undefined || replaced === undefined
                 ? { ...meta, key: to, lastModified }
-                : { key: to, etag: meta.etag, lastModified, ...describedBy(options.replace), tags: meta.tags }
+                : { key: to, etag: meta.etag, lastModified, ...describedBy(options.replace, replaced), tags: meta.tags }
             await handle.truncate(size)
             await writeAll(handle, trailer(next), size)
             await handle.datasync()
