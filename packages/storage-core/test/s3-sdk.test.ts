@@ -266,7 +266,9 @@ describe("deleteMany", () => {
     Effect.gen(function* () {
       s3.on(DeleteObjectsCommand).rejects(serviceError("MalformedXML", 400))
       s3.on(DeleteObjectCommand).callsFake((input: { Key: string }) =>
-        input.Key === "p/odd" ? Promise.reject(serviceError("InvalidArgument", 400, "no such key name")) : Promise.resolve({})
+        input.Key === "p/odd"
+          ? Promise.reject(serviceError("InvalidArgument", 400, "no such key name"))
+          : Promise.resolve({})
       )
       const store = yield* S3.make(options)
       const outcomes = yield* store.deleteMany(["p/1", "p/odd", "p/2", "p/3"])
@@ -282,12 +284,13 @@ describe("deleteMany", () => {
       const odd = outcomes[1]!
       assert.strictEqual(odd.deleted === false && odd.code, "TransportError")
       assert.match(odd.deleted === false ? odd.message : "", /no such key name/)
-      assert.deepStrictEqual(s3.commandCalls(DeleteObjectCommand).map((call) => call.args[0].input.Key).sort(), [
-        "p/1",
-        "p/2",
-        "p/3",
-        "p/odd"
-      ])
+      assert.deepStrictEqual(
+        s3
+          .commandCalls(DeleteObjectCommand)
+          .map((call) => call.args[0].input.Key)
+          .sort(),
+        ["p/1", "p/2", "p/3", "p/odd"]
+      )
     }).pipe(noDelay)
   )
 

@@ -22,7 +22,13 @@ import {
   type StorageConfigError,
   TransportError
 } from "../Errors.js"
-import { checkCopy, checkMetadata, checkWrite, DEFAULT_CONTENT_TYPE, DEFAULT_STORAGE_CLASS } from "../internal/objectRules.js"
+import {
+  checkCopy,
+  checkMetadata,
+  checkWrite,
+  DEFAULT_CONTENT_TYPE,
+  DEFAULT_STORAGE_CLASS
+} from "../internal/objectRules.js"
 import { type StorageServices, storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {

@@ -644,7 +644,11 @@ export const objectStoreContract = (
         const p = `${run}resume/`
         const keys = [`${p}L/a/b`, `${p}L/a/c/d`, `${p}L/a0`]
         yield* Effect.forEach(keys, (key) => store.put(key, new Uint8Array()), { discard: true })
-        const listing = (options: { readonly prefix: string; readonly delimiter?: string; readonly startAfter: string }) =>
+        const listing = (options: {
+          readonly prefix: string
+          readonly delimiter?: string
+          readonly startAfter: string
+        }) =>
           Effect.map(Stream.runCollect(store.list({ ...options, pageSize: 1 })), (entries) =>
             entries.map((entry) => (entry._tag === "Object" ? `object:${entry.key}` : `prefix:${entry.prefix}`))
           )
@@ -659,7 +663,11 @@ export const objectStoreContract = (
         ] as const
         for (const [startAfter, expected] of cases) {
           assert.deepStrictEqual(yield* listing({ prefix, delimiter: "/", startAfter }), [...expected], startAfter)
-          assert.deepStrictEqual([...expected], expectedListing(keys, { prefix, delimiter: "/", startAfter }), "the model")
+          assert.deepStrictEqual(
+            [...expected],
+            expectedListing(keys, { prefix, delimiter: "/", startAfter }),
+            "the model"
+          )
         }
         // Resuming a delimited listing from each entry it returned yields exactly the rest.
         const all = yield* listing({ prefix, delimiter: "/", startAfter: "" })
@@ -704,7 +712,7 @@ export const objectStoreContract = (
         const key = `${run}metadata-names/object`
         const source = `${run}metadata-names/source`
         yield* store.put(source, new Uint8Array([1]))
-        for (const name of ["naïve", "a b", "a:b", "", "semi;colon", "quote\"", "new\nline"]) {
+        for (const name of ["naïve", "a b", "a:b", "", "semi;colon", 'quote"', "new\nline"]) {
           const metadata = { [name]: "value" }
           const refusals = [
             yield* Effect.flip(store.put(key, new Uint8Array([1]), { metadata })),
@@ -732,7 +740,10 @@ export const objectStoreContract = (
         assert.deepStrictEqual(put.metadata, expected)
         assert.deepStrictEqual((yield* store.head(key)).metadata, expected)
         assert.deepStrictEqual((yield* store.get(key)).info.metadata, expected)
-        for (const metadata of [{ a_b: "1", "a-b": "2" }, { Name: "1", name: "2" }]) {
+        for (const metadata of [
+          { a_b: "1", "a-b": "2" },
+          { Name: "1", name: "2" }
+        ]) {
           const error = yield* Effect.flip(store.put(`${key}-twice`, new Uint8Array([1]), { metadata }))
           assert.strictEqual(error._tag, "InvalidMetadata")
           assert.match(error.message, /keep one of them/)

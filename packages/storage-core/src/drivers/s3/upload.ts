@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-s3"
 import { Effect, Pull, Stream } from "effect"
 import { ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../../Errors.js"
+import { DEFAULT_STORAGE_CLASS } from "../../internal/objectRules.js"
 import type { ObjectInfo, PutBody, PutOptions } from "../../ObjectStore.js"
 import { responseDate, type Send } from "./client.js"
 import { asObjectError, asStoreError, asWriteError, type S3Failure } from "./errors.js"
@@ -27,7 +28,6 @@ import {
   streamParts,
   uploadParts
 } from "./multipart.js"
-import { DEFAULT_STORAGE_CLASS } from "../../internal/objectRules.js"
 import { decodeMetadata, objectInfo, unquote, writeHeaders } from "./objects.js"
 
 export interface UploadSettings {
