@@ -156,7 +156,8 @@ export interface PresignedUrl {
   readonly headers: Readonly<Record<string, string>>
 }
 
-export type ObjectStoreDriver = "s3" | "fs"
+/** `memory`: the in-memory store of the testing subpath. */
+export type ObjectStoreDriver = "s3" | "fs" | "memory"
 
 export class ObjectStore extends Context.Service<
   ObjectStore,

@@ -14,20 +14,20 @@ import { type BucketAdmin, fsBucketAdmin } from "../BucketAdmin.js"
 import {
   type AccessDenied,
   InvalidKey,
-  NotModified,
   ObjectNotFound,
   ObjectTooLarge,
   PreconditionFailed,
-  RangeNotSatisfiable,
   type StorageConfigError,
   TransportError
 } from "../Errors.js"
 import {
+  bareEtag,
   checkCopy,
   checkMetadata,
   checkWrite,
   DEFAULT_CONTENT_TYPE,
-  DEFAULT_STORAGE_CLASS
+  DEFAULT_STORAGE_CLASS,
+  servedBytes
 } from "../internal/objectRules.js"
 import { type StorageServices, storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
@@ -35,8 +35,6 @@ import {
   type CopyOptions,
   type DeleteOutcome,
   type GetOptions,
-  type GetResult,
-  MAX_PRESIGN_SECONDS,
   type ObjectInfo,
   ObjectStore,
   type PresignOptions,
@@ -56,7 +54,6 @@ import { internalDir, prepareRoot, signingSecret } from "./fs/root.js"
 type StoreFailure = AccessDenied | TransportError
 
 const DELETE_CONCURRENCY = 16
-const DEFAULT_PRESIGN_SECONDS = 900
 
 export { signingSecret }
 
@@ -66,13 +63,6 @@ export const makeServices = (options: FsOptions): Effect.Effect<StorageServices,
 
 export const layer = (options: FsOptions): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError> =>
   Layer.effectContext(Effect.map(makeServices(options), storageContext))
-
-/** `"abc"`, `W/"abc"` and `abc` name the same ETag. */
-const bareEtag = (etag: string): string =>
-  etag
-    .trim()
-    .replace(/^W\//, "")
-    .replace(/^"(.*)"$/, "$1")
 
 const toInfo = (meta: StoredMeta, size: number): ObjectInfo => ({
   key: meta.key,
@@ -249,32 +239,6 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
     )
   })
 
-  /** Which bytes a get serves, after its conditions (304 before 416, as HTTP orders them). */
-  const plan = (
-    info: ObjectInfo,
-    options: GetOptions
-  ): Effect.Effect<
-    { readonly start: number; readonly end: number; readonly range: GetResult["range"] },
-    NotModified | RangeNotSatisfiable
-  > => {
-    if (options.ifNoneMatch !== undefined) {
-      const wanted = bareEtag(options.ifNoneMatch)
-      if (wanted === "*" || wanted === info.etag)
-        return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
-    } else if (options.ifModifiedSince !== undefined) {
-      // HTTP dates have whole seconds.
-      const since = Math.floor(options.ifModifiedSince.getTime() / 1000) * 1000
-      if (info.lastModified.getTime() <= since) return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
-    }
-    const range = options.range
-    if (range === undefined) return Effect.succeed({ start: 0, end: info.size - 1, range: undefined })
-    const last = Math.min(range.end ?? info.size - 1, info.size - 1)
-    if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start >= info.size || last < range.start) {
-      return Effect.fail(new RangeNotSatisfiable({ key: info.key, size: info.size }))
-    }
-    return Effect.succeed({ start: range.start, end: last, range: { start: range.start, end: last, size: info.size } })
-  }
-
   const get = Effect.fn("ObjectStore.get")(function* (key: string, options: GetOptions = {}) {
     const file = yield* locate(key)
     // Uninterruptible until the body stream owns the handle, so the handle cannot leak.
@@ -282,7 +246,7 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
       Effect.gen(function* () {
         const { handle, info } = yield* open("get", key, file)
         const close = quietly(() => handle.close())
-        const served = yield* plan(info, options).pipe(Effect.onError(() => close))
+        const served = yield* servedBytes(info, options).pipe(Effect.onError(() => close))
         return { info, body: readRange(handle, key, served.start, served.end, options.onProgress), range: served.range }
       })
     )
@@ -387,27 +351,8 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
 
   const presign = Effect.fn("ObjectStore.presign")(function* (key: string, options: PresignOptions) {
     yield* locate(key)
-    const asked = options.expiresIn ?? DEFAULT_PRESIGN_SECONDS
-    const seconds = Number.isFinite(asked)
-      ? Math.min(Math.max(1, Math.floor(asked)), MAX_PRESIGN_SECONDS)
-      : DEFAULT_PRESIGN_SECONDS
     const now = yield* Clock.currentTimeMillis
-    const expiresAt = new Date((Math.floor(now / 1000) + seconds) * 1000)
-    const contentType = options.method === "PUT" ? options.contentType : undefined
-    const url = SignedUrl.sign({
-      secret,
-      publicUrl,
-      key,
-      method: options.method,
-      expiresAt,
-      ...(contentType === undefined ? {} : { contentType })
-    })
-    return {
-      url,
-      method: options.method,
-      expiresAt,
-      headers: contentType === undefined ? {} : { "content-type": contentType }
-    }
+    return SignedUrl.presign({ secret, publicUrl, key, options, now })
   })
 
   return ObjectStore.of({

@@ -9,9 +9,13 @@
  *   cannot carry, so values round-trip unchanged).
  * - Tags: S3's rules — at most 10; keys of 1–128 and values of 0–256 characters among letters,
  *   digits, spaces and `_ . : / = + - @`; no key starting with "aws:".
+ *
+ * And, for the stores that answer reads themselves (fs, memory), HTTP's rules for conditional and
+ * ranged gets.
  */
 import { Effect } from "effect"
-import { InvalidCopy, InvalidMetadata } from "../Errors.js"
+import { InvalidCopy, InvalidMetadata, NotModified, RangeNotSatisfiable } from "../Errors.js"
+import type { GetOptions, GetResult, ObjectInfo } from "../ObjectStore.js"
 
 /** The content type of an object written without one (S3's default). */
 export const DEFAULT_CONTENT_TYPE = "application/octet-stream"
@@ -131,3 +135,38 @@ export const checkCopy = (from: string, to: string, replace: unknown): Effect.Ef
         })
       )
     : Effect.void
+
+// --- reads, for the stores that answer them themselves (fs, memory) ---------------------------
+
+/** `"abc"`, `W/"abc"` and `abc` name the same ETag. */
+export const bareEtag = (etag: string): string =>
+  etag
+    .trim()
+    .replace(/^W\//, "")
+    .replace(/^"(.*)"$/, "$1")
+
+/** Which bytes a get serves, after its conditions (304 before 416, as HTTP orders them). */
+export const servedBytes = (
+  info: ObjectInfo,
+  options: GetOptions
+): Effect.Effect<
+  { readonly start: number; readonly end: number; readonly range: GetResult["range"] },
+  NotModified | RangeNotSatisfiable
+> => {
+  if (options.ifNoneMatch !== undefined) {
+    // Weak comparison; "*" matches any object.
+    const wanted = bareEtag(options.ifNoneMatch)
+    if (wanted === "*" || wanted === info.etag) return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
+  } else if (options.ifModifiedSince !== undefined) {
+    // HTTP dates have whole seconds.
+    const since = Math.floor(options.ifModifiedSince.getTime() / 1000) * 1000
+    if (info.lastModified.getTime() <= since) return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
+  }
+  const range = options.range
+  if (range === undefined) return Effect.succeed({ start: 0, end: info.size - 1, range: undefined })
+  const last = Math.min(range.end ?? info.size - 1, info.size - 1)
+  if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start >= info.size || last < range.start) {
+    return Effect.fail(new RangeNotSatisfiable({ key: info.key, size: info.size }))
+  }
+  return Effect.succeed({ start: range.start, end: last, range: { start: range.start, end: last, size: info.size } })
+}
