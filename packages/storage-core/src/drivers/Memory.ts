@@ -12,13 +12,7 @@ import { createHash, randomUUID } from "node:crypto"
 import { stat } from "node:fs/promises"
 import { Clock, Effect, Layer, Stream } from "effect"
 import { BucketAdmin, noBucketAdmin } from "../BucketAdmin.js"
-import {
-  ObjectNotFound,
-  ObjectTooLarge,
-  PreconditionFailed,
-  type StoreError,
-  TransportError
-} from "../Errors.js"
+import { ObjectNotFound, ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../Errors.js"
 import {
   bareEtag,
   checkCopy,
@@ -100,7 +94,11 @@ export const makeServices = (options: MemoryOptions = {}): Effect.Effect<Storage
             ? yield* Effect.tryPromise({
                 try: async () => (await stat(body.path)).size,
                 catch: (cause) =>
-                  new TransportError({ operation: "put", detail: `could not read ${body.path}: ${String(cause)}`, cause })
+                  new TransportError({
+                    operation: "put",
+                    detail: `could not read ${body.path}: ${String(cause)}`,
+                    cause
+                  })
               })
             : options.contentLength
       const limit = options.maxBytes
@@ -136,7 +134,11 @@ export const makeServices = (options: MemoryOptions = {}): Effect.Effect<Storage
         storageClass: DEFAULT_STORAGE_CLASS,
         versionId: undefined
       }
-      yield* commit(valid, { data: new Uint8Array(Buffer.concat(chunks, loaded)), info, tags: { ...options.tags } }, options)
+      yield* commit(
+        valid,
+        { data: new Uint8Array(Buffer.concat(chunks, loaded)), info, tags: { ...options.tags } },
+        options
+      )
       return info
     })
 
