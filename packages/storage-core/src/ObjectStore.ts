@@ -130,7 +130,10 @@ export interface CommonPrefix {
 export type ListEntry = ObjectSummary | CommonPrefix
 
 export interface CopyOptions {
-  /** Replace content type, cache-control and metadata instead of copying them from the source. */
+  /**
+   * Replace content type, cache-control and metadata instead of copying them from the source (the
+   * source's tags are kept either way). Required to copy an object onto itself (else `InvalidCopy`).
+   */
   readonly replace?: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition" | "metadata">
   readonly ifNoneMatch?: "*"
 }
