@@ -63,7 +63,15 @@ export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExc
   }
 }
 
-const USAGE_TAGS = new Set(["InvalidKey", "InvalidPhotoRef", "StorageConfigError", "ImageConfigError", "UsageError"])
+const USAGE_TAGS = new Set([
+  "InvalidKey",
+  "InvalidMetadata",
+  "InvalidCopy",
+  "InvalidPhotoRef",
+  "StorageConfigError",
+  "ImageConfigError",
+  "UsageError"
+])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */
 const EXIT_CODES: Record<string, number> = { SafetyLimitExceeded: 3, QuotaExceeded: 4 }

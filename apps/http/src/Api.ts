@@ -97,7 +97,7 @@ export const SignedUrl = Schema.Struct({
 
 export const Health = Schema.Struct({
   status: Schema.Literal("ok"),
-  driver: Schema.Literals(["fs", "s3"])
+  driver: Schema.Literals(["fs", "s3", "memory"])
 }).annotate({ identifier: "Health" })
 
 export const PhotoVariantView = Schema.Struct({

@@ -25,12 +25,14 @@ export const upload = Effect.fnUntraced(function* (
   }
   const contentType = request.headers["content-type"]
   const info = yield* problems(
-    store.put(key, request.stream, {
-      maxBytes: options.maxBytes,
-      ...(contentType === undefined ? {} : { contentType }),
-      ...(length === undefined || !Number.isSafeInteger(length) ? {} : { contentLength: length }),
-      ...(options.createOnly === true ? { ifNoneMatch: "*" as const } : {})
-    })
+    store
+      .put(key, request.stream, {
+        maxBytes: options.maxBytes,
+        ...(contentType === undefined ? {} : { contentType }),
+        ...(length === undefined || !Number.isSafeInteger(length) ? {} : { contentLength: length }),
+        ...(options.createOnly === true ? { ifNoneMatch: "*" as const } : {})
+      })
+      .pipe(Effect.catchTag("InvalidMetadata", Effect.die)) // no metadata or tags are sent
   )
   return objectInfo(info)
 })

@@ -79,7 +79,7 @@ const child = async (mode: Mode, inputPath: string): Promise<ChildReport> => {
   const { default: sharp } = await import("sharp")
   const { Effect, Layer, ManagedRuntime } = await import("effect")
   const { ImagePipeline, encoderOptions } = await import("@localex/image-processing")
-  const { memoryStore } = await import("../test/support/memoryStore.ts")
+  const { layerMemory } = await import("@localex/storage-core/testing")
 
   const input = readFileSync(inputPath)
   const thumbnailMs: Array<number> = []
@@ -89,7 +89,7 @@ const child = async (mode: Mode, inputPath: string): Promise<ChildReport> => {
   if (mode === "pipeline") {
     const runtime = ManagedRuntime.make(
       ImagePipeline.layer({ threads: 1, concurrency: 1, timeoutMs: 600_000, quality: QUALITY }).pipe(
-        Layer.provide(memoryStore())
+        Layer.provide(layerMemory())
       )
     )
     await runtime.runPromise(Effect.void) // build the layer (sets sharp.concurrency) before timing

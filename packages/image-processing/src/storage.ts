@@ -63,8 +63,8 @@ export const storeWhole = Effect.fnUntraced(function* (
       Effect.tap(() => Effect.sync(() => written.push(key))),
       Effect.as(true),
       Effect.catchTag("PreconditionFailed", (_: PreconditionFailed) => Effect.succeed(false)),
-      // No size limit is asked for, so the store has none to enforce.
-      Effect.catchTag("ObjectTooLarge", Effect.die),
+      // No size limit is asked for, so the store has none to enforce; no metadata or tags to refuse.
+      Effect.catchTag(["ObjectTooLarge", "InvalidMetadata"], Effect.die),
       Effect.uninterruptible
     )
   const rollback = Effect.suspend(() =>

@@ -1,14 +1,14 @@
 import { assert, describe, it } from "@effect/vitest"
+import { layerMemory } from "@localex/storage-core/testing"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { ImageConfigError, ImagePipeline } from "../src/index.js"
-import { memoryStore } from "./support/memoryStore.js"
 
 /** Builds the pipeline from these environment variables and returns its settings (or the error). */
 const fromEnv = (env: Record<string, string>) =>
   Effect.map(ImagePipeline, (pipeline) => pipeline.config).pipe(
     Effect.provide(
       ImagePipeline.layerConfig.pipe(
-        Layer.provide(memoryStore()),
+        Layer.provide(layerMemory()),
         Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnvRecord(env)))
       )
     )
@@ -87,7 +87,7 @@ describe("ImagePipeline.layer", () => {
   it.effect("refuses sizes that do not grow from thumbnail to large", () =>
     Effect.gen(function* () {
       const error = yield* Effect.flip(
-        Effect.provide(ImagePipeline, ImagePipeline.layer({ thumbnailSize: 900 }).pipe(Layer.provide(memoryStore())))
+        Effect.provide(ImagePipeline, ImagePipeline.layer({ thumbnailSize: 900 }).pipe(Layer.provide(layerMemory())))
       )
       assert.strictEqual(error._tag, "ImageConfigError")
       assert.match(error.reason, /thumbnail < medium < large/)

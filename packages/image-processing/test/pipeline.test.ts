@@ -1,11 +1,11 @@
 import { assert, describe, it, layer } from "@effect/vitest"
+import { layerMemory } from "@localex/storage-core/testing"
 import { Effect, Layer } from "effect"
 import sharp from "sharp"
 import { detectFormat } from "../src/detect.js"
 import { ImagePipeline, type ProcessedPhoto } from "../src/index.js"
 import { cmykJpeg, photoAs, photoJpeg, transparentPng } from "../src/testing.js"
 import { containsExif, GPS_TAG, readExif } from "./support/exif.js"
-import { memoryStore } from "./support/memoryStore.js"
 
 const metadata = (bytes: Uint8Array) => Effect.promise(() => sharp(bytes).metadata())
 
@@ -59,9 +59,9 @@ const phonePhoto = () => {
 }
 
 const pipelineWith = (config: Parameters<typeof ImagePipeline.layer>[0]) =>
-  ImagePipeline.layer(config).pipe(Layer.provide(memoryStore()))
+  ImagePipeline.layer(config).pipe(Layer.provide(layerMemory()))
 
-layer(ImagePipeline.layer().pipe(Layer.provide(memoryStore())))("ImagePipeline.process", (it) => {
+layer(ImagePipeline.layer().pipe(Layer.provide(layerMemory())))("ImagePipeline.process", (it) => {
   it.effect("the test photo really is a sideways 4000×3000 JPEG carrying GPS", () =>
     Effect.gen(function* () {
       const meta = yield* metadata(yield* phonePhoto())
@@ -273,7 +273,7 @@ describe("ImagePipeline.process with other settings", () => {
   )
 })
 
-layer(ImagePipeline.layer().pipe(Layer.provide(memoryStore())))("ImagePipeline.optimizeImage", (it) => {
+layer(ImagePipeline.layer().pipe(Layer.provide(layerMemory())))("ImagePipeline.optimizeImage", (it) => {
   it.effect("re-encodes a heavy JPEG smaller, in the same format, upright and without EXIF", () =>
     Effect.gen(function* () {
       const pipeline = yield* ImagePipeline

@@ -1,4 +1,4 @@
-import { memoryStore } from "./support/memoryStore.js"
+import { layerMemory } from "@localex/storage-core/testing"
 import { uploadSuite } from "./support/uploadSuite.js"
 
-uploadSuite("the in-memory test store", memoryStore())
+uploadSuite("the in-memory test store", layerMemory())

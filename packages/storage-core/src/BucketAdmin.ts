@@ -62,16 +62,15 @@ export class BucketAdmin extends Context.Service<
   }
 >()("@localex/storage-core/BucketAdmin") {}
 
-const unsupported = (operation: string) => () => Effect.fail(new UnsupportedByDriver({ driver: "fs", operation }))
-const unsupportedStream = (operation: string) => () => Stream.fail(new UnsupportedByDriver({ driver: "fs", operation }))
-
-/** The fs driver has no bucket configuration: every call fails with `UnsupportedByDriver`. */
-export const fsBucketAdmin = (location: string): BucketAdmin["Service"] =>
-  BucketAdmin.of({
-    driver: "fs",
+/** A store without bucket configuration (fs, memory): every call fails with `UnsupportedByDriver`. */
+export const noBucketAdmin = (driver: "fs" | "memory", location: string): BucketAdmin["Service"] => {
+  const unsupported = (operation: string) => () => Effect.fail(new UnsupportedByDriver({ driver, operation }))
+  const unsupportedStream = (operation: string) => () => Stream.fail(new UnsupportedByDriver({ driver, operation }))
+  return BucketAdmin.of({
+    driver,
     location,
-    getLifecycleRules: unsupported("lifecycle rules (the fs driver has no lifecycle)"),
-    putLifecycleRules: unsupported("lifecycle rules (the fs driver has no lifecycle)"),
+    getLifecycleRules: unsupported(`lifecycle rules (the ${driver} driver has no lifecycle)`),
+    putLifecycleRules: unsupported(`lifecycle rules (the ${driver} driver has no lifecycle)`),
     getTieringConfigurations: unsupported("intelligent tiering"),
     putTieringConfiguration: unsupported("intelligent tiering"),
     deleteTieringConfiguration: unsupported("intelligent tiering"),
@@ -80,3 +79,7 @@ export const fsBucketAdmin = (location: string): BucketAdmin["Service"] =>
     listIncompleteUploads: unsupportedStream("multipart uploads"),
     getObjectTags: unsupported("reading object tags")
   })
+}
+
+/** The fs driver has no bucket configuration: every call fails with `UnsupportedByDriver`. */
+export const fsBucketAdmin = (location: string): BucketAdmin["Service"] => noBucketAdmin("fs", location)

@@ -69,6 +69,31 @@ export class InvalidKey extends Schema.TaggedError<InvalidKey>()("InvalidKey", {
   }
 }
 
+/** User metadata or tags that the store cannot keep as given; refused before any I/O. */
+export class InvalidMetadata extends Schema.TaggedError<InvalidMetadata>()("InvalidMetadata", {
+  key: Schema.String,
+  /** `metadata` (a user metadata name or value) or `tag` (an object tag). */
+  field: Schema.Literals(["metadata", "tag"]),
+  name: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    const what = this.field === "tag" ? "tag" : "metadata"
+    return `Invalid ${what} ${JSON.stringify(this.name)} for "${this.key}": ${this.reason}`
+  }
+}
+
+/** A copy that S3 refuses: onto itself without any change. Refused before any I/O. */
+export class InvalidCopy extends Schema.TaggedError<InvalidCopy>()("InvalidCopy", {
+  from: Schema.String,
+  to: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Cannot copy "${this.from}" to "${this.to}": ${this.reason}`
+  }
+}
+
 /** The object (or upload) is larger than a limit allows. */
 export class ObjectTooLarge extends Schema.TaggedError<ObjectTooLarge>()("ObjectTooLarge", {
   key: Schema.String,

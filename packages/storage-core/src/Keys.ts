@@ -2,7 +2,7 @@
  * Object keys: one place that says what a valid key is and how LocalEx lays keys out.
  *
  * A valid key is 1–1,024 UTF-8 bytes, has no leading "/", no empty, "." or ".." segment
- * (a trailing "/" is allowed: S3 "folder" markers), and no control characters.
+ * (a trailing "/" is allowed: S3 "folder" markers), no control characters, no U+FFFE/U+FFFF.
  * Every ObjectStore entry point validates, so a bad key fails before any I/O on every driver.
  */
 import { type Brand, Effect, Result } from "effect"
@@ -18,6 +18,8 @@ const encoder = new TextEncoder()
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
 // With the u flag a surrogate pair is one code point, so this matches lone surrogates only.
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u
+// Not characters in XML 1.0: S3's XML APIs (DeleteObjects, listings) cannot carry them.
+const NON_CHARACTER = /[\uFFFE\uFFFF]/
 
 /** Why `key` is not valid, or undefined when it is. */
 export const problem = (key: string): string | undefined => {
@@ -28,6 +30,7 @@ export const problem = (key: string): string | undefined => {
   if (CONTROL.test(key)) return "a key cannot contain control characters"
   // They all encode to the same UTF-8 (U+FFFD), so distinct keys would name one object.
   if (LONE_SURROGATE.test(key)) return "a key must be valid Unicode (it has a lone surrogate)"
+  if (NON_CHARACTER.test(key)) return "a key cannot contain U+FFFE or U+FFFF (S3's XML requests cannot carry them)"
   if (key.includes("\\")) return 'a key cannot contain "\\"'
   const segments = key.split("/")
   if (segments.at(-1) === "") segments.pop() // "a/b/" is a folder marker

@@ -7,7 +7,9 @@
 import type { Effect, Stream } from "effect"
 import { Context } from "effect"
 import type {
+  InvalidCopy,
   InvalidKey,
+  InvalidMetadata,
   NotModified,
   ObjectNotFound,
   ObjectTooLarge,
@@ -32,11 +34,16 @@ export interface TransferProgress {
 }
 
 export interface PutOptions {
+  /** `application/octet-stream` when omitted. */
   readonly contentType?: string
   readonly cacheControl?: string
   readonly contentDisposition?: string
-  /** User metadata (x-amz-meta-*): ASCII names, lower-cased by the store. */
+  /**
+   * User metadata (x-amz-meta-*). Names: HTTP token characters (ASCII letters, digits,
+   * ! # $ % & ' * + - . ^ _ ` | ~), stored lower-cased with "_" as "-". Values: any text, returned unchanged.
+   */
   readonly metadata?: Readonly<Record<string, string>>
+  /** Object tags, by S3's rules: at most 10; keys 1–128, values 0–256 of letters, digits, spaces and `_ . : / = + - @`. */
   readonly tags?: Readonly<Record<string, string>>
   /** Byte length of a streamed body when the caller knows it (lets the store pick single-part or multipart up front). */
   readonly contentLength?: number
@@ -44,7 +51,10 @@ export interface PutOptions {
   readonly maxBytes?: number
   /** `"*"`: create only — fail with `PreconditionFailed` when the key exists. */
   readonly ifNoneMatch?: "*"
-  /** Compare-and-swap: write only if the current object has this ETag, else `PreconditionFailed`. */
+  /**
+   * Compare-and-swap: write only if the current object has this ETag, else `PreconditionFailed`.
+   * `"*"` matches any existing object (update only).
+   */
   readonly ifMatch?: string
   /** Called as bytes are sent; for progress bars. */
   readonly onProgress?: (progress: TransferProgress) => void
@@ -73,7 +83,7 @@ export interface ByteRange {
 
 export interface GetOptions {
   readonly range?: ByteRange
-  /** Fails with `NotModified` when the object's ETag equals this one. */
+  /** Fails with `NotModified` when the object's ETag equals this one (`"abc"`, `abc` and `W/"abc"` alike; `*`: any object). */
   readonly ifNoneMatch?: string
   /** Fails with `NotModified` when the object was not modified after this date. */
   readonly ifModifiedSince?: Date
@@ -92,7 +102,10 @@ export interface ListOptions {
   readonly prefix?: string
   /** Group keys by this delimiter (usually "/"): deeper keys come back as one `Prefix` entry each. */
   readonly delimiter?: string
-  /** Start after this key (exclusive), in UTF-8 byte order. */
+  /**
+   * Start after this string (exclusive), in UTF-8 byte order: any string, not only a key. A common
+   * prefix that sorts at or before it is not listed (a listing resumed from its last entry repeats nothing).
+   */
   readonly startAfter?: string
   /** Keys per page requested from the store (S3 caps this at 1,000). */
   readonly pageSize?: number
@@ -117,7 +130,10 @@ export interface CommonPrefix {
 export type ListEntry = ObjectSummary | CommonPrefix
 
 export interface CopyOptions {
-  /** Replace content type, cache-control and metadata instead of copying them from the source. */
+  /**
+   * Replace content type, cache-control and metadata instead of copying them from the source (the
+   * source's tags are kept either way). Required to copy an object onto itself (else `InvalidCopy`).
+   */
   readonly replace?: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition" | "metadata">
   readonly ifNoneMatch?: "*"
 }
@@ -143,7 +159,8 @@ export interface PresignedUrl {
   readonly headers: Readonly<Record<string, string>>
 }
 
-export type ObjectStoreDriver = "s3" | "fs"
+/** `memory`: the in-memory store of the testing subpath. */
+export type ObjectStoreDriver = "s3" | "fs" | "memory"
 
 export class ObjectStore extends Context.Service<
   ObjectStore,
@@ -155,7 +172,7 @@ export class ObjectStore extends Context.Service<
       key: string,
       body: PutBody,
       options?: PutOptions
-    ) => Effect.Effect<ObjectInfo, InvalidKey | PreconditionFailed | ObjectTooLarge | StoreError>
+    ) => Effect.Effect<ObjectInfo, InvalidKey | InvalidMetadata | PreconditionFailed | ObjectTooLarge | StoreError>
     readonly get: (
       key: string,
       options?: GetOptions
@@ -168,7 +185,10 @@ export class ObjectStore extends Context.Service<
       from: string,
       to: string,
       options?: CopyOptions
-    ) => Effect.Effect<ObjectInfo, InvalidKey | ObjectNotFound | PreconditionFailed | StoreError>
+    ) => Effect.Effect<
+      ObjectInfo,
+      InvalidKey | InvalidMetadata | InvalidCopy | ObjectNotFound | PreconditionFailed | StoreError
+    >
     /** Deletes one key; deleting a missing key succeeds. */
     readonly delete: (key: string) => Effect.Effect<void, InvalidKey | StoreError>
     /** Deletes in requests of at most 1,000 keys; one outcome per key, in input order. */

@@ -15,6 +15,7 @@
  * and the URL does not need to say which it is: `verify` checks the request against both.
  */
 import { createHmac, timingSafeEqual } from "node:crypto"
+import { MAX_PRESIGN_SECONDS, type PresignedUrl, type PresignOptions } from "./ObjectStore.js"
 
 /** Where signed URLs live under the public URL. */
 export const PATH_PREFIX = "/v1/signed/"
@@ -82,6 +83,43 @@ export const sign = (input: SignInput): string => {
   const sig = mac(input.secret, canonical(input.method, input.key, expires, contentType)).toString("base64url")
   const query = new URLSearchParams({ method: input.method, expires: String(expires), sig })
   return `${input.publicUrl}${PATH_PREFIX}${encodeKeyPath(input.key)}?${query.toString()}`
+}
+
+/** A presigned URL's lifetime when none is asked for: 15 minutes. */
+export const DEFAULT_PRESIGN_SECONDS = 900
+
+/**
+ * `ObjectStore.presign` for stores whose URLs the HTTP app serves (fs, memory): `expiresIn`
+ * (default 900 s) capped at 7 days, counted from `now` (epoch ms, from Effect's Clock).
+ */
+export const presign = (input: {
+  readonly secret: string
+  readonly publicUrl: string
+  readonly key: string
+  readonly options: PresignOptions
+  readonly now: number
+}): PresignedUrl => {
+  const { options } = input
+  const asked = options.expiresIn ?? DEFAULT_PRESIGN_SECONDS
+  const seconds = Number.isFinite(asked)
+    ? Math.min(Math.max(1, Math.floor(asked)), MAX_PRESIGN_SECONDS)
+    : DEFAULT_PRESIGN_SECONDS
+  const expiresAt = new Date((Math.floor(input.now / 1000) + seconds) * 1000)
+  const contentType = options.method === "PUT" ? options.contentType : undefined
+  const url = sign({
+    secret: input.secret,
+    publicUrl: input.publicUrl,
+    key: input.key,
+    method: options.method,
+    expiresAt,
+    ...(contentType === undefined ? {} : { contentType })
+  })
+  return {
+    url,
+    method: options.method,
+    expiresAt,
+    headers: contentType === undefined ? {} : { "content-type": contentType }
+  }
 }
 
 const EXPIRES = /^\d{1,12}$/

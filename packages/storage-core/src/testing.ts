@@ -1,8 +1,8 @@
 /**
- * Layers and fixtures for the tests and benchmarks of this package and the others: a store on a
- * fresh temporary folder (fs), a store on a fresh bucket of an S3 engine (a local Ceph RGW, by
- * endpoint and credentials: the engine itself is started elsewhere), and helpers to fill and read
- * a store. Nothing here is for production use.
+ * Layers and fixtures for the tests and benchmarks of this package and the others: a store in
+ * memory, a store on a fresh temporary folder (fs), a store on a fresh bucket of an S3 engine (a
+ * local Ceph RGW, by endpoint and credentials: the engine itself is started elsewhere), and
+ * helpers to fill and read a store. Nothing here is for production use.
  */
 import * as nodeFs from "node:fs"
 import * as os from "node:os"
@@ -19,6 +19,7 @@ import {
 import { Effect, Layer, Stream } from "effect"
 import type { BucketAdmin } from "./BucketAdmin.js"
 import * as Fs from "./drivers/Fs.js"
+import * as Memory from "./drivers/Memory.js"
 import * as S3 from "./drivers/S3.js"
 import type { StorageConfigError } from "./Errors.js"
 import type { ObjectStore } from "./ObjectStore.js"
@@ -31,6 +32,19 @@ export interface S3Engine {
   readonly accessKeyId: string
   readonly secretAccessKey: string
 }
+
+// --- memory -----------------------------------------------------------------------------------
+
+export type { MemoryOptions } from "./drivers/Memory.js"
+
+/**
+ * ObjectStore and BucketAdmin of a fresh, empty in-memory store (driver `"memory"`): the same
+ * contract as fs and s3 (keys, metadata and tag rules, listing order, conditional writes, ranges,
+ * signed URLs like fs's). Its BucketAdmin has no bucket configuration (`UnsupportedByDriver`) but
+ * reads object tags. Each layer build is a new, empty store.
+ */
+export const layerMemory = (options: Memory.MemoryOptions = {}): Layer.Layer<ObjectStore | BucketAdmin> =>
+  Memory.layer(options)
 
 // --- fs ---------------------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ import { Context, Effect, Fiber, Layer, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll } from "vitest"
 import * as Fs from "../src/drivers/Fs.js"
-import { decodeName, encodeSegment } from "../src/drivers/fs/paths.js"
+import { readMeta } from "../src/drivers/fs/objectFile.js"
+import { decodeName, encodeSegment, objectPath } from "../src/drivers/fs/paths.js"
 import { ObjectStore } from "../src/ObjectStore.js"
 import * as SignedUrl from "../src/SignedUrl.js"
 import { collectBytes, MiB, seededBytes } from "./contract/fixtures.js"
@@ -71,6 +72,15 @@ objectStoreContract("fs", storeAt(contractRoot), {
         now: new Date()
       })
       return verdict._tag === "Valid" ? "valid" : verdict._tag === "Expired" ? "expired" : "invalid"
+    }),
+  tagsOf: (key) =>
+    Effect.promise(async () => {
+      const handle = await fs.open(objectPath(contractRoot, key)!, "r")
+      try {
+        return (await readMeta(handle, (await handle.stat()).size)).meta.tags
+      } finally {
+        await handle.close()
+      }
     }),
   // Sequential tests: no put is in flight when this runs, so any temp or lock file is a leak.
   assertNoLeftovers: () =>

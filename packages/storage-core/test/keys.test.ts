@@ -42,6 +42,8 @@ describe("Keys.validate", () => {
       ["c1\u0085", /control characters/],
       ["back\\slash", /"\\"/],
       ["lone\uD83D", /lone surrogate/],
+      ["non\uFFFEchar", /U\+FFFE or U\+FFFF/],
+      ["P/\uFFFF", /U\+FFFE or U\+FFFF/],
       ["x".repeat(1025), /at most 1024 bytes \(this one is 1025\)/],
       [`${"é".repeat(512)}x`, /at most 1024 bytes \(this one is 1025\)/]
     ]

@@ -9,6 +9,7 @@ import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   GetObjectTaggingCommand,
@@ -257,6 +258,38 @@ describe("deleteMany", () => {
       assert.deepStrictEqual(
         outcomes.filter((outcome) => !outcome.deleted),
         [...refused].map((key) => ({ key, deleted: false, code: "AccessDenied", message: "no" }))
+      )
+    }).pipe(noDelay)
+  )
+
+  it.effect("a batch refused for its content (400) is deleted key by key: one odd key never fails the others", () =>
+    Effect.gen(function* () {
+      s3.on(DeleteObjectsCommand).rejects(serviceError("MalformedXML", 400))
+      s3.on(DeleteObjectCommand).callsFake((input: { Key: string }) =>
+        input.Key === "p/odd"
+          ? Promise.reject(serviceError("InvalidArgument", 400, "no such key name"))
+          : Promise.resolve({})
+      )
+      const store = yield* S3.make(options)
+      const outcomes = yield* store.deleteMany(["p/1", "p/odd", "p/2", "p/3"])
+      assert.deepStrictEqual(
+        outcomes.map((outcome) => [outcome.key, outcome.deleted]),
+        [
+          ["p/1", true],
+          ["p/odd", false],
+          ["p/2", true],
+          ["p/3", true]
+        ]
+      )
+      const odd = outcomes[1]!
+      assert.strictEqual(odd.deleted === false && odd.code, "TransportError")
+      assert.match(odd.deleted === false ? odd.message : "", /no such key name/)
+      assert.deepStrictEqual(
+        s3
+          .commandCalls(DeleteObjectCommand)
+          .map((call) => call.args[0].input.Key)
+          .sort(),
+        ["p/1", "p/2", "p/3", "p/odd"]
       )
     }).pipe(noDelay)
   )

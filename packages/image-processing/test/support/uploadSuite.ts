@@ -11,7 +11,7 @@ import { detectFormat } from "../../src/detect.js"
 import { IMMUTABLE, ImagePipeline, itemPhoto, profilePhoto } from "../../src/index.js"
 import { photoAs, photoJpeg, pngClaiming, randomBytes, svgImage, transparentPng, truncated } from "../../src/testing.js"
 import { containsExif } from "./exif.js"
-import { type PutHook, withPutHook } from "./memoryStore.js"
+import { type PutHook, withPutHook } from "./putHook.js"
 
 let counter = 0
 /** A fresh item id per test, so tests sharing a store never see each other's objects. */

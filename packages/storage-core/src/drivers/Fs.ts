@@ -14,22 +14,27 @@ import { type BucketAdmin, fsBucketAdmin } from "../BucketAdmin.js"
 import {
   type AccessDenied,
   InvalidKey,
-  NotModified,
   ObjectNotFound,
   ObjectTooLarge,
   PreconditionFailed,
-  RangeNotSatisfiable,
   type StorageConfigError,
   TransportError
 } from "../Errors.js"
+import {
+  bareEtag,
+  checkCopy,
+  checkMetadata,
+  checkWrite,
+  DEFAULT_CONTENT_TYPE,
+  DEFAULT_STORAGE_CLASS,
+  servedBytes
+} from "../internal/objectRules.js"
 import { type StorageServices, storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
   type CopyOptions,
   type DeleteOutcome,
   type GetOptions,
-  type GetResult,
-  MAX_PRESIGN_SECONDS,
   type ObjectInfo,
   ObjectStore,
   type PresignOptions,
@@ -49,7 +54,6 @@ import { internalDir, prepareRoot, signingSecret } from "./fs/root.js"
 type StoreFailure = AccessDenied | TransportError
 
 const DELETE_CONCURRENCY = 16
-const DEFAULT_PRESIGN_SECONDS = 900
 
 export { signingSecret }
 
@@ -60,36 +64,29 @@ export const makeServices = (options: FsOptions): Effect.Effect<StorageServices,
 export const layer = (options: FsOptions): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError> =>
   Layer.effectContext(Effect.map(makeServices(options), storageContext))
 
-/** `"abc"`, `W/"abc"` and `abc` name the same ETag. */
-const bareEtag = (etag: string): string =>
-  etag
-    .trim()
-    .replace(/^W\//, "")
-    .replace(/^"(.*)"$/, "$1")
-
 const toInfo = (meta: StoredMeta, size: number): ObjectInfo => ({
   key: meta.key,
   size,
   etag: meta.etag,
   lastModified: new Date(meta.lastModified),
-  contentType: meta.contentType,
+  // Files written before the default existed have none.
+  contentType: meta.contentType ?? DEFAULT_CONTENT_TYPE,
   cacheControl: meta.cacheControl,
   contentDisposition: meta.contentDisposition,
   metadata: meta.metadata,
-  storageClass: undefined,
+  storageClass: DEFAULT_STORAGE_CLASS,
   versionId: undefined
 })
 
-/** The content headers and user metadata as stored (metadata names lower-cased, as S3 does). */
+/** The content headers and user metadata as stored: `metadata` as checkMetadata normalised it, S3's default type. */
 const describedBy = (
-  options: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition" | "metadata">
+  options: Pick<PutOptions, "contentType" | "cacheControl" | "contentDisposition">,
+  metadata: Record<string, string>
 ) => ({
-  ...(options.contentType === undefined ? {} : { contentType: options.contentType }),
+  contentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
   ...(options.cacheControl === undefined ? {} : { cacheControl: options.cacheControl }),
   ...(options.contentDisposition === undefined ? {} : { contentDisposition: options.contentDisposition }),
-  metadata: Object.fromEntries(
-    Object.entries(options.metadata ?? {}).map(([name, value]) => [name.toLowerCase(), value])
-  )
+  metadata
 })
 
 export const make = Effect.fnUntraced(function* (options: FsOptions) {
@@ -160,7 +157,9 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
               Effect.map((info) => info.etag),
               Effect.catchTag("ObjectNotFound", () => Effect.succeed(undefined))
             )
-            if (current !== bareEtag(condition.ifMatch)) {
+            // "*" matches any existing object, as in HTTP.
+            const wanted = bareEtag(condition.ifMatch)
+            if (current === undefined || (wanted !== "*" && current !== wanted)) {
               return yield* new PreconditionFailed({ key, condition: `If-Match: "${bareEtag(condition.ifMatch)}"` })
             }
           }
@@ -188,6 +187,7 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
 
   const put = Effect.fn("ObjectStore.put")(function* (key: string, body: PutBody, options: PutOptions = {}) {
     const file = yield* locate(key)
+    const metadata = yield* checkWrite(key, options)
     const total =
       body instanceof Uint8Array
         ? body.length
@@ -226,7 +226,7 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
           key,
           etag: md5.digest("hex"),
           lastModified: Math.floor((yield* Clock.currentTimeMillis) / 1000) * 1000,
-          ...describedBy(options),
+          ...describedBy(options, metadata),
           tags: { ...options.tags }
         }
         yield* io("put", key, async () => {
@@ -239,32 +239,6 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
     )
   })
 
-  /** Which bytes a get serves, after its conditions (304 before 416, as HTTP orders them). */
-  const plan = (
-    info: ObjectInfo,
-    options: GetOptions
-  ): Effect.Effect<
-    { readonly start: number; readonly end: number; readonly range: GetResult["range"] },
-    NotModified | RangeNotSatisfiable
-  > => {
-    if (options.ifNoneMatch !== undefined) {
-      const wanted = bareEtag(options.ifNoneMatch)
-      if (wanted === "*" || wanted === info.etag)
-        return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
-    } else if (options.ifModifiedSince !== undefined) {
-      // HTTP dates have whole seconds.
-      const since = Math.floor(options.ifModifiedSince.getTime() / 1000) * 1000
-      if (info.lastModified.getTime() <= since) return Effect.fail(new NotModified({ key: info.key, etag: info.etag }))
-    }
-    const range = options.range
-    if (range === undefined) return Effect.succeed({ start: 0, end: info.size - 1, range: undefined })
-    const last = Math.min(range.end ?? info.size - 1, info.size - 1)
-    if (!Number.isSafeInteger(range.start) || range.start < 0 || range.start >= info.size || last < range.start) {
-      return Effect.fail(new RangeNotSatisfiable({ key: info.key, size: info.size }))
-    }
-    return Effect.succeed({ start: range.start, end: last, range: { start: range.start, end: last, size: info.size } })
-  }
-
   const get = Effect.fn("ObjectStore.get")(function* (key: string, options: GetOptions = {}) {
     const file = yield* locate(key)
     // Uninterruptible until the body stream owns the handle, so the handle cannot leak.
@@ -272,7 +246,7 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
       Effect.gen(function* () {
         const { handle, info } = yield* open("get", key, file)
         const close = quietly(() => handle.close())
-        const served = yield* plan(info, options).pipe(Effect.onError(() => close))
+        const served = yield* servedBytes(info, options).pipe(Effect.onError(() => close))
         return { info, body: readRange(handle, key, served.start, served.end, options.onProgress), range: served.range }
       })
     )
@@ -293,6 +267,8 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
   const copy = Effect.fn("ObjectStore.copy")(function* (from: string, to: string, options: CopyOptions = {}) {
     const source = yield* locate(from)
     const target = yield* locate(to)
+    yield* checkCopy(from, to, options.replace)
+    const replaced = options.replace === undefined ? undefined : yield* checkMetadata(to, options.replace.metadata)
     return yield* Effect.scoped(
       Effect.gen(function* () {
         const temp = yield* tempFile("copy")
@@ -308,9 +284,9 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
             const { meta, size } = await readMeta(handle, (await handle.stat()).size)
             // Like S3's MetadataDirective: COPY keeps every header, REPLACE keeps only what is given.
             const next: StoredMeta =
-              options.replace === undefined
+              options.replace === undefined || replaced === undefined
                 ? { ...meta, key: to, lastModified }
-                : { key: to, etag: meta.etag, lastModified, ...describedBy(options.replace), tags: meta.tags }
+                : { key: to, etag: meta.etag, lastModified, ...describedBy(options.replace, replaced), tags: meta.tags }
             await handle.truncate(size)
             await writeAll(handle, trailer(next), size)
             await handle.datasync()
@@ -375,27 +351,8 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
 
   const presign = Effect.fn("ObjectStore.presign")(function* (key: string, options: PresignOptions) {
     yield* locate(key)
-    const asked = options.expiresIn ?? DEFAULT_PRESIGN_SECONDS
-    const seconds = Number.isFinite(asked)
-      ? Math.min(Math.max(1, Math.floor(asked)), MAX_PRESIGN_SECONDS)
-      : DEFAULT_PRESIGN_SECONDS
     const now = yield* Clock.currentTimeMillis
-    const expiresAt = new Date((Math.floor(now / 1000) + seconds) * 1000)
-    const contentType = options.method === "PUT" ? options.contentType : undefined
-    const url = SignedUrl.sign({
-      secret,
-      publicUrl,
-      key,
-      method: options.method,
-      expiresAt,
-      ...(contentType === undefined ? {} : { contentType })
-    })
-    return {
-      url,
-      method: options.method,
-      expiresAt,
-      headers: contentType === undefined ? {} : { "content-type": contentType }
-    }
+    return SignedUrl.presign({ secret, publicUrl, key, options, now })
   })
 
   return ObjectStore.of({

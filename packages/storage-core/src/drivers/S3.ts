@@ -28,6 +28,7 @@ import {
   TransportError
 } from "../Errors.js"
 import { CredentialsCache, type CredentialsProvider, credentialsProvider } from "../internal/credentials.js"
+import { checkCopy, checkMetadata, checkWrite } from "../internal/objectRules.js"
 import { storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
@@ -134,6 +135,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
 
   const put = Effect.fn("ObjectStore.put")(function* (key: string, body: PutBody, options: PutOptions = {}) {
     const valid = yield* Keys.make(key)
+    yield* checkWrite(valid, options)
     return yield* upload(uploads, valid, body, options)
   })
 
@@ -146,8 +148,8 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     Stream.unwrap(
       Effect.gen(function* () {
         const prefix = yield* Effect.fromResult(Keys.validatePrefix(options.prefix ?? ""))
-        const startAfter = options.startAfter
-        if (startAfter !== undefined && startAfter !== "") yield* Effect.fromResult(Keys.validatePrefix(startAfter))
+        // Any string, as S3 takes it; a lone surrogate reads as U+FFFD, as the fs driver compares it.
+        const startAfter = options.startAfter?.replace(/[\uD800-\uDFFF]/gu, "\uFFFD")
         const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)))
         return Stream.paginate(undefined as string | undefined, (token) =>
           // Not through the SDK client (internal/s3List.ts), but through the same door: retries, errors.
@@ -181,6 +183,8 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const copy = Effect.fn("ObjectStore.copy")(function* (from: string, to: string, options: CopyOptions = {}) {
     const source = yield* Keys.make(from)
     const target = yield* Keys.make(to)
+    yield* checkCopy(source, target, options.replace)
+    if (options.replace !== undefined) yield* checkMetadata(target, options.replace.metadata)
     const current = yield* head(source)
     const condition = options.ifNoneMatch === undefined ? undefined : `If-None-Match: ${options.ifNoneMatch}`
     if (options.ifNoneMatch !== undefined && (yield* exists(target))) {
@@ -210,6 +214,17 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
       }
       return asWriteError(bucket, target, condition)(failure)
     }
+    // The source's tags, where the copy might not carry them: RGW drops them with REPLACE, and
+    // UploadPartCopy never copies them.
+    const sourceTags =
+      replace !== undefined || current.size > multipartCopyAbove
+        ? yield* send("GetObjectTagging", (client, abortSignal) =>
+            client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: source }), { abortSignal })
+          ).pipe(
+            Effect.map((out) => Object.fromEntries((out.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]))),
+            Effect.mapError(storeError(source))
+          )
+        : undefined
     if (current.size <= multipartCopyAbove) {
       // One server-side CopyObject copies whatever version is current, atomically.
       const input: CopyObjectRequest = {
@@ -224,12 +239,9 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
       yield* send("CopyObject", (client, abortSignal) =>
         client.send(new CopyObjectCommand(input), { abortSignal })
       ).pipe(Effect.mapError(copyError))
+      yield* ensureTags(send, bucket, target, sourceTags)
     } else {
       // Above 5 GiB CopyObject refuses: copy in ranges with UploadPartCopy.
-      const tags = yield* send("GetObjectTagging", (client, abortSignal) =>
-        client.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: source }), { abortSignal })
-      ).pipe(Effect.mapError(storeError(source)))
-      const sourceTags = Object.fromEntries((tags.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""]))
       const tagging = encodeTags(sourceTags)
       const multipart = { send, bucket, key: target, concurrency: config.concurrency }
       const partSize = partSizeFor(current.size, internals.multipartCopyPartSize ?? COPY_PART_SIZE)
@@ -258,7 +270,16 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     )
   })
 
-  const deleteBatch = (keys: ReadonlyArray<string>) =>
+  /** One key alone, when its batch was refused as a whole: its own outcome, whatever happens to it. */
+  const deleteAlone = (key: string): Effect.Effect<DeleteOutcome> =>
+    remove(key).pipe(
+      Effect.match({
+        onSuccess: (): DeleteOutcome => ({ key, deleted: true }),
+        onFailure: (error): DeleteOutcome => ({ key, deleted: false, code: error._tag, message: error.message })
+      })
+    )
+
+  const deleteBatch = (keys: ReadonlyArray<string>): Effect.Effect<Map<string, DeleteOutcome>, StoreError> =>
     send("DeleteObjects", (client, abortSignal) =>
       client.send(
         new DeleteObjectsCommand({
@@ -268,7 +289,6 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
         { abortSignal }
       )
     ).pipe(
-      Effect.mapError(storeError()),
       Effect.map((out) => {
         const outcomes = new Map<string, DeleteOutcome>()
         for (const deleted of out.Deleted ?? []) {
@@ -284,7 +304,18 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
           })
         }
         return outcomes
-      })
+      }),
+      // A batch refused for its content (400: a key the engine's XML parser chokes on) must not
+      // fail its other keys: each is then deleted on its own, with its own outcome.
+      Effect.catchIf(
+        (failure: S3Failure) => failure.kind === "Other" && failure.status === 400,
+        () =>
+          Effect.map(
+            Effect.forEach(keys, deleteAlone, { concurrency: config.concurrency }),
+            (outcomes) => new Map(outcomes.map((outcome) => [outcome.key, outcome]))
+          )
+      ),
+      Effect.mapError(storeError())
     )
 
   const deleteMany = Effect.fn("ObjectStore.deleteMany")(function* (keys: ReadonlyArray<string>) {

@@ -1,6 +1,6 @@
 /** Reading and writing whole small objects (manifests, reports) through an ObjectStore. */
 import { Effect, Stream } from "effect"
-import type { ObjectStore } from "../ObjectStore.js"
+import type { ObjectStore, PutBody, PutOptions } from "../ObjectStore.js"
 
 type Store = ObjectStore["Service"]
 
@@ -15,6 +15,13 @@ export const readBody = (store: Store, key: string) =>
 export const readText = (store: Store, key: string) =>
   Effect.flatMap(readBody(store, key), (body) => body.pipe(Stream.decodeText, Stream.mkString))
 
-/** A put without `maxBytes`, which cannot be ObjectTooLarge. */
-export const write = (store: Store, ...args: Parameters<Store["put"]>) =>
-  store.put(...args).pipe(Effect.catchTag("ObjectTooLarge", (error) => Effect.die(error)))
+/** A put without `maxBytes`, metadata or tags, which cannot be ObjectTooLarge or InvalidMetadata. */
+export const write = (
+  store: Store,
+  key: string,
+  body: PutBody,
+  options?: Omit<PutOptions, "maxBytes" | "metadata" | "tags">
+) =>
+  store
+    .put(key, body, options)
+    .pipe(Effect.catchTag(["ObjectTooLarge", "InvalidMetadata"], (error) => Effect.die(error)))

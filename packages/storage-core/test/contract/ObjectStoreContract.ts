@@ -44,6 +44,8 @@ export interface ContractOptions {
    * (fs: a temp file; s3: an in-progress multipart upload).
    */
   readonly assertNoLeftovers?: (key: string) => Effect.Effect<void, unknown>
+  /** The tags stored on `key`, read behind the store's back (the ObjectStore does not return tags). */
+  readonly tagsOf?: (key: string) => Effect.Effect<Readonly<Record<string, string>>, unknown>
 }
 
 const failureTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
@@ -339,6 +341,8 @@ export const objectStoreContract = (
           `${p}a//b`,
           `${p}control\u0001char`,
           `${p}lone\uD800surrogate`,
+          `${p}non\uFFFEcharacter`,
+          `${p}non\uFFFFcharacter`,
           `${p}${"x".repeat(1025 - Buffer.byteLength(p))}`
         ]
         for (const key of invalid) {
@@ -357,6 +361,9 @@ export const objectStoreContract = (
         }
         assert.strictEqual(yield* failureTag(store.deleteMany([kept, `${p}a//b`])), "InvalidKey")
         assert.isTrue(yield* store.exists(kept), "a batch with an invalid key deletes nothing")
+        // XML cannot carry U+FFFF: such a key would sink a whole DeleteObjects batch on S3.
+        assert.strictEqual(yield* failureTag(store.deleteMany([kept, `${p}\uFFFF`])), "InvalidKey")
+        assert.isTrue(yield* store.exists(kept))
         assert.strictEqual(yield* failureTag(Stream.runCollect(store.list({ prefix: `${p}a//` }))), "InvalidKey")
         const listed = yield* Stream.runCollect(store.list({ prefix: p }))
         assert.deepStrictEqual(
@@ -626,6 +633,286 @@ export const objectStoreContract = (
 
         const exact = yield* store.put(key, seededBytes(16, MiB), { maxBytes: MiB })
         assert.strictEqual(exact.size, MiB)
+      })
+    )
+
+    // --- where the drivers once disagreed: S3's behaviour, on every driver ----------------
+
+    it.effect("a listing resumed after a common prefix does not repeat it; startAfter takes any string", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const p = `${run}resume/`
+        const keys = [`${p}L/a/b`, `${p}L/a/c/d`, `${p}L/a0`]
+        yield* Effect.forEach(keys, (key) => store.put(key, new Uint8Array()), { discard: true })
+        const listing = (options: {
+          readonly prefix: string
+          readonly delimiter?: string
+          readonly startAfter: string
+        }) =>
+          Effect.map(Stream.runCollect(store.list({ ...options, pageSize: 1 })), (entries) =>
+            entries.map((entry) => (entry._tag === "Object" ? `object:${entry.key}` : `prefix:${entry.prefix}`))
+          )
+        const prefix = `${p}L/`
+        const cases = [
+          [`${p}L/a/`, [`object:${p}L/a0`]],
+          [`${p}L/a/b`, [`object:${p}L/a0`]],
+          [`${p}L/a//x`, [`object:${p}L/a0`]],
+          [`${p}L/a`, [`prefix:${p}L/a/`, `object:${p}L/a0`]],
+          ["/", [`prefix:${p}L/a/`, `object:${p}L/a0`]],
+          [`${p}L/a0`, []]
+        ] as const
+        for (const [startAfter, expected] of cases) {
+          assert.deepStrictEqual(yield* listing({ prefix, delimiter: "/", startAfter }), [...expected], startAfter)
+          assert.deepStrictEqual(
+            [...expected],
+            expectedListing(keys, { prefix, delimiter: "/", startAfter }),
+            "the model"
+          )
+        }
+        // Resuming a delimited listing from each entry it returned yields exactly the rest.
+        const all = yield* listing({ prefix, delimiter: "/", startAfter: "" })
+        for (const [i, entry] of all.entries()) {
+          const resumed = yield* listing({ prefix, delimiter: "/", startAfter: entry.slice(entry.indexOf(":") + 1) })
+          assert.deepStrictEqual(resumed, all.slice(i + 1), `resumed after ${entry}`)
+        }
+        // startAfter is any string, not a key: no InvalidKey.
+        for (const startAfter of ["/", "a//b", "..", `${p}L/a/./`]) {
+          yield* Stream.runCollect(store.list({ prefix: p, startAfter }))
+        }
+        assert.deepStrictEqual(
+          (yield* Stream.runCollect(store.list({ prefix: p, startAfter: "/" }))).map(
+            (entry) => entry._tag === "Object" && entry.key
+          ),
+          keys
+        )
+      })
+    )
+
+    it.effect("refuses to copy an object onto itself without changes, with InvalidCopy, and changes nothing", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const key = `${run}self-copy/object`
+        const stored = yield* store.put(key, seededBytes(30, 100), { metadata: { kept: "yes" } })
+        const error = yield* Effect.flip(store.copy(key, key))
+        assert.strictEqual(error._tag, "InvalidCopy")
+        assert.match(error.message, /onto itself .* pass `replace`/)
+        assert.strictEqual(yield* failureTag(store.copy(key, key, { ifNoneMatch: "*" })), "InvalidCopy")
+        const after = yield* store.head(key)
+        assert.strictEqual(after.etag, stored.etag)
+        assert.deepStrictEqual(after.metadata, { kept: "yes" })
+        // With changes it is allowed (S3's way to rewrite metadata in place).
+        yield* store.copy(key, key, { replace: { metadata: { kept: "no" } } })
+        assert.deepStrictEqual((yield* store.head(key)).metadata, { kept: "no" })
+      })
+    )
+
+    it.effect("refuses metadata names a header cannot carry, with InvalidMetadata, before storing anything", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const key = `${run}metadata-names/object`
+        const source = `${run}metadata-names/source`
+        yield* store.put(source, new Uint8Array([1]))
+        for (const name of ["naïve", "a b", "a:b", "", "semi;colon", 'quote"', "new\nline"]) {
+          const metadata = { [name]: "value" }
+          const refusals = [
+            yield* Effect.flip(store.put(key, new Uint8Array([1]), { metadata })),
+            yield* Effect.flip(store.put(key, Stream.make(new Uint8Array([1])), { metadata })),
+            yield* Effect.flip(store.copy(source, key, { replace: { metadata } }))
+          ]
+          for (const error of refusals) {
+            assert.strictEqual(error._tag, "InvalidMetadata", JSON.stringify(name))
+            assert.match(error.message, /metadata name may only hold|cannot be empty/)
+          }
+          assert.isFalse(yield* store.exists(key))
+        }
+        yield* noLeftovers(key)
+      })
+    )
+
+    it.effect("stores metadata names lower-cased with _ as -, and refuses two names that would become one", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const key = `${run}metadata-names/normalised`
+        const put = yield* store.put(key, new Uint8Array([1]), {
+          metadata: { snake_case: "1", "Mixed_Case-Name": "2", "token!#$%&'*+.^`|~": "3" }
+        })
+        const expected = { "snake-case": "1", "mixed-case-name": "2", "token!#$%&'*+.^`|~": "3" }
+        assert.deepStrictEqual(put.metadata, expected)
+        assert.deepStrictEqual((yield* store.head(key)).metadata, expected)
+        assert.deepStrictEqual((yield* store.get(key)).info.metadata, expected)
+        for (const metadata of [
+          { a_b: "1", "a-b": "2" },
+          { Name: "1", name: "2" }
+        ]) {
+          const error = yield* Effect.flip(store.put(`${key}-twice`, new Uint8Array([1]), { metadata }))
+          assert.strictEqual(error._tag, "InvalidMetadata")
+          assert.match(error.message, /keep one of them/)
+        }
+        assert.isFalse(yield* store.exists(`${key}-twice`))
+      })
+    )
+
+    it.effect("round-trips metadata values unchanged: encoded-looking words, edge spaces, non-ASCII, empty", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const p = `${run}metadata-values/`
+        const metadata = {
+          "encoded-word": "=?UTF-8?B?aGk=?=",
+          "encoded-q": "=?utf-8?Q?hi?=",
+          starts: "=?",
+          padded: "  padded  ",
+          inner: "a  b, c",
+          empty: "",
+          unicode: "naïve ✓ 日本",
+          controls: "tab\there\nnext line",
+          ascii: "plain ASCII: !\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+        }
+        yield* store.put(`${p}single`, seededBytes(31, 10), { metadata })
+        yield* store.put(`${p}multipart`, chunked(seededBytes(32, 5 * MiB + 1), MiB), { metadata })
+        yield* store.copy(`${p}single`, `${p}kept`)
+        yield* store.copy(`${p}single`, `${p}replaced`, { replace: { metadata } })
+        for (const key of ["single", "multipart", "kept", "replaced"].map((name) => `${p}${name}`)) {
+          assert.deepStrictEqual((yield* store.head(key)).metadata, metadata, key)
+          assert.deepStrictEqual((yield* store.get(key)).info.metadata, metadata, key)
+        }
+        assert.deepStrictEqual((yield* store.put(`${p}single`, seededBytes(31, 10), { metadata })).metadata, metadata)
+        assert.strictEqual(
+          yield* failureTag(store.put(`${p}lone`, new Uint8Array([1]), { metadata: { bad: "lone\uD800" } })),
+          "InvalidMetadata"
+        )
+      })
+    )
+
+    it.effect("enforces S3's tag rules on every driver, before storing anything", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const key = `${run}tags/refused`
+        const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, "v"]))
+        const refused = [
+          eleven,
+          { ["k".repeat(129)]: "v" },
+          { k: "v".repeat(257) },
+          { "a&b": "v" },
+          { k: "a?b" },
+          { k: "a&b=c" },
+          { "": "v" },
+          { "aws:reserved": "v" },
+          { k: "semi;colon" }
+        ]
+        for (const tags of refused) {
+          const error = yield* Effect.flip(store.put(key, new Uint8Array([1]), { tags }))
+          assert.strictEqual(error._tag, "InvalidMetadata", JSON.stringify(tags).slice(0, 80))
+          assert.match(error.message, /^Invalid tag /)
+          assert.strictEqual(
+            yield* failureTag(store.put(key, Stream.make(new Uint8Array([1])), { tags })),
+            "InvalidMetadata"
+          )
+          assert.isFalse(yield* store.exists(key))
+        }
+        // At every limit, with every allowed kind of character.
+        const allowed = {
+          ...Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`k${i}`, `v${i}`])),
+          ["k".repeat(128)]: "v".repeat(256),
+          "Ünïcode 日本 + - = . _ : / @": "Ünïcode 日本 + - = . _ : / @",
+          empty: ""
+        }
+        yield* store.put(`${run}tags/allowed`, new Uint8Array([1]), { tags: allowed })
+        if (options.tagsOf) assert.deepStrictEqual(yield* options.tagsOf(`${run}tags/allowed`), allowed)
+      })
+    )
+
+    if (options.tagsOf) {
+      const tagsOf = options.tagsOf
+      it.effect("copies keep the source's tags, also when they replace the metadata", () =>
+        Effect.gen(function* () {
+          const store = yield* ObjectStore
+          const p = `${run}tags/copy/`
+          const tags = { owner: "u-42", stage: "review" }
+          yield* store.put(`${p}source`, seededBytes(33, 100), { tags, metadata: { a: "1" } })
+          yield* store.copy(`${p}source`, `${p}kept`)
+          yield* store.copy(`${p}source`, `${p}replaced`, { replace: { metadata: { b: "2" } } })
+          yield* store.copy(`${p}source`, `${p}source`, { replace: { metadata: { c: "3" } } })
+          for (const name of ["kept", "replaced", "source"]) {
+            assert.deepStrictEqual(yield* tagsOf(`${p}${name}`), tags, name)
+          }
+          assert.deepStrictEqual((yield* store.head(`${p}replaced`)).metadata, { b: "2" })
+          assert.deepStrictEqual((yield* store.head(`${p}source`)).metadata, { c: "3" })
+        })
+      )
+    }
+
+    it.effect("get with a weak or * If-None-Match answers NotModified", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const key = `${run}conditional-get/weak`
+        const info = yield* store.put(key, seededBytes(34, 100))
+        for (const ifNoneMatch of [`W/"${info.etag}"`, "*", `"*"`]) {
+          assert.strictEqual(yield* failureTag(store.get(key, { ifNoneMatch })), "NotModified", ifNoneMatch)
+          assert.strictEqual(
+            yield* failureTag(store.get(key, { ifNoneMatch, range: { start: 5000 } })),
+            "NotModified",
+            "304 comes before 416"
+          )
+        }
+        const other = yield* store.get(key, { ifNoneMatch: `W/"${md5(new Uint8Array([9]))}"` })
+        assert.strictEqual((yield* collectBytes(other.body)).length, 100)
+        assert.strictEqual(
+          yield* failureTag(store.get(`${run}conditional-get/absent`, { ifNoneMatch: "*" })),
+          "ObjectNotFound"
+        )
+      })
+    )
+
+    it.effect("put with If-Match * updates any existing object and never creates one", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const key = `${run}conditional/if-match-any`
+        yield* store.put(key, seededBytes(35, 100))
+        const updated = yield* store.put(key, seededBytes(36, 100), { ifMatch: "*" })
+        assert.strictEqual(updated.etag, md5(seededBytes(36, 100)))
+        assert.deepStrictEqual(yield* collectBytes((yield* store.get(key)).body), seededBytes(36, 100))
+        const absent = `${run}conditional/if-match-any-absent`
+        const error = yield* Effect.flip(store.put(absent, seededBytes(37, 100), { ifMatch: "*" }))
+        assert.strictEqual(error._tag, "PreconditionFailed")
+        assert.isFalse(yield* store.exists(absent))
+      })
+    )
+
+    it.effect("reports application/octet-stream when no content type was given", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const p = `${run}content-type/`
+        const put = yield* store.put(`${p}bytes`, new Uint8Array([1]))
+        yield* store.put(`${p}stream`, Stream.make(new Uint8Array([1])))
+        yield* store.put(`${p}typed`, new Uint8Array([1]), { contentType: "image/png" })
+        yield* store.copy(`${p}typed`, `${p}replaced`, { replace: { metadata: { a: "1" } } })
+        assert.strictEqual(put.contentType, "application/octet-stream")
+        for (const name of ["bytes", "stream", "replaced"]) {
+          assert.strictEqual((yield* store.head(`${p}${name}`)).contentType, "application/octet-stream", name)
+          assert.strictEqual((yield* store.get(`${p}${name}`)).info.contentType, "application/octet-stream", name)
+        }
+      })
+    )
+
+    it.effect("an object looks the same in a listing, a head, a get and its put: timestamp and storage class", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const p = `${run}same-look/`
+        const put = yield* store.put(`${p}object`, seededBytes(38, 100))
+        const [listed] = yield* Stream.runCollect(store.list({ prefix: p }))
+        assert.strictEqual(listed?._tag, "Object")
+        if (listed?._tag !== "Object") return
+        const head = yield* store.head(`${p}object`)
+        const got = (yield* store.get(`${p}object`)).info
+        for (const info of [head, got]) {
+          assert.strictEqual(info.lastModified.getTime(), listed.lastModified.getTime())
+          assert.strictEqual(info.storageClass, listed.storageClass)
+          assert.strictEqual(info.etag, listed.etag)
+          assert.strictEqual(info.size, listed.size)
+        }
+        assert.strictEqual(listed.storageClass, "STANDARD")
+        assert.strictEqual(put.storageClass, "STANDARD")
+        assert.strictEqual(listed.lastModified.getMilliseconds(), 0, "whole seconds, as HTTP dates have them")
       })
     )
 

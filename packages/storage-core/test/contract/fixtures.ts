@@ -42,18 +42,26 @@ export const chunked = (bytes: Uint8Array, chunkSize: number): Stream.Stream<Uin
 export const byteOrder = (a: string, b: string): number =>
   Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"))
 
-/** What S3 returns for a listing of `keys`: objects and common prefixes, interleaved in byte order. */
+/**
+ * What S3 returns for a listing of `keys`: objects and common prefixes, interleaved in byte order.
+ * Keys after `startAfter` count; a common prefix they roll up into is listed only when it sorts
+ * after `startAfter` too (so a listing resumed from its last entry, a prefix, does not repeat it).
+ */
 export const expectedListing = (
   keys: ReadonlyArray<string>,
   options: { readonly prefix?: string; readonly delimiter?: string; readonly startAfter?: string }
 ): Array<string> => {
   const prefix = options.prefix ?? ""
+  const after = (name: string) => options.startAfter === undefined || byteOrder(name, options.startAfter) > 0
   const out = new Set<string>()
   for (const key of keys) {
-    if (!key.startsWith(prefix)) continue
-    if (options.startAfter !== undefined && byteOrder(key, options.startAfter) <= 0) continue
+    if (!key.startsWith(prefix) || !after(key)) continue
     const at = options.delimiter ? key.indexOf(options.delimiter, prefix.length) : -1
-    out.add(at >= 0 ? `prefix:${key.slice(0, at + options.delimiter!.length)}` : `object:${key}`)
+    if (at < 0) out.add(`object:${key}`)
+    else {
+      const common = key.slice(0, at + options.delimiter!.length)
+      if (after(common)) out.add(`prefix:${common}`)
+    }
   }
   return [...out].sort((a, b) => byteOrder(a.slice(a.indexOf(":") + 1), b.slice(b.indexOf(":") + 1)))
 }

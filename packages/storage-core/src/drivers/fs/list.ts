@@ -13,6 +13,7 @@ import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Effect, Option, Stream } from "effect"
 import type { AccessDenied, TransportError } from "../../Errors.js"
+import { DEFAULT_STORAGE_CLASS } from "../../internal/objectRules.js"
 import type { CommonPrefix, ListEntry, ListOptions, ObjectSummary } from "../../ObjectStore.js"
 import { startsWith } from "./bytes.js"
 import { ioOrMissing, isMissing } from "./io.js"
@@ -156,6 +157,8 @@ export const list = (root: string, options: ListOptions): Stream.Stream<ListEntr
           const at = delimiter === undefined ? -1 : entry.bytes.subarray(prefix.length).indexOf(delimiter)
           if (delimiter === undefined || at < 0) return entry
           rolledUp = entry.bytes.subarray(0, prefix.length + at + delimiter.length)
+          // As on S3, a common prefix at or before startAfter is not listed (a resumed listing repeats nothing).
+          if (startAfter !== undefined && Buffer.compare(rolledUp, startAfter) <= 0) continue
           return { _tag: "Prefix", prefix: rolledUp.toString("utf8") } satisfies CommonPrefix
         }
         return undefined
@@ -179,7 +182,7 @@ export const list = (root: string, options: ListOptions): Stream.Stream<ListEntr
                     size: summary.size,
                     etag: summary.etag,
                     lastModified: new Date(summary.lastModified),
-                    storageClass: undefined
+                    storageClass: DEFAULT_STORAGE_CLASS
                   } satisfies ObjectSummary)
           )
 

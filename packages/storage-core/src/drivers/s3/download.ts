@@ -8,7 +8,7 @@
 import { GetObjectCommand, type GetObjectCommandInput, type GetObjectCommandOutput } from "@aws-sdk/client-s3"
 import { Cause, Effect, type Pull, Stream } from "effect"
 import {
-  type NotModified,
+  NotModified,
   type ObjectNotFound,
   type RangeNotSatisfiable,
   type StoreError,
@@ -169,11 +169,19 @@ export const get = (
     send("GetObject", (client, abortSignal) =>
       client.send(new GetObjectCommand({ ...input, Bucket: bucket, Key: key }), { abortSignal })
     )
+  // If-None-Match compares weakly: W/"abc" is sent as "abc", which S3 engines compare.
+  const ifNoneMatch = options.ifNoneMatch === undefined ? undefined : unquote(options.ifNoneMatch.trim())
+  if (ifNoneMatch === "*") {
+    // "*" matches any object: the answer is NotModified or ObjectNotFound, never a body (RGW would send one).
+    return Effect.flatMap(headObject(send, bucket, key), (info) =>
+      Effect.fail(new NotModified({ key, etag: info.etag }))
+    )
+  }
   const conditions = {
-    ...(options.ifNoneMatch === undefined ? {} : { IfNoneMatch: quote(options.ifNoneMatch) }),
+    ...(ifNoneMatch === undefined ? {} : { IfNoneMatch: quote(ifNoneMatch) }),
     ...(options.ifModifiedSince === undefined ? {} : { IfModifiedSince: options.ifModifiedSince })
   }
-  const getError = (failure: S3Failure) => asGetError(bucket, key, options.ifNoneMatch)(failure)
+  const getError = (failure: S3Failure) => asGetError(bucket, key, ifNoneMatch)(failure)
   /** 416: the range starts past the end; the error carries the object's size. */
   const outsideRange = Effect.flatMap(headObject(send, bucket, key), (info) =>
     Effect.fail(rangeNotSatisfiable(key, info.size))

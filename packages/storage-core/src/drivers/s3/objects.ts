@@ -1,9 +1,10 @@
 /**
  * Translations between the ObjectStore's shapes and S3's: ObjectInfo from response headers,
- * user metadata (non-ASCII values travel RFC 2047-encoded, as S3 itself returns them),
- * tags, ETag quoting, Content-Range, and the UTF-8 byte order of listings.
+ * user metadata (values a header cannot carry unchanged travel RFC 2047-encoded, as S3 itself
+ * returns non-ASCII ones), tags, ETag quoting, Content-Range, and the UTF-8 byte order of listings.
  */
 import type { HeadObjectCommandOutput } from "@aws-sdk/client-s3"
+import { DEFAULT_CONTENT_TYPE, DEFAULT_STORAGE_CLASS, metadataName } from "../../internal/objectRules.js"
 import * as Keys from "../../Keys.js"
 import type { CommonPrefix, ListEntry, ObjectInfo, ObjectSummary, PutOptions } from "../../ObjectStore.js"
 import type { ListPage } from "./listXml.js"
@@ -14,10 +15,15 @@ export const unquote = (etag: string | undefined): string => (etag ?? "").replac
 /** The quoted form HTTP conditional headers compare (If-None-Match on GET). */
 export const quote = (etag: string): string => (etag === "*" || etag.startsWith('"') ? etag : `"${etag}"`)
 
-const NEEDS_ENCODING = /[^\u0020-\u007e]/
+// Not printable ASCII; leading or trailing spaces (HTTP trims them); what would read as an encoded word.
+const NEEDS_ENCODING = /[^\u0020-\u007e]|^ | $|^=\?/
 const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i
 
-/** A metadata value as an HTTP header can carry it: printable ASCII as is, anything else as an RFC 2047 word. */
+/**
+ * A metadata value as an HTTP header carries it unchanged: plain printable ASCII as is, anything
+ * else as an RFC 2047 word — also a value that merely looks like one, so that decoding only ever
+ * undoes an encoding (this driver's, or S3's own for non-ASCII values).
+ */
 export const encodeMetadataValue = (value: string): string =>
   NEEDS_ENCODING.test(value) ? `=?UTF-8?B?${Buffer.from(value, "utf8").toString("base64")}?=` : value
 
@@ -26,19 +32,19 @@ export const decodeMetadataValue = (value: string): string => {
   return match === null ? value : Buffer.from(match[1] ?? "", "base64").toString("utf8")
 }
 
-/** Metadata to send: names lower-cased (S3 does it anyway), values encoded when needed. */
+/** Metadata to send: names as every driver stores them (lower-cased, "_" as "-"), values encoded when needed. */
 export const encodeMetadata = (
   metadata: Readonly<Record<string, string>> | undefined
 ): Record<string, string> | undefined => {
   if (metadata === undefined) return undefined
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(metadata)) out[name.toLowerCase()] = encodeMetadataValue(value)
+  for (const [name, value] of Object.entries(metadata)) out[metadataName(name)] = encodeMetadataValue(value)
   return out
 }
 
 export const decodeMetadata = (metadata: Record<string, string> | undefined): Record<string, string> => {
   const out: Record<string, string> = {}
-  for (const [name, value] of Object.entries(metadata ?? {})) out[name.toLowerCase()] = decodeMetadataValue(value)
+  for (const [name, value] of Object.entries(metadata ?? {})) out[metadataName(name)] = decodeMetadataValue(value)
   return out
 }
 
@@ -56,7 +62,7 @@ export const writeHeaders = (
   const metadata = encodeMetadata(options.metadata)
   const tagging = encodeTags(options.tags)
   return {
-    ContentType: options.contentType ?? "application/octet-stream",
+    ContentType: options.contentType ?? DEFAULT_CONTENT_TYPE,
     ...(options.cacheControl === undefined ? {} : { CacheControl: options.cacheControl }),
     ...(options.contentDisposition === undefined ? {} : { ContentDisposition: options.contentDisposition }),
     ...(metadata === undefined ? {} : { Metadata: metadata }),
@@ -89,7 +95,8 @@ export const objectInfo = (
   cacheControl: out.CacheControl,
   contentDisposition: out.ContentDisposition,
   metadata: decodeMetadata(out.Metadata),
-  storageClass: out.StorageClass,
+  // HEAD and GET omit the class of STANDARD objects; listings name it.
+  storageClass: out.StorageClass ?? DEFAULT_STORAGE_CLASS,
   versionId: out.VersionId === "null" ? undefined : out.VersionId
 })
 
@@ -109,8 +116,9 @@ export const pageEntries = (page: ListPage): Array<ListEntry> => {
     key: object.key,
     size: object.size,
     etag: unquote(object.etag),
-    lastModified: object.lastModified,
-    storageClass: object.storageClass
+    // Whole seconds, as HEAD and GET give them (RGW lists milliseconds).
+    lastModified: new Date(Math.floor(object.lastModified.getTime() / 1000) * 1000),
+    storageClass: object.storageClass ?? DEFAULT_STORAGE_CLASS
   }))
   if (page.prefixes.length === 0) return objects
   const prefixes: Array<CommonPrefix> = page.prefixes.map((prefix) => ({ _tag: "Prefix", prefix }))

@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-s3"
 import { Effect, Pull, Stream } from "effect"
 import { ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../../Errors.js"
+import { DEFAULT_STORAGE_CLASS } from "../../internal/objectRules.js"
 import type { ObjectInfo, PutBody, PutOptions } from "../../ObjectStore.js"
 import { responseDate, type Send } from "./client.js"
 import { asObjectError, asStoreError, asWriteError, type S3Failure } from "./errors.js"
@@ -107,6 +108,21 @@ export const put = (
   key: string,
   body: PutBody,
   options: PutOptions
+): Effect.Effect<ObjectInfo, PutError> =>
+  options.ifMatch !== undefined && unquote(options.ifMatch.trim()) === "*"
+    ? // "If-Match: *" is "any existing object", but engines disagree (RGW honours it, others compare
+      // "*" literally): pin the write to the ETag of the object that exists now.
+      headObject(settings.send, settings.bucket, key).pipe(
+        Effect.catchTag("ObjectNotFound", () => Effect.fail(new PreconditionFailed({ key, condition: "If-Match: *" }))),
+        Effect.flatMap((current) => putObject(settings, key, body, { ...options, ifMatch: current.etag }))
+      )
+    : putObject(settings, key, body, options)
+
+const putObject = (
+  settings: UploadSettings,
+  key: string,
+  body: PutBody,
+  options: PutOptions
 ): Effect.Effect<ObjectInfo, PutError> => {
   const { send, bucket } = settings
   const condition = conditionOf(options)
@@ -151,7 +167,7 @@ export const put = (
           cacheControl: options.cacheControl,
           contentDisposition: options.contentDisposition,
           metadata: decodeMetadata(sent.Metadata),
-          storageClass: undefined,
+          storageClass: DEFAULT_STORAGE_CLASS,
           versionId: out.VersionId === undefined || out.VersionId === "null" ? undefined : out.VersionId
         })
       })
