@@ -330,13 +330,13 @@ describe("a store that does not answer", () => {
 })
 
 describe("development key", () => {
-  it("is generated once for the fs driver, kept 0600 in the data folder, and printed", async () => {
+  it("is generated once for the fs driver, kept 0600 in the app's state folder (not the data folder), and printed", async () => {
     const root = await tempRoot()
     try {
       const first = await startServer(root)
       const printed = /development API key[^:]*: (\S+)/.exec(first.output())?.[1]
       assert.isString(printed)
-      const file = join(root, "data/.localex/http-dev-key")
+      const file = join(root, "state/dev-key")
       assert.strictEqual((await readFile(file, "utf8")).trim(), printed)
       assert.strictEqual((await stat(file)).mode & 0o777, 0o600)
       const ok = await fetch(`${first.url}/v1/files?key=dev.txt`, {

@@ -37,6 +37,7 @@ export const startServer = (root: string, env: Record<string, string> = {}): Pro
         LOCALEX_HTTP_PORT: "0",
         LOCALEX_STORAGE_DRIVER: "fs",
         LOCALEX_STORAGE_FS_ROOT: join(root, "data"),
+        LOCALEX_HTTP_STATE_DIR: join(root, "state"),
         ...env
       }),
       stdio: ["ignore", "pipe", "pipe"]
