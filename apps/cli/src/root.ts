@@ -4,7 +4,7 @@
  * parsing (so `--help` touches nothing).
  */
 
-import { ImagePipeline } from "@localex/image-processing"
+import { ImagePipeline, Photos } from "@localex/image-processing"
 import {
   BucketAdmin,
   Cleanup,
@@ -16,8 +16,11 @@ import {
   type StorageConfigError,
   Tiering
 } from "@localex/storage-core"
+import { statSync } from "node:fs"
+import { resolve } from "node:path"
 import { ConfigProvider, Effect, Layer, Stream } from "effect"
 import { Command } from "effect/cli"
+import { RootNotFound, UsageError } from "./failure.js"
 import { type GlobalOptions, globalFlags, storageEnv } from "./GlobalFlags.js"
 import { Output } from "./render.js"
 
@@ -44,9 +47,39 @@ export const root = Command.make(NAME).pipe(
 const storageConfig = (options: GlobalOptions) =>
   ConfigProvider.layer(ConfigProvider.fromEnv({ env: storageEnv(options, process.env) }))
 
+/**
+ * What a command does to the fs driver's root: only a write (`object put`, `image upload`) may
+ * create it; a read of a root that does not exist (a mistyped --root) fails instead of leaving an
+ * empty store and a signing secret behind.
+ */
+export type Access = "read" | "write"
+
+const DEFAULT_ROOT = ".localex/data"
+
+/** Refuses an empty root, and, for a read on the fs driver, a root that does not exist. */
+const checkRoot = (options: GlobalOptions, access: Access): Effect.Effect<void, UsageError | RootNotFound> =>
+  Effect.suspend((): Effect.Effect<void, UsageError | RootNotFound> => {
+    const env = storageEnv(options, process.env)
+    if (env.LOCALEX_STORAGE_FS_ROOT !== undefined && env.LOCALEX_STORAGE_FS_ROOT.trim() === "") {
+      const source = options.root._tag === "Some" ? "--root" : "LOCALEX_STORAGE_FS_ROOT"
+      return Effect.fail(
+        new UsageError({
+          reason: `${source} is empty: give the fs driver's data folder (e.g. --root ./data), or leave it out for the default ${DEFAULT_ROOT}`
+        })
+      )
+    }
+    if (access === "write" || (env.LOCALEX_STORAGE_DRIVER ?? "fs") !== "fs") return Effect.void
+    const root = resolve(env.LOCALEX_STORAGE_FS_ROOT ?? DEFAULT_ROOT)
+    const isFolder = statSync(root, { throwIfNoEntry: false })?.isDirectory() ?? false
+    return isFolder ? Effect.void : Effect.fail(new RootNotFound({ root }))
+  })
+
 /** The ObjectStore the flags and the environment ask for. */
-export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore, StorageConfigError> =>
-  layerConfig.pipe(Layer.provide(storageConfig(options)))
+export const storeLayer = (
+  options: GlobalOptions,
+  access: Access = "read"
+): Layer.Layer<ObjectStore, StorageConfigError | UsageError | RootNotFound> =>
+  Layer.unwrap(Effect.as(checkRoot(options, access), layerConfig.pipe(Layer.provide(storageConfig(options)))))
 
 /**
  * The storage operations (statistics, cleanups, lifecycle, tiering) over the ObjectStore and
@@ -55,15 +88,23 @@ export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore, Sto
  */
 const operationsLayer = (options: GlobalOptions) =>
   Layer.mergeAll(Stats.layer, Cleanup.layer, Orphans.layer, LifecyclePolicy.layer, Tiering.layer).pipe(
-    Layer.provideMerge(Layer.merge(layerConfig, BucketAdmin.layerConfig).pipe(Layer.provide(storageConfig(options))))
+    Layer.provideMerge(
+      Layer.merge(storeLayer(options), BucketAdmin.layerConfig.pipe(Layer.provide(storageConfig(options))))
+    )
   )
 
-const services = Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options))))
+const services = (access: Access) =>
+  Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options, access))))
 
-/** Provides a subcommand with `Output` and `ObjectStore`, built from the root's global flags. */
+/** Provides a subcommand with `Output` and `ObjectStore`, built from the root's global flags (the root must exist). */
 export const withServices = <const Name extends string, Input, ContextInput, E, R>(
   command: Command.Command<Name, Input, ContextInput, E, R>
-) => Command.provide(command, services)
+) => Command.provide(command, services("read"))
+
+/** As `withServices`, for a command that writes: it creates the fs driver's root when there is none. */
+export const withWriteServices = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, services("write"))
 
 const operationServices = Layer.unwrap(
   Effect.map(root, (options) => Layer.merge(Output.layer(options), operationsLayer(options)))
@@ -74,17 +115,29 @@ export const withOperations = <const Name extends string, Input, ContextInput, E
   command: Command.Command<Name, Input, ContextInput, E, R>
 ) => Command.provide(command, operationServices)
 
-/** ImagePipeline (settings: IMAGE_*) on the ObjectStore the flags ask for, which it also provides. */
-const imageServices = Layer.unwrap(
-  Effect.map(root, (options) =>
-    Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provideMerge(storeLayer(options))))
+/** Photos and the ImagePipeline (settings: IMAGE_*) on the ObjectStore the flags ask for, which they also provide. */
+const imageServices = (access: Access) =>
+  Layer.unwrap(
+    Effect.map(root, (options) =>
+      Layer.merge(
+        Output.layer(options),
+        Photos.layer.pipe(
+          Layer.provideMerge(ImagePipeline.layerConfig),
+          Layer.provideMerge(storeLayer(options, access))
+        )
+      )
+    )
   )
-)
 
-/** Provides a subcommand with `Output`, `ObjectStore` and `ImagePipeline`. */
+/** Provides a subcommand with `Output`, `ObjectStore`, `ImagePipeline` and `Photos` (the root must exist). */
 export const withImageServices = <const Name extends string, Input, ContextInput, E, R>(
   command: Command.Command<Name, Input, ContextInput, E, R>
-) => Command.provide(command, imageServices)
+) => Command.provide(command, imageServices("read"))
+
+/** As `withImageServices`, for a command that stores photos: it creates the fs driver's root when there is none. */
+export const withImageWriteServices = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, imageServices("write"))
 
 const notUsed = (operation: string) =>
   Effect.die(`image process does not use the store (ObjectStore.${operation} was called): this is a bug`)

@@ -6,13 +6,13 @@
  */
 
 import { basename, extname, join, resolve } from "node:path"
-import { ImagePipeline, itemPhoto, PhotoNotFound, parseRef, profilePhoto } from "@localex/image-processing"
+import { ImagePipeline, PhotoNotFound, Photos, parseRef } from "@localex/image-processing"
 import { Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError, UsageError } from "../failure.js"
 import { readImageFile, writeDestination } from "../local.js"
 import { Output, photoDeleted, photoManifest, plan, processedPhoto } from "../render.js"
-import { NAME, useStore, withImageServices, withLocalImageServices } from "../root.js"
+import { NAME, useStore, withImageServices, withImageWriteServices, withLocalImageServices } from "../root.js"
 
 const imageFile = Argument.String("file").pipe(
   Argument.withDescription("The image: JPEG, PNG, WebP, AVIF or GIF (at most IMAGE_MAX_INPUT_BYTES)")
@@ -79,14 +79,14 @@ const upload = Command.make(
       return yield* new UsageError({ reason: "say where the photo goes: --item <id> or --user <userId> (one of them)" })
     }
     const pipeline = yield* ImagePipeline
+    const photos = yield* Photos
     const output = yield* Output
     yield* useStore
-    const target = Option.isSome(input.item) ? itemPhoto(input.item.value) : profilePhoto(Option.getOrThrow(input.user))
     const bytes = yield* readImageFile(input.file, pipeline.config.maxInputBytes)
-    const manifest = yield* pipeline.processAndUpload(bytes, target, {
-      filename: basename(input.file),
-      replace: target.kind === "profile"
-    })
+    const declared = { filename: basename(input.file) }
+    const manifest = Option.isSome(input.item)
+      ? yield* photos.addItemPhoto(input.item.value, bytes, declared)
+      : yield* photos.setProfilePhoto(Option.getOrThrow(input.user), bytes, declared)
     yield* output.print(photoManifest(manifest))
   })
 ).pipe(
@@ -98,7 +98,7 @@ const upload = Command.make(
     { command: `${NAME} image upload ./IMG_0001.jpg --item item-123`, description: "Add a photo to an item" },
     { command: `${NAME} image upload ./me.png --user user-42`, description: "Set a user's profile photo" }
   ]),
-  withImageServices
+  withImageWriteServices
 )
 
 const manifest = Command.make(
