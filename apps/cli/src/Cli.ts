@@ -37,7 +37,9 @@ const presenter = (json: boolean) =>
         return Effect.gen(function* () {
           const formatter = yield* CliOutput.Formatter
           const text = formatter.formatHelpDoc(event.helpDoc)
-          yield* Console.log(JSON.stringify({ help: { command: event.commandPath.join(" "), ...event.helpDoc, text } }, null, 2))
+          yield* Console.log(
+            JSON.stringify({ help: { command: event.commandPath.join(" "), ...event.helpDoc, text } }, null, 2)
+          )
         })
       }
       if (json && event._tag === "Version") {

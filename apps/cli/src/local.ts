@@ -6,11 +6,11 @@
 import { randomBytes } from "node:crypto"
 import { statSync } from "node:fs"
 import { basename, dirname, join, resolve, sep } from "node:path"
-import { ImageTooLarge } from "@localex/image-processing"
 import { fromFile, type PutBody } from "@localex/storage-core"
 import { Effect, FileSystem, type PlatformError, Stdio, Stream } from "effect"
 import mime from "mime"
 import { LocalFileChanged, LocalFileError } from "./failure.js"
+import { imageProcessing } from "./lazy.js"
 
 export interface Source {
   readonly body: PutBody
@@ -57,7 +57,10 @@ export const readImageFile = Effect.fnUntraced(function* (path: string, limit: n
     new LocalFileError({ path, operation: "read", reason: reason(error) })
   const info = yield* fs.stat(path).pipe(Effect.mapError(failed))
   if (info.type !== "File") return yield* new LocalFileError({ path, operation: "read", reason: "not a regular file" })
-  if (Number(info.size) > limit) return yield* new ImageTooLarge({ bytes: Number(info.size), limit })
+  if (Number(info.size) > limit) {
+    const { ImageTooLarge } = yield* imageProcessing
+    return yield* new ImageTooLarge({ bytes: Number(info.size), limit })
+  }
   return yield* fs.readFile(path).pipe(Effect.mapError(failed))
 })
 

@@ -4,7 +4,8 @@
  * parsing (so `--help` touches nothing).
  */
 
-import { ImagePipeline, Photos } from "@localex/image-processing"
+import { statSync } from "node:fs"
+import { resolve } from "node:path"
 import {
   BucketAdmin,
   Cleanup,
@@ -16,12 +17,11 @@ import {
   type StorageConfigError,
   Tiering
 } from "@localex/storage-core"
-import { statSync } from "node:fs"
-import { resolve } from "node:path"
 import { ConfigProvider, Effect, Layer, Stream } from "effect"
 import { Command } from "effect/cli"
 import { RootNotFound, UsageError } from "./failure.js"
 import { type GlobalOptions, globalFlags, storageEnv } from "./GlobalFlags.js"
+import { imageProcessing } from "./lazy.js"
 import { Output } from "./render.js"
 
 export const NAME = "localex-storage"
@@ -118,15 +118,17 @@ export const withOperations = <const Name extends string, Input, ContextInput, E
 /** Photos and the ImagePipeline (settings: IMAGE_*) on the ObjectStore the flags ask for, which they also provide. */
 const imageServices = (access: Access) =>
   Layer.unwrap(
-    Effect.map(root, (options) =>
-      Layer.merge(
+    Effect.gen(function* () {
+      const options = yield* root
+      const { ImagePipeline, Photos } = yield* imageProcessing
+      return Layer.merge(
         Output.layer(options),
         Photos.layer.pipe(
           Layer.provideMerge(ImagePipeline.layerConfig),
           Layer.provideMerge(storeLayer(options, access))
         )
       )
-    )
+    })
   )
 
 /** Provides a subcommand with `Output`, `ObjectStore`, `ImagePipeline` and `Photos` (the root must exist). */
@@ -164,9 +166,11 @@ const noStore = Layer.succeed(
 )
 
 const localImageServices = Layer.unwrap(
-  Effect.map(root, (options) =>
-    Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provide(noStore)))
-  )
+  Effect.gen(function* () {
+    const options = yield* root
+    const { ImagePipeline } = yield* imageProcessing
+    return Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provide(noStore)))
+  })
 )
 
 /** Provides a subcommand with `Output` and an `ImagePipeline` that stores nothing. */

@@ -46,7 +46,13 @@ describe("localex-storage on the fs driver", () => {
     ]) {
       assertOneLineError(await cli(args), 2, `The root "${missing}" does not exist`)
     }
-    assert.isFalse(await stat(missing).then(() => true, () => false), "the root was created")
+    assert.isFalse(
+      await stat(missing).then(
+        () => true,
+        () => false
+      ),
+      "the root was created"
+    )
     assertOneLineError(await cli(["object", "ls", "--root", ""]), 2, "--root is empty")
     // A write creates it.
     await writeFile(join(dir.path, "first.txt"), "first")

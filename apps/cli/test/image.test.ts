@@ -185,7 +185,10 @@ describe("localex-storage image", () => {
     assert.strictEqual(keys.length, 7, keys.join("\n"))
     const pointer = await cli(["object", "get", "profiles/racer-9/photo.json", "-"])
     const named = (JSON.parse(pointer.text) as { prefix: string }).prefix
-    assert.isTrue(keys.every((key) => key.startsWith(`${named}/`)), `${named}\n${keys.join("\n")}`)
+    assert.isTrue(
+      keys.every((key) => key.startsWith(`${named}/`)),
+      `${named}\n${keys.join("\n")}`
+    )
     const manifest = await cli(["--json", "image", "manifest", named])
     assert.strictEqual(manifest.code, 0, manifest.stderr)
     assert.deepStrictEqual(

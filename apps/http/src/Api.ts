@@ -279,13 +279,7 @@ export class PhotosApi extends HttpApiGroup.make("photos")
     HttpApiEndpoint.delete("deleteProfilePhoto", "/v1/profiles/:userId/photo", {
       params: userId,
       success: HttpApiSchema.NoContent,
-      error: [
-        InvalidKeyProblem,
-        NotFound,
-        InvalidManifestProblem,
-        DeleteIncompleteProblem,
-        ...storeProblems
-      ]
+      error: [InvalidKeyProblem, NotFound, InvalidManifestProblem, DeleteIncompleteProblem, ...storeProblems]
     })
       .annotate(RequiredScope, "write")
       .annotateMerge(describe("Delete a user's profile photo (scope: write); 404 when there is none"))

@@ -15,12 +15,7 @@
 import { type InvalidKey, Keys, ObjectStore, type StoreError } from "@localex/storage-core"
 import { Context, Effect, Layer, Option, Random, Schema, Stream } from "effect"
 import type { Declared } from "./detect.js"
-import {
-  InvalidManifest,
-  type PhotoDeleteIncomplete,
-  ProfilePhotoContention,
-  ProfilePhotoNotFound
-} from "./Errors.js"
+import { InvalidManifest, type PhotoDeleteIncomplete, ProfilePhotoContention, ProfilePhotoNotFound } from "./Errors.js"
 import { type DeleteError, ImagePipeline, type ManifestError, type UploadError } from "./ImagePipeline.js"
 import { itemPhoto, type PhotoManifest, photosFolder, profilePhoto } from "./Manifest.js"
 import type { DeletedPhoto } from "./storage.js"
@@ -119,10 +114,9 @@ const make = Effect.gen(function* () {
 
   const readPointer = Effect.fnUntraced(function* (userId: string) {
     const key = yield* pointerKey(userId)
-    const got = yield* store.get(key).pipe(
-      Effect.map(Option.some),
-      Effect.catchTags({ ObjectNotFound: () => Effect.succeedNone, ...cannotHappen })
-    )
+    const got = yield* store
+      .get(key)
+      .pipe(Effect.map(Option.some), Effect.catchTags({ ObjectNotFound: () => Effect.succeedNone, ...cannotHappen }))
     if (Option.isNone(got)) return { pointer: undefined, etag: undefined } satisfies PointerState
     const chunks = yield* Stream.runCollect(got.value.body)
     const pointer = yield* Schema.decodeUnknownEffect(ProfilePointerJson)(Buffer.concat(chunks).toString("utf8")).pipe(
@@ -226,7 +220,9 @@ const make = Effect.gen(function* () {
     if (pointer.prefix === null) return yield* new ProfilePhotoNotFound({ userId })
     return yield* pipeline
       .getManifest(pointer.prefix)
-      .pipe(Effect.catchTag(["PhotoNotFound", "InvalidPhotoRef"], () => Effect.fail(new ProfilePhotoNotFound({ userId }))))
+      .pipe(
+        Effect.catchTag(["PhotoNotFound", "InvalidPhotoRef"], () => Effect.fail(new ProfilePhotoNotFound({ userId })))
+      )
   })
 
   const deleteProfilePhoto = Effect.fn("Photos.deleteProfilePhoto")(function* (userId: string) {

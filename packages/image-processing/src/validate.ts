@@ -5,7 +5,15 @@
 import { Effect } from "effect"
 import sharp from "sharp"
 import { type Declared, declarationConflict, detectFormat } from "./detect.js"
-import { CorruptImage, EmptyImage, ExtremeAspectRatio, FormatMismatch, ImageTooLarge, TooManyPixels, UnsupportedFormat } from "./Errors.js"
+import {
+  CorruptImage,
+  EmptyImage,
+  ExtremeAspectRatio,
+  FormatMismatch,
+  ImageTooLarge,
+  TooManyPixels,
+  UnsupportedFormat
+} from "./Errors.js"
 import type { ImageConfig } from "./ImageConfig.js"
 import { errorText, type InputHeader } from "./variants.js"
 

@@ -6,10 +6,10 @@
  */
 
 import { basename, extname, join, resolve } from "node:path"
-import { ImagePipeline, PhotoNotFound, Photos, parseRef } from "@localex/image-processing"
 import { Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError, UsageError } from "../failure.js"
+import { imageProcessing } from "../lazy.js"
 import { readImageFile, writeDestination } from "../local.js"
 import { Output, photoDeleted, photoManifest, plan, processedPhoto } from "../render.js"
 import { NAME, useStore, withImageServices, withImageWriteServices, withLocalImageServices } from "../root.js"
@@ -35,6 +35,7 @@ const processImage = Command.make(
     out: optionalString("out", "Folder to write the variants to (default: ./<file name>-variants)", "dir")
   },
   Effect.fn("image.process")(function* (input) {
+    const { ImagePipeline } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
     const output = yield* Output
     const fs = yield* FileSystem.FileSystem
@@ -78,6 +79,7 @@ const upload = Command.make(
     if (Option.isSome(input.item) === Option.isSome(input.user)) {
       return yield* new UsageError({ reason: "say where the photo goes: --item <id> or --user <userId> (one of them)" })
     }
+    const { ImagePipeline, Photos } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
     const photos = yield* Photos
     const output = yield* Output
@@ -105,6 +107,7 @@ const manifest = Command.make(
   "manifest",
   { ref: photoRef },
   Effect.fn("image.manifest")(function* (input) {
+    const { ImagePipeline } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
     const output = yield* Output
     yield* useStore
@@ -129,6 +132,7 @@ const deletePhoto = Command.make(
     )
   },
   Effect.fn("image.delete")(function* (input) {
+    const { ImagePipeline, PhotoNotFound, parseRef } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
     const output = yield* Output
     const store = yield* useStore

@@ -146,10 +146,13 @@ const ls = Command.make(
     const output = yield* Output
     const delimiter = input.recursive ? undefined : Option.getOrElse(input.delimiter, () => "/")
     const entries = store.list({
-      ...Option.match(Option.orElse(input.path, () => input.prefix), {
-        onNone: () => ({}),
-        onSome: (prefix) => ({ prefix })
-      }),
+      ...Option.match(
+        Option.orElse(input.path, () => input.prefix),
+        {
+          onNone: () => ({}),
+          onSome: (prefix) => ({ prefix })
+        }
+      ),
       ...(delimiter === undefined ? {} : { delimiter })
     })
     yield* output.printRows(listing(entries, input.long))

@@ -32,7 +32,9 @@ export const PhotosHandlers = HttpApiBuilder.group(
       .handle("uploadItemPhoto", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const file = yield* readPhoto(payload, request.headers, config.maxInputBytes)
-          const photo = yield* problems(photos.addItemPhoto(params.itemId, file.bytes, declared(file)).pipe(Effect.flatMap(view)))
+          const photo = yield* problems(
+            photos.addItemPhoto(params.itemId, file.bytes, declared(file)).pipe(Effect.flatMap(view))
+          )
           return HttpApiSchema.withHeaders({
             body: photo,
             headers: { location: `/v1/items/${encodeURIComponent(params.itemId)}/photos/${photo.photoId}` }
@@ -56,7 +58,9 @@ export const PhotosHandlers = HttpApiBuilder.group(
       .handle("putProfilePhoto", ({ params, payload, request }) =>
         Effect.gen(function* () {
           const file = yield* readPhoto(payload, request.headers, config.maxInputBytes)
-          return yield* problems(photos.setProfilePhoto(params.userId, file.bytes, declared(file)).pipe(Effect.flatMap(view)))
+          return yield* problems(
+            photos.setProfilePhoto(params.userId, file.bytes, declared(file)).pipe(Effect.flatMap(view))
+          )
         })
       )
       .handle("getProfilePhoto", ({ params }) =>

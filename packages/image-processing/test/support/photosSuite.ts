@@ -68,25 +68,31 @@ export const photosSuite = <E>(name: string, store: Layer.Layer<ObjectStore, E>)
 
       it.effect("10 replacements at once leave exactly one whole photo, the one the pointer names", () =>
         // Live clock: racing writers back off for a few real milliseconds between swaps.
-        TestClock.withLive(Effect.gen(function* () {
-          const photos = yield* Photos
-          const userId = freshId("race")
-          const inputs = yield* Effect.forEach([10, 11, 12, 13, 14, 15, 16, 17, 18, 19], photo)
-          const set = yield* Effect.forEach(inputs, (bytes) => photos.setProfilePhoto(userId, bytes), {
-            concurrency: "unbounded"
-          })
-          assert.strictEqual(new Set(set.map((m) => m.prefix)).size, 10)
+        TestClock.withLive(
+          Effect.gen(function* () {
+            const photos = yield* Photos
+            const userId = freshId("race")
+            const inputs = yield* Effect.forEach([10, 11, 12, 13, 14, 15, 16, 17, 18, 19], photo)
+            const set = yield* Effect.forEach(inputs, (bytes) => photos.setProfilePhoto(userId, bytes), {
+              concurrency: "unbounded"
+            })
+            assert.strictEqual(new Set(set.map((m) => m.prefix)).size, 10)
 
-          const keys = yield* keysUnder(`profiles/${userId}/photos/`)
-          const current = yield* photos.getProfilePhoto(userId)
-          assert.deepStrictEqual(keys, [...current.variants.map((v) => v.key), `${current.prefix}/manifest.json`].sort())
-          assert.strictEqual(keys.length, WHOLE)
-          const pointer = JSON.parse(yield* readText(`profiles/${userId}/photo.json`))
-          assert.strictEqual(pointer.prefix, current.prefix)
-          // Every variant the manifest lists is there and non-empty.
-          const store = yield* ObjectStore
-          for (const variant of current.variants) assert.strictEqual((yield* store.head(variant.key)).size, variant.bytes)
-        }))
+            const keys = yield* keysUnder(`profiles/${userId}/photos/`)
+            const current = yield* photos.getProfilePhoto(userId)
+            assert.deepStrictEqual(
+              keys,
+              [...current.variants.map((v) => v.key), `${current.prefix}/manifest.json`].sort()
+            )
+            assert.strictEqual(keys.length, WHOLE)
+            const pointer = JSON.parse(yield* readText(`profiles/${userId}/photo.json`))
+            assert.strictEqual(pointer.prefix, current.prefix)
+            // Every variant the manifest lists is there and non-empty.
+            const store = yield* ObjectStore
+            for (const variant of current.variants)
+              assert.strictEqual((yield* store.head(variant.key)).size, variant.bytes)
+          })
+        )
       )
 
       it.effect("a user set before the pointer existed: newest photo shown; the first set deletes old ones", () =>

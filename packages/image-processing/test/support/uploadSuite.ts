@@ -9,7 +9,16 @@ import { TestClock } from "effect/testing"
 import sharp from "sharp"
 import { detectFormat } from "../../src/detect.js"
 import { IMMUTABLE, ImagePipeline, itemPhoto } from "../../src/index.js"
-import { photoAs, photoJpeg, pngClaiming, pngSliver, randomBytes, svgImage, transparentPng, truncated } from "../../src/testing.js"
+import {
+  photoAs,
+  photoJpeg,
+  pngClaiming,
+  pngSliver,
+  randomBytes,
+  svgImage,
+  transparentPng,
+  truncated
+} from "../../src/testing.js"
 import { containsExif } from "./exif.js"
 import { type PutHook, withPutHook } from "./memoryStore.js"
 
@@ -94,7 +103,12 @@ const badInputs: ReadonlyArray<{
     name: "a JPEG sent as text/html",
     input: () => photoAs("jpeg", 320, 240),
     declared: { contentType: "text/html; charset=utf-8", filename: "photo.jpg" },
-    expected: { _tag: "FormatMismatch", declared: "text/html; charset=utf-8", declaredFormat: "text/html", detected: "jpeg" }
+    expected: {
+      _tag: "FormatMismatch",
+      declared: "text/html; charset=utf-8",
+      declaredFormat: "text/html",
+      detected: "jpeg"
+    }
   },
   {
     name: "a real 1 × 49,000,000 PNG (under the pixel limit, a sliver)",
