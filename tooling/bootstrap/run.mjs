@@ -96,7 +96,8 @@ const pnpmShimDir = (node) => {
 const node = nodeBinary()
 const shimDir = pnpmShimDir(node)
 const PATH = [shimDir, dirname(node), process.env.PATH].filter(Boolean).join(delimiter)
-const env = { ...process.env, PATH, COREPACK_ENABLE_STRICT: "0" }
+// Turbo's telemetry is off for every script run through here (npm test, npm start, CI).
+const env = { ...process.env, PATH, COREPACK_ENABLE_STRICT: "0", TURBO_TELEMETRY_DISABLED: "1" }
 const pnpm = shimDir ? join(shimDir, "pnpm") : "pnpm"
 
 // Install only when the lockfile or a manifest changed since the last successful install.
@@ -108,7 +109,8 @@ const stamp = createHash("sha256")
   .digest("hex")
 if (!existsSync(stampFile) || readFileSync(stampFile, "utf8") !== stamp) {
   const frozen = process.env.CI === "true" || existsSync(join(root, "pnpm-lock.yaml")) ? ["--frozen-lockfile"] : []
-  if (run(pnpm, ["install", ...frozen], { env }) !== 0) fail("pnpm install failed")
+  // On stderr: stdout is the script's own (`npm run cli -- --json …` prints one JSON document).
+  if (run(pnpm, ["install", ...frozen], { env, stdio: ["inherit", 2, 2] }) !== 0) fail("pnpm install failed")
   writeFileSync(stampFile, stamp)
 }
 

@@ -20,20 +20,34 @@ export const cli = root.pipe(Command.withSubcommands([object, image, stats, clea
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command
- * needs a subcommand. Parse errors are left to `run`, which prints them as one line.
+ * needs a subcommand. Parse errors are left to `run`, which prints them as one line. With
+ * --json, `--help` and `--version` print one JSON document like every other command.
  */
-const presenter = CliOutput.layerPresenter({
-  present: (event) => {
-    if (event._tag === "InvalidInvocation") return Effect.void
-    if (event._tag === "Help" && event.reason === "Implicit") {
-      return Effect.gen(function* () {
-        const formatter = yield* CliOutput.Formatter
-        yield* Console.error(formatter.formatHelpDoc(event.helpDoc))
-      })
+const presenter = (json: boolean) =>
+  CliOutput.layerPresenter({
+    present: (event) => {
+      if (event._tag === "InvalidInvocation") return Effect.void
+      if (event._tag === "Help" && event.reason === "Implicit") {
+        return Effect.gen(function* () {
+          const formatter = yield* CliOutput.Formatter
+          yield* Console.error(formatter.formatHelpDoc(event.helpDoc))
+        })
+      }
+      if (json && event._tag === "Help") {
+        return Effect.gen(function* () {
+          const formatter = yield* CliOutput.Formatter
+          const text = formatter.formatHelpDoc(event.helpDoc)
+          yield* Console.log(
+            JSON.stringify({ help: { command: event.commandPath.join(" "), ...event.helpDoc, text } }, null, 2)
+          )
+        })
+      }
+      if (json && event._tag === "Version") {
+        return Console.log(JSON.stringify({ name: NAME, version: event.version }, null, 2))
+      }
+      return CliOutput.defaultPresenter.present(event)
     }
-    return CliOutput.defaultPresenter.present(event)
-  }
-})
+  })
 
 /** Built-in flags: --help, --version, --completions (no wizard, no --log-level: see --verbose). */
 const config = Layer.mergeAll(
@@ -74,7 +88,7 @@ export const run = (argv: ReadonlyArray<string>) =>
         })
       ),
       Effect.provideService(JsonDocument, document),
-      Effect.provide(Layer.merge(config, presenter)),
+      Effect.provide(Layer.merge(config, presenter(has(argv, "--json")))),
       Effect.provideService(Logger.LogToStderr, true),
       Effect.provideService(References.MinimumLogLevel, verbose ? "Debug" : "Warn")
     )

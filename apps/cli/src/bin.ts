@@ -1,26 +1,12 @@
 #!/usr/bin/env node
 /**
  * `localex-storage`: the LocalEx Storage command line. See README.md, or run with --help.
+ *
+ * Start-up is mostly compiling JavaScript (effect, effect/cli, the storage drivers): Node's
+ * on-disk compile cache (in the OS temp folder) makes every run after the first skip that.
+ * It must be on before those modules load, hence the dynamic import.
  */
-// Submodules, not the package index: the index loads every Node adapter (~0.4 s at start).
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Effect, Exit } from "effect"
-import { run } from "./Cli.js"
+import { enableCompileCache } from "node:module"
 
-/**
- * pnpm forwards the `--` of `pnpm run <script> -- --flag` to the script (npm drops it): run from a
- * package script (`storage:cleanup-expired`), the first `--` is that separator, not the CLI's.
- */
-const args = process.argv.slice(2)
-const separator = process.env.npm_lifecycle_event === undefined ? -1 : args.indexOf("--")
-const argv = separator === -1 ? args : [...args.slice(0, separator), ...args.slice(separator + 1)]
-
-run(argv).pipe(
-  Effect.provide(NodeServices.layer),
-  NodeRuntime.runMain({
-    disableErrorReporting: true,
-    teardown: (exit, onExit) =>
-      onExit(Exit.isSuccess(exit) ? (exit.value as number) : Cause.hasInterruptsOnly(exit.cause) ? 130 : 1)
-  })
-)
+enableCompileCache?.()
+await import("./main.js")

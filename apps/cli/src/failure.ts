@@ -33,6 +33,27 @@ export class LocalFileError extends Schema.TaggedError<LocalFileError>()("LocalF
   }
 }
 
+/** The fs driver's root does not exist, and the command only reads (reads never create it). */
+export class RootNotFound extends Schema.TaggedError<RootNotFound>()("RootNotFound", {
+  root: Schema.String
+}) {
+  override get message() {
+    return `The root "${this.root}" does not exist (--root / LOCALEX_STORAGE_FS_ROOT): check the path; only commands that write (object put, image upload) create it`
+  }
+}
+
+/** A local file changed size while it was being uploaded. */
+export class LocalFileChanged extends Schema.TaggedError<LocalFileChanged>()("LocalFileChanged", {
+  path: Schema.String,
+  before: Schema.Number,
+  after: Schema.Number
+}) {
+  override get message() {
+    const how = this.after < this.before ? "shrank" : "grew"
+    return `The local file "${this.path}" changed while it was being read (it ${how} from ${this.before} to ${this.after} bytes): nothing was stored; upload it again once it stops changing`
+  }
+}
+
 /** Flags that parsed but make no sense together. */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
   reason: Schema.String
@@ -70,7 +91,8 @@ const USAGE_TAGS = new Set([
   "InvalidPhotoRef",
   "StorageConfigError",
   "ImageConfigError",
-  "UsageError"
+  "UsageError",
+  "RootNotFound"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

@@ -4,17 +4,19 @@
  * destination, renamed over it only when complete, so a failed download leaves nothing behind.
  */
 import { randomBytes } from "node:crypto"
-import { basename, dirname, join, resolve } from "node:path"
-import { ImageTooLarge } from "@localex/image-processing"
+import { statSync } from "node:fs"
+import { basename, dirname, join, resolve, sep } from "node:path"
 import { fromFile, type PutBody } from "@localex/storage-core"
 import { Effect, FileSystem, type PlatformError, Stdio, Stream } from "effect"
-import { LocalFileError } from "./failure.js"
+import mime from "mime"
+import { LocalFileChanged, LocalFileError } from "./failure.js"
+import { imageProcessing } from "./lazy.js"
 
 export interface Source {
   readonly body: PutBody
   /** Bytes, when known (a file); undefined for standard input. */
   readonly size: number | undefined
-  /** Guessed from the file extension. */
+  /** From the file name (the `mime` database); undefined for standard input or an unknown extension. */
   readonly contentType: string | undefined
 }
 
@@ -55,13 +57,17 @@ export const readImageFile = Effect.fnUntraced(function* (path: string, limit: n
     new LocalFileError({ path, operation: "read", reason: reason(error) })
   const info = yield* fs.stat(path).pipe(Effect.mapError(failed))
   if (info.type !== "File") return yield* new LocalFileError({ path, operation: "read", reason: "not a regular file" })
-  if (Number(info.size) > limit) return yield* new ImageTooLarge({ bytes: Number(info.size), limit })
+  if (Number(info.size) > limit) {
+    const { ImageTooLarge } = yield* imageProcessing
+    return yield* new ImageTooLarge({ bytes: Number(info.size), limit })
+  }
   return yield* fs.readFile(path).pipe(Effect.mapError(failed))
 })
 
 /**
- * Writes `body` to `destination` (`-` is standard output; an existing folder receives the key's
- * last segment). Returns the absolute path written, or undefined for standard output.
+ * Writes `body` to `destination` (`-` is standard output). Like `aws s3 cp`: an existing folder,
+ * or a path ending in "/", receives the key's last segment, and missing parent folders are
+ * created. Returns the absolute path written, or undefined for standard output.
  */
 export const writeDestination = Effect.fnUntraced(function* <E, R>(
   destination: string,
@@ -76,11 +82,22 @@ export const writeDestination = Effect.fnUntraced(function* <E, R>(
   const fs = yield* FileSystem.FileSystem
   const failed = (path: string) => (error: PlatformError.PlatformError) =>
     new LocalFileError({ path, operation: "write", reason: reason(error) })
-  const isFolder = yield* fs.stat(destination).pipe(
-    Effect.map((info) => info.type === "Directory"),
-    Effect.orElseSucceed(() => false)
-  )
+  const isFolder =
+    destination.endsWith("/") ||
+    destination.endsWith(sep) ||
+    (yield* fs.stat(destination).pipe(
+      Effect.map((info) => info.type === "Directory"),
+      Effect.orElseSucceed(() => false)
+    ))
   const path = resolve(isFolder ? join(destination, basename(key)) : destination)
+  if (statSync(path, { throwIfNoEntry: false })?.isDirectory()) {
+    return yield* new LocalFileError({
+      path,
+      operation: "write",
+      reason: "it is a folder: give a file name, or a folder to write the object into"
+    })
+  }
+  yield* fs.makeDirectory(dirname(path), { recursive: true }).pipe(Effect.mapError(failed(dirname(path))))
   const temporary = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString("hex")}.partial`)
   yield* Stream.run(body, fs.sink(temporary)).pipe(
     Effect.mapError((error) => (isPlatformError(error) ? failed(path)(error) : error)),
@@ -93,27 +110,23 @@ export const writeDestination = Effect.fnUntraced(function* <E, R>(
 const isPlatformError = (u: unknown): u is PlatformError.PlatformError =>
   typeof u === "object" && u !== null && "_tag" in u && u._tag === "PlatformError"
 
-const TYPES: Record<string, string> = {
-  avif: "image/avif",
-  gif: "image/gif",
-  jpeg: "image/jpeg",
-  jpg: "image/jpeg",
-  png: "image/png",
-  svg: "image/svg+xml",
-  webp: "image/webp",
-  css: "text/css",
-  csv: "text/csv",
-  html: "text/html",
-  txt: "text/plain",
-  js: "text/javascript",
-  json: "application/json",
-  pdf: "application/pdf",
-  gz: "application/gzip",
-  zip: "application/zip"
-}
+/** The Content-Type for a file name, as `aws s3 cp` guesses it; undefined (the store's default) when unknown. */
+export const contentTypeOf = (path: string): string | undefined => mime.getType(path) ?? undefined
 
-/** A Content-Type for common extensions; undefined lets the store choose. */
-export const contentTypeOf = (path: string): string | undefined => {
-  const dot = path.lastIndexOf(".")
-  return dot < 0 ? undefined : TYPES[path.slice(dot + 1).toLowerCase()]
-}
+/**
+ * An upload of the local file `path` (`size` bytes when it was opened): if the file's size has
+ * changed by the time the upload ends or fails, that, not the network, is what went wrong.
+ */
+export const unlessChanged =
+  (path: string, size: number | undefined) =>
+  <A, E, R>(upload: Effect.Effect<A, E, R>): Effect.Effect<A, E | LocalFileChanged, R> => {
+    if (path === "-" || size === undefined) return upload
+    const changed = Effect.suspend(() => {
+      const now = statSync(path, { throwIfNoEntry: false })?.size ?? 0
+      return now === size ? Effect.void : Effect.fail(new LocalFileChanged({ path, before: size, after: now }))
+    })
+    return upload.pipe(
+      Effect.catch((error) => Effect.andThen(changed, Effect.fail(error))),
+      Effect.tap(() => changed)
+    )
+  }

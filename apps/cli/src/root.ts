@@ -4,13 +4,16 @@
  * parsing (so `--help` touches nothing).
  */
 
+import { statSync } from "node:fs"
+import { resolve } from "node:path"
 import { Cleanup, LifecyclePolicy, Orphans, Tiering } from "@localex/cost"
-import { ImagePipeline } from "@localex/image-processing"
 import { Stats } from "@localex/monitoring"
-import { type BucketAdmin, ObjectStore, Storage, type StorageConfigError } from "@localex/storage-core"
+import { type BucketAdmin, loadSettings, ObjectStore, Storage, type StorageConfigError } from "@localex/storage-core"
 import { Effect, Layer, Stream } from "effect"
 import { Command } from "effect/cli"
+import { RootNotFound } from "./failure.js"
 import { type GlobalOptions, globalFlags, storageOverrides } from "./GlobalFlags.js"
+import { imageProcessing } from "./lazy.js"
 import { Output } from "./render.js"
 
 export const NAME = "localex-storage"
@@ -33,9 +36,28 @@ export const root = Command.make(NAME).pipe(
   ])
 )
 
+/**
+ * What a command does to the fs driver's root: only a write (`object put`, `image upload`) may
+ * create it; a read of a root that does not exist (a mistyped --root) fails instead of leaving an
+ * empty store and a signing secret behind.
+ */
+export type Access = "read" | "write"
+
+/** For a read on the fs driver, refuses a root that does not exist. */
+const checkRoot = (options: GlobalOptions, access: Access): Effect.Effect<void, StorageConfigError | RootNotFound> =>
+  Effect.gen(function* () {
+    const settings = yield* loadSettings(storageOverrides(options))
+    if (access === "write" || settings.driver !== "fs") return
+    const root = resolve(settings.root)
+    if (!(statSync(root, { throwIfNoEntry: false })?.isDirectory() ?? false)) return yield* new RootNotFound({ root })
+  })
+
 /** The ObjectStore (and BucketAdmin) the flags and the environment ask for. */
-export const storeLayer = (options: GlobalOptions): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError> =>
-  Storage.layerConfig(storageOverrides(options))
+export const storeLayer = (
+  options: GlobalOptions,
+  access: Access = "read"
+): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError | RootNotFound> =>
+  Layer.unwrap(Effect.as(checkRoot(options, access), Storage.layerConfig(storageOverrides(options))))
 
 /**
  * The storage operations (statistics, cleanups, lifecycle, tiering) over the ObjectStore and
@@ -47,12 +69,18 @@ const operationsLayer = (options: GlobalOptions) =>
     Layer.provideMerge(storeLayer(options))
   )
 
-const services = Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options))))
+const services = (access: Access) =>
+  Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options, access))))
 
-/** Provides a subcommand with `Output` and `ObjectStore`, built from the root's global flags. */
+/** Provides a subcommand with `Output` and `ObjectStore`, built from the root's global flags (the root must exist). */
 export const withServices = <const Name extends string, Input, ContextInput, E, R>(
   command: Command.Command<Name, Input, ContextInput, E, R>
-) => Command.provide(command, services)
+) => Command.provide(command, services("read"))
+
+/** As `withServices`, for a command that writes: it creates the fs driver's root when there is none. */
+export const withWriteServices = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, services("write"))
 
 const operationServices = Layer.unwrap(
   Effect.map(root, (options) => Layer.merge(Output.layer(options), operationsLayer(options)))
@@ -63,17 +91,31 @@ export const withOperations = <const Name extends string, Input, ContextInput, E
   command: Command.Command<Name, Input, ContextInput, E, R>
 ) => Command.provide(command, operationServices)
 
-/** ImagePipeline (settings: IMAGE_*) on the ObjectStore the flags ask for, which it also provides. */
-const imageServices = Layer.unwrap(
-  Effect.map(root, (options) =>
-    Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provideMerge(storeLayer(options))))
+/** Photos and the ImagePipeline (settings: IMAGE_*) on the ObjectStore the flags ask for, which they also provide. */
+const imageServices = (access: Access) =>
+  Layer.unwrap(
+    Effect.gen(function* () {
+      const options = yield* root
+      const { ImagePipeline, Photos } = yield* imageProcessing
+      return Layer.merge(
+        Output.layer(options),
+        Photos.layer.pipe(
+          Layer.provideMerge(ImagePipeline.layerConfig),
+          Layer.provideMerge(storeLayer(options, access))
+        )
+      )
+    })
   )
-)
 
-/** Provides a subcommand with `Output`, `ObjectStore` and `ImagePipeline`. */
+/** Provides a subcommand with `Output`, `ObjectStore`, `ImagePipeline` and `Photos` (the root must exist). */
 export const withImageServices = <const Name extends string, Input, ContextInput, E, R>(
   command: Command.Command<Name, Input, ContextInput, E, R>
-) => Command.provide(command, imageServices)
+) => Command.provide(command, imageServices("read"))
+
+/** As `withImageServices`, for a command that stores photos: it creates the fs driver's root when there is none. */
+export const withImageWriteServices = <const Name extends string, Input, ContextInput, E, R>(
+  command: Command.Command<Name, Input, ContextInput, E, R>
+) => Command.provide(command, imageServices("write"))
 
 const notUsed = (operation: string) =>
   Effect.die(`image process does not use the store (ObjectStore.${operation} was called): this is a bug`)
@@ -100,9 +142,11 @@ const noStore = Layer.succeed(
 )
 
 const localImageServices = Layer.unwrap(
-  Effect.map(root, (options) =>
-    Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provide(noStore)))
-  )
+  Effect.gen(function* () {
+    const options = yield* root
+    const { ImagePipeline } = yield* imageProcessing
+    return Layer.merge(Output.layer(options), ImagePipeline.layerConfig.pipe(Layer.provide(noStore)))
+  })
 )
 
 /** Provides a subcommand with `Output` and an `ImagePipeline` that stores nothing. */

@@ -3,7 +3,7 @@
  * folder (and on the local Ceph RGW when the test run has one).
  */
 import { randomBytes } from "node:crypto"
-import { readFile, writeFile } from "node:fs/promises"
+import { mkdir, readdir, readFile, stat, truncate, writeFile } from "node:fs/promises"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { join } from "node:path"
@@ -24,6 +24,106 @@ afterAll(() => dir[Symbol.asyncDispose]())
 
 describe("localex-storage on the fs driver", () => {
   const photo = randomBytes(300 * 1024 + 7)
+
+  it("--json --help and --json --version print one JSON document", async () => {
+    const version = await cli(["--json", "--version"])
+    assert.strictEqual(version.code, 0, version.stderr)
+    assert.deepStrictEqual(Object.keys(JSON.parse(version.text)), ["name", "version"])
+    const help = await cli(["--json", "object", "put", "--help"])
+    assert.strictEqual(help.code, 0, help.stderr)
+    const doc = JSON.parse(help.text) as { help: { command: string; usage: string; text: string } }
+    assert.strictEqual(doc.help.command, "localex-storage object put")
+    assert.include(doc.help.text, "--content-type")
+  })
+
+  it("a read of a root that does not exist fails and creates nothing; an empty --root is refused", async () => {
+    const missing = join(dir.path, "mistyped-root")
+    for (const args of [
+      ["object", "stat", "items/1/a.jpg", "--root", missing],
+      ["object", "ls", "--root", missing],
+      ["object", "sign", "items/1/a.jpg", "--root", missing],
+      ["image", "manifest", `items/1/photos/${"a".repeat(64)}`, "--root", missing]
+    ]) {
+      assertOneLineError(await cli(args), 2, `The root "${missing}" does not exist`)
+    }
+    assert.isFalse(
+      await stat(missing).then(
+        () => true,
+        () => false
+      ),
+      "the root was created"
+    )
+    assertOneLineError(await cli(["object", "ls", "--root", ""]), 2, "--root is empty")
+    // A write creates it.
+    await writeFile(join(dir.path, "first.txt"), "first")
+    const put = await cli(["object", "put", "first.txt", "items/1/first.txt", "--root", missing])
+    assert.strictEqual(put.code, 0, put.stderr)
+  })
+
+  it("put takes the Content-Type from the file name unless --content-type says; ls takes the prefix as an argument", async () => {
+    await writeFile(join(dir.path, "notes.txt"), "some notes")
+    await writeFile(join(dir.path, "pic.webp"), "RIFF....WEBP")
+    await writeFile(join(dir.path, "data.unknownext"), "?")
+    const root = ["--root", join(dir.path, "types-root")]
+    const typeOf = async (file: string, key: string, extra: ReadonlyArray<string> = []) => {
+      const put = await cli(["object", "put", file, key, ...extra, ...root])
+      assert.strictEqual(put.code, 0, put.stderr)
+      return (JSON.parse((await cli(["--json", "object", "stat", key, ...root])).text) as { contentType: string })
+        .contentType
+    }
+    assert.strictEqual(await typeOf("notes.txt", "types/notes.txt"), "text/plain")
+    assert.strictEqual(await typeOf("pic.webp", "types/pic.webp"), "image/webp")
+    assert.strictEqual(await typeOf("notes.txt", "types/forced", ["--content-type", "text/markdown"]), "text/markdown")
+    // Flags before the arguments work as well as after.
+    const before = await cli(["object", "put", ...root, "--content-type", "text/csv", "notes.txt", "types/before"])
+    assert.strictEqual(before.code, 0, before.stderr)
+
+    const ls = await cli(["object", "ls", "types/", "-r", ...root])
+    assert.strictEqual(ls.code, 0, ls.stderr)
+    assert.deepStrictEqual(ls.text.trimEnd().split("\n"), [
+      "types/before",
+      "types/forced",
+      "types/notes.txt",
+      "types/pic.webp"
+    ])
+    const flagFirst = await cli(["object", "ls", ...root, "-r", "--prefix", "types/n"])
+    assert.deepStrictEqual(flagFirst.text.trimEnd().split("\n"), ["types/notes.txt"])
+  })
+
+  it("a file that shrinks while put reads it: says so (not the network), stores nothing", async () => {
+    const root = join(dir.path, "shrink-root")
+    const file = join(dir.path, "growing.bin")
+    await writeFile(file, "")
+    await truncate(file, 2 * 1024 * 1024 * 1024) // sparse: no disk used until read
+    const put = cli(["object", "put", file, "items/shrink.bin", "--root", root])
+    // Once the store has started writing its temporary copy, cut the file short.
+    const tmp = join(root, ".localex/tmp")
+    for (let i = 0; i < 600; i++) {
+      if ((await readdir(tmp).catch(() => [])).some((name) => name.startsWith("put-"))) break
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    await truncate(file, 1000)
+    const result = await put
+    assertOneLineError(result, 1, `"${file}" changed while it was being read (it shrank from 2147483648 to 1000 bytes)`)
+    assert.notInclude(result.stderr, "network")
+    const ls = await cli(["object", "ls", "-r", "--root", root])
+    assert.strictEqual(ls.text, "")
+  })
+
+  it("get into a folder path writes inside it, creating it as aws s3 cp does", async () => {
+    const root = ["--root", join(dir.path, "folder-root")]
+    await writeFile(join(dir.path, "in.txt"), "folder test")
+    assert.strictEqual((await cli(["object", "put", "in.txt", "items/5/in.txt", ...root])).code, 0)
+    const into = await cli(["object", "get", "items/5/in.txt", "new/sub/", ...root])
+    assert.strictEqual(into.code, 0, into.stderr)
+    assert.strictEqual(await readFile(join(dir.path, "new/sub/in.txt"), "utf8"), "folder test")
+    const existing = await cli(["object", "get", "items/5/in.txt", "new", ...root])
+    assert.strictEqual(existing.code, 0, existing.stderr)
+    assert.strictEqual(await readFile(join(dir.path, "new/in.txt"), "utf8"), "folder test")
+    // The file it would write is a folder: said plainly.
+    await mkdir(join(dir.path, "clash/in.txt"), { recursive: true })
+    assertOneLineError(await cli(["object", "get", "items/5/in.txt", "clash/", ...root]), 1, "it is a folder")
+  })
 
   it("put then get returns the same bytes (file and stdout)", async () => {
     await writeFile(join(dir.path, "photo.jpg"), photo)

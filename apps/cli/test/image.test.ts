@@ -148,7 +148,7 @@ describe("localex-storage image", () => {
     assert.strictEqual(second.code, 0, second.stderr)
     const current = JSON.parse(second.text) as Manifest
     assert.notStrictEqual(current.photoId, (first as Manifest).photoId)
-    const keys = await storedKeys("profiles/user-7/")
+    const keys = await storedKeys("profiles/user-7/photos/")
     assert.strictEqual(keys.length, 7, keys.join("\n"))
     assert.isTrue(keys.every((key) => key.startsWith(`${current.prefix}/`)))
 
@@ -157,7 +157,7 @@ describe("localex-storage image", () => {
     const planned = dry.text.trimEnd().split("\n")
     assert.strictEqual(planned.length, 7)
     assert.strictEqual(planned.at(-1), `would delete ${current.prefix}/manifest.json`, "the manifest goes last")
-    assert.strictEqual((await storedKeys("profiles/user-7/")).length, 7, "a dry run deletes nothing")
+    assert.strictEqual((await storedKeys("profiles/user-7/photos/")).length, 7, "a dry run deletes nothing")
 
     const deleted = await cli(["--json", "image", "delete", current.prefix])
     assert.strictEqual(deleted.code, 0, deleted.stderr)
@@ -165,8 +165,36 @@ describe("localex-storage image", () => {
       [...(JSON.parse(deleted.text) as { deleted: Array<string> }).deleted].sort(),
       [...keys].sort()
     )
-    assert.deepStrictEqual(await storedKeys("profiles/user-7/"), [])
+    assert.deepStrictEqual(await storedKeys("profiles/user-7/photos/"), [])
     assertOneLineError(await cli(["image", "delete", current.prefix]), 1, "No photo at")
+  })
+
+  it("10 image upload --user at once (separate processes) leave exactly one whole photo, the one the pointer names", async () => {
+    const files = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const name = `racer-${i}.jpg`
+        await writeFile(join(dir.path, name), await photoJpeg(320, 240, 200 + i))
+        return name
+      })
+    )
+    const runs = await Promise.all(files.map((file) => cli(["--json", "image", "upload", file, "--user", "racer-9"])))
+    for (const result of runs) assert.strictEqual(result.code, 0, result.stderr)
+    assert.strictEqual(new Set(runs.map((r) => (JSON.parse(r.text) as Manifest).photoId)).size, 10)
+
+    const keys = await storedKeys("profiles/racer-9/photos/")
+    assert.strictEqual(keys.length, 7, keys.join("\n"))
+    const pointer = await cli(["object", "get", "profiles/racer-9/photo.json", "-"])
+    const named = (JSON.parse(pointer.text) as { prefix: string }).prefix
+    assert.isTrue(
+      keys.every((key) => key.startsWith(`${named}/`)),
+      `${named}\n${keys.join("\n")}`
+    )
+    const manifest = await cli(["--json", "image", "manifest", named])
+    assert.strictEqual(manifest.code, 0, manifest.stderr)
+    assert.deepStrictEqual(
+      [...(JSON.parse(manifest.text) as Manifest).variants.map((v) => v.key), `${named}/manifest.json`].sort(),
+      [...keys].sort()
+    )
   })
 
   it("usage errors exit 2: no target or two, a bad photo reference, a bad item id, an image setting", async () => {

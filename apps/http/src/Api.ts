@@ -116,7 +116,17 @@ export const PhotoView = Schema.Struct({
   })
 }).annotate({ identifier: "Photo" })
 
-export const PhotoList = Schema.Struct({ photos: Schema.Array(PhotoView) }).annotate({ identifier: "PhotoList" })
+export const SkippedManifest = Schema.Struct({
+  key: Schema.String.annotate({ description: "The manifest that could not be read" }),
+  reason: Schema.String
+}).annotate({ identifier: "SkippedManifest" })
+
+export const PhotoList = Schema.Struct({
+  photos: Schema.Array(PhotoView),
+  skipped: Schema.Array(SkippedManifest).annotate({
+    description: "Photos left out because their manifest could not be read (empty when all were read)"
+  })
+}).annotate({ identifier: "PhotoList" })
 
 /** `multipart/form-data` with one file part (any field name, e.g. `file`); the file is streamed, not buffered on disk. */
 const PhotoUpload = Schema.Struct({ file: Multipart.SingleFileSchema }).pipe(HttpApiSchema.asMultipartStream())
@@ -220,10 +230,15 @@ export class PhotosApi extends HttpApiGroup.make("photos")
     HttpApiEndpoint.get("listItemPhotos", "/v1/items/:itemId/photos", {
       params: itemId,
       success: PhotoList,
-      error: [InvalidKeyProblem, InvalidManifestProblem, ...storeProblems]
+      error: [InvalidKeyProblem, ...storeProblems]
     })
       .annotate(RequiredScope, "read")
-      .annotateMerge(describe("An item's photos, in photo id order (scope: read)")),
+      .annotateMerge(
+        describe(
+          "An item's photos, in photo id order (scope: read)",
+          "A photo whose manifest cannot be read is left out and listed in `skipped`, so one damaged photo does not hide the others."
+        )
+      ),
     HttpApiEndpoint.get("getItemPhoto", "/v1/items/:itemId/photos/:photoId", {
       params: { ...itemId, ...photoId },
       success: PhotoView,
@@ -248,7 +263,10 @@ export class PhotosApi extends HttpApiGroup.make("photos")
       .annotateMerge(
         describe(
           "Set a user's profile photo (scope: write)",
-          `${uploadDescription} The user's previous profile photo is deleted once the new one is stored.`
+          `${uploadDescription} The user's previous profile photo is deleted once the new one is stored. ` +
+            "Replacements that race each other leave exactly one photo: the last to be made the profile photo " +
+            "(the pointer `profiles/{userId}/photo.json`, written with compare-and-swap). 503 when the photo kept " +
+            "changing under this request (safe to retry)."
         )
       ),
     HttpApiEndpoint.get("getProfilePhoto", "/v1/profiles/:userId/photo", {
@@ -261,7 +279,7 @@ export class PhotosApi extends HttpApiGroup.make("photos")
     HttpApiEndpoint.delete("deleteProfilePhoto", "/v1/profiles/:userId/photo", {
       params: userId,
       success: HttpApiSchema.NoContent,
-      error: [InvalidKeyProblem, NotFound, InvalidPhotoRefProblem, DeleteIncompleteProblem, ...storeProblems]
+      error: [InvalidKeyProblem, NotFound, InvalidManifestProblem, DeleteIncompleteProblem, ...storeProblems]
     })
       .annotate(RequiredScope, "write")
       .annotateMerge(describe("Delete a user's profile photo (scope: write); 404 when there is none"))

@@ -8,6 +8,7 @@
 import type {
   CorruptImage,
   EmptyImage,
+  ExtremeAspectRatio,
   FormatMismatch,
   ImageTooLarge,
   InvalidManifest,
@@ -15,6 +16,8 @@ import type {
   PhotoDeleteIncomplete,
   PhotoNotFound,
   ProcessingTimeout,
+  ProfilePhotoContention,
+  ProfilePhotoNotFound,
   TooManyPixels,
   UnsupportedFormat
 } from "@localex/image-processing"
@@ -139,6 +142,12 @@ export class TooManyPixelsProblem extends HttpApiError.Problem<TooManyPixelsProb
   title: "Image has too many pixels"
 }) {}
 
+export class AspectRatioProblem extends HttpApiError.Problem<AspectRatioProblem>()("AspectRatioProblem", {
+  type: type("extreme-aspect-ratio"),
+  status: 422,
+  title: "Image is far longer than it is wide"
+}) {}
+
 export class CorruptImageProblem extends HttpApiError.Problem<CorruptImageProblem>()("CorruptImageProblem", {
   type: type("corrupt-image"),
   status: 422,
@@ -170,6 +179,7 @@ export const uploadProblems = [
   UnsupportedImageFormat,
   ImageFormatMismatch,
   TooManyPixelsProblem,
+  AspectRatioProblem,
   CorruptImageProblem,
   InvalidManifestProblem,
   ProcessingTimeoutProblem,
@@ -193,27 +203,31 @@ type ImageFault =
   | UnsupportedFormat
   | FormatMismatch
   | TooManyPixels
+  | ExtremeAspectRatio
   | CorruptImage
   | ProcessingTimeout
   | InvalidPhotoRef
   | PhotoNotFound
+  | ProfilePhotoNotFound
+  | ProfilePhotoContention
   | InvalidManifest
   | PhotoDeleteIncomplete
 
 type Mapped<E> =
   | (E extends InvalidKey ? InvalidKeyProblem : never)
-  | (E extends ObjectNotFound | PhotoNotFound ? NotFound : never)
+  | (E extends ObjectNotFound | PhotoNotFound | ProfilePhotoNotFound ? NotFound : never)
   | (E extends PreconditionFailed ? PreconditionFailedProblem : never)
   | (E extends ObjectTooLarge | ImageTooLarge ? PayloadTooLarge : never)
   | (E extends RangeNotSatisfiable ? RangeNotSatisfiableProblem : never)
   | (E extends TransportError ? BadGateway : never)
   | (E extends AccessDenied | BucketNotFound ? StoreFailure : never)
   | (E extends UnsupportedByDriver | NotImplementedByEndpoint ? NotImplemented : never)
-  | (E extends Throttled ? ServiceUnavailable : never)
+  | (E extends Throttled | ProfilePhotoContention ? ServiceUnavailable : never)
   | (E extends EmptyImage ? EmptyImageProblem : never)
   | (E extends UnsupportedFormat ? UnsupportedImageFormat : never)
   | (E extends FormatMismatch ? ImageFormatMismatch : never)
   | (E extends TooManyPixels ? TooManyPixelsProblem : never)
+  | (E extends ExtremeAspectRatio ? AspectRatioProblem : never)
   | (E extends CorruptImage ? CorruptImageProblem : never)
   | (E extends ProcessingTimeout ? ProcessingTimeoutProblem : never)
   | (E extends InvalidPhotoRef ? InvalidPhotoRefProblem : never)
@@ -238,6 +252,7 @@ export const toProblem = <E extends KnownError>(error: E): Mapped<E> => {
         return new InvalidKeyProblem({ detail })
       case "ObjectNotFound":
       case "PhotoNotFound":
+      case "ProfilePhotoNotFound":
         return new NotFound({ detail })
       case "PreconditionFailed":
         return new PreconditionFailedProblem({ detail })
@@ -256,6 +271,7 @@ export const toProblem = <E extends KnownError>(error: E): Mapped<E> => {
       case "NotImplementedByEndpoint":
         return new NotImplemented({ detail })
       case "Throttled":
+      case "ProfilePhotoContention":
         return new ServiceUnavailable({ detail })
       case "EmptyImage":
         return new EmptyImageProblem({ detail })
@@ -265,6 +281,8 @@ export const toProblem = <E extends KnownError>(error: E): Mapped<E> => {
         return new ImageFormatMismatch({ detail })
       case "TooManyPixels":
         return new TooManyPixelsProblem({ detail })
+      case "ExtremeAspectRatio":
+        return new AspectRatioProblem({ detail })
       case "CorruptImage":
         return new CorruptImageProblem({ detail })
       case "ProcessingTimeout":

@@ -6,7 +6,7 @@
  */
 import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { ImagePipeline } from "@localex/image-processing"
+import { ImagePipeline, Photos } from "@localex/image-processing"
 import { Stats } from "@localex/monitoring"
 import { loadSettings, ObjectStore, Storage } from "@localex/storage-core"
 import { Console, Context, Effect, Layer, Option } from "effect"
@@ -56,7 +56,7 @@ const StorageServices = Layer.unwrap(
     return Layer.mergeAll(
       SignedUrls.layer(settings),
       ApiKeys.layer(settings),
-      ImagePipeline.layerConfig,
+      Photos.layer.pipe(Layer.provideMerge(ImagePipeline.layerConfig)),
       Stats.layer
     ).pipe(Layer.provideMerge(store), Layer.provide(storage))
   })
@@ -78,6 +78,12 @@ const CloseWhenStopping = HttpRouter.middleware(
   }),
   { global: true }
 )
+
+/**
+ * Longer than any valid item or user id (storage-core's Keys: 1–128 characters; the router's own
+ * default is 100), so an over-long id reaches the handler and is refused there as 400 invalid-key.
+ */
+const MAX_PARAM_LENGTH = 1024
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
@@ -124,7 +130,13 @@ const Banner = Layer.effectDiscard(
 
 /** The whole app, listening until its scope closes. */
 export const ServerLive = Banner.pipe(
-  Layer.provide(HttpRouter.serve(Routes, { disableLogger: true, disableListenLog: true })),
+  Layer.provide(
+    HttpRouter.serve(Routes, {
+      disableLogger: true,
+      disableListenLog: true,
+      routerConfig: { maxParamLength: MAX_PARAM_LENGTH }
+    })
+  ),
   Layer.provide(StorageServices),
   Layer.provideMerge(Listen),
   Layer.provide([Metrics.layer, Stopping.layer]),

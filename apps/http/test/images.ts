@@ -2,7 +2,7 @@
 import { photoJpeg as generatePhoto } from "@localex/image-processing/testing"
 import { sharp } from "./sharp.js"
 
-export { pngClaiming, randomBytes, svgImage, transparentPng } from "@localex/image-processing/testing"
+export { pngClaiming, pngSliver, randomBytes, svgImage, transparentPng } from "@localex/image-processing/testing"
 
 /** A phone photo stored `width`×`height` with EXIF orientation 6 (shown upright as `height`×`width`). */
 export const photoJpeg = (width: number, height: number, seed = 1): Promise<Buffer> =>

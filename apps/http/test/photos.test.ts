@@ -8,7 +8,7 @@ import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { ObjectStore } from "@localex/storage-core"
 import * as Fs from "@localex/storage-core/fs"
 import { Effect, Stream } from "effect"
-import { decoded, photoJpeg, pngClaiming, randomBytes, svgImage, transparentPng } from "./images.js"
+import { decoded, photoJpeg, pngClaiming, pngSliver, randomBytes, svgImage, transparentPng } from "./images.js"
 import { removeRoot, type Server, sha256, startServer, tempRoot } from "./server.js"
 
 const KEYS = { read: "photo-read-key", write: "photo-write-key" }
@@ -172,7 +172,7 @@ describe("photo routes", () => {
     assert.isTrue(photos.every((p) => p.variants.length === 6 && p.variants.every((v) => v.url.includes("sig="))))
 
     const none = await get("/v1/items/item-without-photos/photos")
-    assert.deepStrictEqual(await none.json(), { photos: [] })
+    assert.deepStrictEqual(await none.json(), { photos: [], skipped: [] })
     await problem(await get(`/v1/items/item-1/photos/${"0".repeat(64)}`), 404, "not-found")
     await problem(await get("/v1/items/item-1/photos/not-a-photo-id"), 400, "invalid-photo-ref")
   })
@@ -212,14 +212,65 @@ describe("photo routes", () => {
     const current = await get("/v1/profiles/user-7/photo")
     assert.strictEqual(current.status, 200)
     assert.strictEqual(((await current.json()) as Photo).photoId, secondPhoto.photoId)
-    const keys = await storedKeys(root, "profiles/user-7/")
+    const keys = await storedKeys(root, "profiles/user-7/photos/")
     assert.strictEqual(keys.length, 7, keys.join("\n"))
     assert.isTrue(keys.every((key) => key.startsWith(`${secondPhoto.prefix}/`)))
 
     assert.strictEqual((await remove("/v1/profiles/user-7/photo")).status, 204)
-    assert.deepStrictEqual(await storedKeys(root, "profiles/user-7/"), [])
+    // Only the pointer is left, naming no photo.
+    assert.deepStrictEqual(await storedKeys(root, "profiles/user-7/"), ["profiles/user-7/photo.json"])
     await problem(await get("/v1/profiles/user-7/photo"), 404, "not-found")
     await problem(await remove("/v1/profiles/user-7/photo"), 404, "not-found")
+  })
+
+  it("10 profile-photo replacements at once: all answer 200, exactly one whole photo is left, the one GET shows", async () => {
+    const photos = await Promise.all(Array.from({ length: 10 }, (_, i) => photoJpeg(320, 240, 100 + i)))
+    const answers = await Promise.all(photos.map((bytes) => put("/v1/profiles/racer-1/photo", form(bytes, "me.jpg"))))
+    for (const answer of answers) assert.strictEqual(answer.status, 200, await answer.clone().text())
+    const set = (await Promise.all(answers.map((a) => a.json()))) as ReadonlyArray<Photo>
+    assert.strictEqual(new Set(set.map((p) => p.photoId)).size, 10)
+
+    const current = await get("/v1/profiles/racer-1/photo")
+    assert.strictEqual(current.status, 200)
+    const shown = (await current.json()) as Photo
+    const keys = await storedKeys(root, "profiles/racer-1/photos/")
+    assert.deepStrictEqual(keys, [...shown.variants.map((v) => v.key), `${shown.prefix}/manifest.json`].sort())
+    for (const variant of shown.variants) {
+      const bytes = await fetch(variant.url)
+      assert.strictEqual(bytes.status, 200, variant.key)
+      assert.strictEqual((await bytes.arrayBuffer()).byteLength, variant.bytes)
+    }
+  })
+
+  it("routes ids of up to 128 characters, and refuses longer ones as invalid keys", async () => {
+    const longest = `i${"d".repeat(127)}`
+    const added = await post(`/v1/items/${longest}/photos`, form(photo, "a.jpg"))
+    assert.strictEqual(added.status, 201, await added.clone().text())
+    const listed = await get(`/v1/items/${longest}/photos`)
+    assert.strictEqual(listed.status, 200)
+    assert.strictEqual(((await listed.json()) as { photos: Array<Photo> }).photos.length, 1)
+    await problem(await get(`/v1/profiles/u${"x".repeat(127)}/photo`), 404, "not-found")
+    await problem(await get(`/v1/items/i${"d".repeat(128)}/photos`), 400, "invalid-key")
+    await problem(await get(`/v1/profiles/u${"x".repeat(128)}/photo`), 400, "invalid-key")
+  })
+
+  it("lists an item's photos when one manifest is damaged, and reports it in skipped", async () => {
+    const added = await post("/v1/items/damaged-1/photos", form(photo, "a.jpg"))
+    assert.strictEqual(added.status, 201)
+    const damaged = `items/damaged-1/photos/${"0".repeat(64)}/manifest.json`
+    await Effect.runPromise(
+      Effect.flatMap(ObjectStore, (store) => store.put(damaged, Buffer.from("not a manifest"))).pipe(
+        Effect.provide(Fs.layer({ root: join(root, "data"), publicUrl: "http://127.0.0.1:1" }))
+      )
+    )
+    const listed = await get("/v1/items/damaged-1/photos")
+    assert.strictEqual(listed.status, 200, await listed.clone().text())
+    const body = (await listed.json()) as { photos: Array<Photo>; skipped: Array<{ key: string; reason: string }> }
+    assert.strictEqual(body.photos.length, 1)
+    assert.deepStrictEqual(
+      body.skipped.map((s) => s.key),
+      [damaged]
+    )
   })
 
   it("refuses bad input with its status and stores nothing", async () => {
@@ -236,6 +287,9 @@ describe("photo routes", () => {
       ],
       ["an SVG", form(svgImage(), "logo.svg", "image/svg+xml"), 415, "unsupported-image-format"],
       ["a .jpg name on PNG bytes", form(png, "holiday.jpg"), 415, "image-format-mismatch"],
+      ["a JPEG named notes.txt", form(photo, "notes.txt"), 415, "image-format-mismatch"],
+      ["a JPEG sent as text/html", form(photo, "photo.jpg", "text/html"), 415, "image-format-mismatch"],
+      ["a 1 × 49,000,000 PNG", form(pngSliver(1, 49_000_000), "sliver.png"), 422, "extreme-aspect-ratio"],
       [
         "a form without a file",
         (() => {

@@ -54,6 +54,21 @@ export class TooManyPixels extends Schema.TaggedError<TooManyPixels>()("TooManyP
   }
 }
 
+/**
+ * One side is so much longer than the other that decoding would cost far more CPU than its pixel
+ * count suggests (libvips works row by row: a 1 × 49,000,000 PNG takes half a minute), and the
+ * smaller variants would be under a pixel wide. Refused from the header, before decoding.
+ */
+export class ExtremeAspectRatio extends Schema.TaggedError<ExtremeAspectRatio>()("ExtremeAspectRatio", {
+  width: Schema.Number,
+  height: Schema.Number,
+  limit: Schema.Number
+}) {
+  override get message() {
+    return `The image is ${this.width}×${this.height}, more than ${this.limit} times longer than it is wide (IMAGE_MAX_ASPECT_RATIO): send a photo that is not a sliver`
+  }
+}
+
 /** The bytes start like a supported format but cannot be decoded (truncated, damaged). */
 export class CorruptImage extends Schema.TaggedError<CorruptImage>()("CorruptImage", {
   format: Schema.String,
@@ -102,6 +117,28 @@ export class PhotoNotFound extends Schema.TaggedError<PhotoNotFound>()("PhotoNot
   }
 }
 
+/** The user has no profile photo (never set, or deleted). */
+export class ProfilePhotoNotFound extends Schema.TaggedError<ProfilePhotoNotFound>()("ProfilePhotoNotFound", {
+  userId: Schema.String
+}) {
+  override get message() {
+    return `User "${this.userId}" has no profile photo: set one first`
+  }
+}
+
+/**
+ * Other requests kept changing the user's profile photo while this one tried to: its photo is
+ * stored, but it could not be made the profile photo. Trying again is safe.
+ */
+export class ProfilePhotoContention extends Schema.TaggedError<ProfilePhotoContention>()("ProfilePhotoContention", {
+  userId: Schema.String,
+  attempts: Schema.Number
+}) {
+  override get message() {
+    return `The profile photo of "${this.userId}" changed ${this.attempts} times while this change was being made: try again`
+  }
+}
+
 /** The stored manifest is not a manifest this package wrote. */
 export class InvalidManifest extends Schema.TaggedError<InvalidManifest>()("InvalidManifest", {
   key: Schema.String,
@@ -129,6 +166,7 @@ export type ImageRejected =
   | UnsupportedFormat
   | FormatMismatch
   | TooManyPixels
+  | ExtremeAspectRatio
   | CorruptImage
 
 /** Everything `process` and `optimizeImage` can fail with. */

@@ -11,6 +11,7 @@
  * | IMAGE_LARGE_SIZE           | 1200                         | large fits in this square (px)                       |
  * | IMAGE_MAX_INPUT_BYTES      | 26214400 (25 MiB)            | larger inputs are refused unread                     |
  * | IMAGE_MAX_INPUT_PIXELS     | 50000000 (50 MP)             | width × height from the header, checked before decoding |
+ * | IMAGE_MAX_ASPECT_RATIO     | 100                          | longer side ÷ shorter side, checked before decoding  |
  * | IMAGE_TIMEOUT_MS           | 30000                        | processing one image takes at most this long         |
  * | IMAGE_CONCURRENCY          | available CPUs               | images processed at once                             |
  * | IMAGE_THREADS              | available CPUs               | libvips threads per image (sharp.concurrency)        |
@@ -32,6 +33,8 @@ export interface ImageConfig {
   readonly largeSize: number
   readonly maxInputBytes: number
   readonly maxInputPixels: number
+  /** Longer side ÷ shorter side: slivers cost decode CPU out of proportion to their pixels. */
+  readonly maxAspectRatio: number
   readonly timeoutMs: number
   /** Images processed at once (a semaphore). */
   readonly concurrency: number
@@ -52,6 +55,7 @@ export const defaults: ImageConfig = {
   largeSize: 1200,
   maxInputBytes: 25 * MiB,
   maxInputPixels: 50_000_000,
+  maxAspectRatio: 100,
   timeoutMs: 30_000,
   concurrency: cpus,
   threads: cpus,
@@ -68,6 +72,7 @@ export const variables: Readonly<Record<keyof ImageConfig, string>> = {
   largeSize: "IMAGE_LARGE_SIZE",
   maxInputBytes: "IMAGE_MAX_INPUT_BYTES",
   maxInputPixels: "IMAGE_MAX_INPUT_PIXELS",
+  maxAspectRatio: "IMAGE_MAX_ASPECT_RATIO",
   timeoutMs: "IMAGE_TIMEOUT_MS",
   concurrency: "IMAGE_CONCURRENCY",
   threads: "IMAGE_THREADS",
@@ -83,6 +88,7 @@ const ranges: ReadonlyArray<readonly [keyof ImageConfig, number, number]> = [
   ["maxInputBytes", 1, 1024 * MiB],
   // sharp's own ceiling (0x3FFF × 0x3FFF)
   ["maxInputPixels", 1, 268_402_689],
+  ["maxAspectRatio", 1, 100_000],
   ["timeoutMs", 1, 3_600_000],
   ["concurrency", 1, 256],
   ["threads", 1, 1024],
@@ -128,6 +134,7 @@ export const load: Effect.Effect<ImageConfig, ImageConfigError> = Effect.gen(fun
     largeSize: yield* int("largeSize"),
     maxInputBytes: yield* int("maxInputBytes"),
     maxInputPixels: yield* int("maxInputPixels"),
+    maxAspectRatio: yield* int("maxAspectRatio"),
     timeoutMs: yield* int("timeoutMs"),
     concurrency: yield* int("concurrency"),
     threads: yield* int("threads"),

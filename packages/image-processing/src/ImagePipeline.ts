@@ -25,12 +25,11 @@ import { contentTypes, extensions, type ProcessedPhoto, render } from "./variant
 export type { DeletedPhoto } from "./storage.js"
 export type { ProcessedPhoto, ProcessedVariant } from "./variants.js"
 
-export interface UploadOptions extends Declared {
-  /** Once the new photo is stored whole, delete the target's other photos (a profile's single photo). */
-  readonly replace?: boolean
-}
+export type UploadOptions = Declared
 
-export type UploadError = ProcessError | InvalidKey | InvalidManifest | PhotoDeleteIncomplete | StoreError
+/** Storing a processed photo: a target that cannot be a key, a damaged manifest in the way, the store. */
+export type StorePhotoError = InvalidKey | InvalidManifest | StoreError
+export type UploadError = ProcessError | StorePhotoError
 export type ManifestError = InvalidPhotoRef | PhotoNotFound | InvalidManifest | StoreError
 export type DeleteError = InvalidPhotoRef | PhotoNotFound | PhotoDeleteIncomplete | StoreError
 
@@ -91,27 +90,30 @@ const make = Effect.fnUntraced(function* (config: ImageConfig.ImageConfig) {
     return manifest
   })
 
+  const upload = Effect.fn("ImagePipeline.upload")(function* (photo: ProcessedPhoto, target: PhotoTarget) {
+    const folder = yield* Effect.fromResult(photosFolder(target))
+    const prefix = `${folder}/${photo.photoId}`
+    // The same photo again: it is already stored whole (a manifest is written last).
+    const existing = yield* Storage.readManifest(store, manifestKey(prefix))
+    return existing ?? (yield* Storage.storeWhole(store, config.uploadConcurrency, photo, target, prefix))
+  })
+
+  const repair = Effect.fn("ImagePipeline.repair")((photo: ProcessedPhoto, target: PhotoTarget) =>
+    Effect.fromResult(photosFolder(target)).pipe(
+      Effect.flatMap((folder) =>
+        Storage.storeWhole(store, config.uploadConcurrency, photo, target, `${folder}/${photo.photoId}`)
+      )
+    )
+  )
+
   const processAndUpload = Effect.fn("ImagePipeline.processAndUpload")(function* (
     bytes: Uint8Array,
     target: PhotoTarget,
     options: UploadOptions = {}
   ) {
     // A target that cannot be a key fails before any pixel work.
-    const folder = yield* Effect.fromResult(photosFolder(target))
-    const photo = yield* processImage(bytes, options)
-    const prefix = `${folder}/${photo.photoId}`
-    // The same photo again: it is already stored whole (a manifest is written last).
-    const existing = yield* Storage.readManifest(store, manifestKey(prefix))
-    const manifest = existing ?? (yield* Storage.storeWhole(store, config.uploadConcurrency, photo, target, prefix))
-    if (options.replace) {
-      const others = (yield* listPhotos(target)).filter((other) => other !== prefix)
-      yield* Effect.forEach(
-        others,
-        (other) => deletePhoto(other).pipe(Effect.catchTag(["PhotoNotFound", "InvalidPhotoRef"], () => Effect.void)),
-        { discard: true }
-      )
-    }
-    return manifest
+    yield* Effect.fromResult(photosFolder(target))
+    return yield* upload(yield* processImage(bytes, options), target)
   })
 
   return ImagePipeline.of({
@@ -120,6 +122,8 @@ const make = Effect.fnUntraced(function* (config: ImageConfig.ImageConfig) {
     process: processImage,
     optimizeImage,
     processAndUpload,
+    upload,
+    repair,
     getManifest,
     deletePhoto,
     listPhotos
@@ -142,6 +146,14 @@ export class ImagePipeline extends Context.Service<
       target: PhotoTarget,
       options?: UploadOptions
     ) => Effect.Effect<PhotoManifest, UploadError>
+    /** Stores a processed photo's variants and manifest, all of them or none; a photo already stored is left as it is. */
+    readonly upload: (photo: ProcessedPhoto, target: PhotoTarget) => Effect.Effect<PhotoManifest, StorePhotoError>
+    /**
+     * Puts back whatever of a stored photo is missing (create-only puts: present objects are kept),
+     * for a caller that holds the processed photo and must be sure it is whole, e.g. after a race
+     * with a delete of the same photo.
+     */
+    readonly repair: (photo: ProcessedPhoto, target: PhotoTarget) => Effect.Effect<PhotoManifest, StorePhotoError>
     /** The manifest of a stored photo, by its prefix or its manifest key. */
     readonly getManifest: (ref: string) => Effect.Effect<PhotoManifest, ManifestError>
     /** Removes every object of a photo (variants first, the manifest last). */

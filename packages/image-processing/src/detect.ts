@@ -3,6 +3,8 @@
  * declared about it (content type, file name) agrees.
  */
 
+import mime from "mime"
+
 /** The formats the pipeline accepts. */
 export type InputFormat = "jpeg" | "png" | "webp" | "avif" | "gif"
 
@@ -119,20 +121,24 @@ export interface DeclarationConflict {
 /**
  * The first declaration that disagrees with the detected format, if any.
  *
- * The bytes decide what a file is. A declaration only counts when it names a format: a generic
- * content type (`application/octet-stream`) or a file name without a known image extension is
- * ignored. A declared content type or extension naming any other format than the bytes' is a conflict.
+ * The bytes decide what a file is. A declaration only counts when it names a type: a generic
+ * content type (`application/octet-stream`) or a file name without a known extension is ignored.
+ * A declared content type or extension naming any other format than the bytes' is a conflict —
+ * an image format, or something that is not an image at all (`notes.txt`, `text/html`): a
+ * client that says it sends a text file is not sending a photo, whatever the bytes look like.
  */
 export const declarationConflict = (declared: Declared, detected: InputFormat): DeclarationConflict | undefined => {
   const contentType = declared.contentType?.split(";")[0]?.trim().toLowerCase()
   if (contentType !== undefined && !GENERIC_TYPES.has(contentType)) {
-    const format = TYPE_FORMATS[contentType] ?? (contentType.startsWith("image/") ? contentType : undefined)
-    if (format !== undefined && format !== detected) return { declared: declared.contentType!, declaredFormat: format }
+    const format = TYPE_FORMATS[contentType] ?? contentType
+    if (format !== detected) return { declared: declared.contentType!, declaredFormat: format }
   }
   const name = declared.filename?.trim()
   const dot = name?.lastIndexOf(".") ?? -1
   if (name !== undefined && dot > 0) {
-    const format = EXTENSION_FORMATS[name.slice(dot + 1).toLowerCase()]
+    const extension = name.slice(dot + 1).toLowerCase()
+    const type = mime.getType(extension)
+    const format = EXTENSION_FORMATS[extension] ?? (type === null || GENERIC_TYPES.has(type) ? undefined : type)
     if (format !== undefined && format !== detected) return { declared: name, declaredFormat: format }
   }
   return undefined

@@ -188,3 +188,24 @@ export const randomBytes = (length: number, seed = 99): Buffer => {
 /** The first `fraction` of `bytes`, like an upload cut off mid-way. */
 export const truncated = (bytes: Uint8Array, fraction: number): Buffer =>
   Buffer.from(bytes.subarray(0, Math.floor(bytes.length * fraction)))
+
+/**
+ * A real, valid PNG that is a sliver: `width`×`height` grey pixels, all black, deflated. At
+ * 1 × 49,000,000 it is about 100 KB yet under the 50 MP limit, and decoding it row by row costs
+ * tens of seconds of CPU: the pipeline must refuse it from its header (IMAGE_MAX_ASPECT_RATIO).
+ */
+export const pngSliver = (width: number, height: number): Buffer => {
+  const ihdr = Buffer.alloc(13)
+  ihdr.writeUInt32BE(width, 0)
+  ihdr.writeUInt32BE(height, 4)
+  ihdr[8] = 8 // bit depth
+  ihdr[9] = 0 // colour type: greyscale
+  // Each row: filter byte 0, then `width` zero bytes.
+  const raw = Buffer.alloc((width + 1) * height)
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", deflateSync(raw, { level: 9 })),
+    pngChunk("IEND", Buffer.alloc(0))
+  ])
+}

@@ -5,7 +5,15 @@
 import { Effect } from "effect"
 import sharp from "sharp"
 import { type Declared, declarationConflict, detectFormat } from "./detect.js"
-import { CorruptImage, EmptyImage, FormatMismatch, ImageTooLarge, TooManyPixels, UnsupportedFormat } from "./Errors.js"
+import {
+  CorruptImage,
+  EmptyImage,
+  ExtremeAspectRatio,
+  FormatMismatch,
+  ImageTooLarge,
+  TooManyPixels,
+  UnsupportedFormat
+} from "./Errors.js"
 import type { ImageConfig } from "./ImageConfig.js"
 import { errorText, type InputHeader } from "./variants.js"
 
@@ -40,6 +48,9 @@ export const inspect = Effect.fnUntraced(function* (bytes: Uint8Array, declared:
   if (width < 1 || height < 1) return yield* new CorruptImage({ format, detail: "the header has no dimensions" })
   if (width * height > config.maxInputPixels) {
     return yield* new TooManyPixels({ width, height, limit: config.maxInputPixels })
+  }
+  if (Math.max(width, height) > Math.min(width, height) * config.maxAspectRatio) {
+    return yield* new ExtremeAspectRatio({ width, height, limit: config.maxAspectRatio })
   }
   const swapped = (meta.orientation ?? 1) >= 5
   return {

@@ -48,6 +48,18 @@ describe("declarationConflict", () => {
     assert.isUndefined(declarationConflict({}, "gif"))
   })
 
+  it("reports a name or content type that says the file is not an image at all", () => {
+    assert.deepStrictEqual(declarationConflict({ filename: "notes.txt" }, "jpeg"), {
+      declared: "notes.txt",
+      declaredFormat: "text/plain"
+    })
+    assert.deepStrictEqual(declarationConflict({ contentType: "text/html" }, "png"), {
+      declared: "text/html",
+      declaredFormat: "text/html"
+    })
+    assert.isUndefined(declarationConflict({ filename: "upload.bin" }, "png"))
+  })
+
   it("reports a JPEG name on PNG bytes, and a content type naming another format", () => {
     assert.deepStrictEqual(declarationConflict({ filename: "holiday.jpg" }, "png"), {
       declared: "holiday.jpg",

@@ -6,13 +6,13 @@
  */
 
 import { basename, extname, join, resolve } from "node:path"
-import { ImagePipeline, itemPhoto, PhotoNotFound, parseRef, profilePhoto } from "@localex/image-processing"
 import { Effect, FileSystem, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError, UsageError } from "../failure.js"
+import { imageProcessing } from "../lazy.js"
 import { readImageFile, writeDestination } from "../local.js"
 import { Output, photoDeleted, photoManifest, plan, processedPhoto } from "../render.js"
-import { NAME, useStore, withImageServices, withLocalImageServices } from "../root.js"
+import { NAME, useStore, withImageServices, withImageWriteServices, withLocalImageServices } from "../root.js"
 
 const imageFile = Argument.String("file").pipe(
   Argument.withDescription("The image: JPEG, PNG, WebP, AVIF or GIF (at most IMAGE_MAX_INPUT_BYTES)")
@@ -35,6 +35,7 @@ const processImage = Command.make(
     out: optionalString("out", "Folder to write the variants to (default: ./<file name>-variants)", "dir")
   },
   Effect.fn("image.process")(function* (input) {
+    const { ImagePipeline } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
     const output = yield* Output
     const fs = yield* FileSystem.FileSystem
@@ -78,15 +79,16 @@ const upload = Command.make(
     if (Option.isSome(input.item) === Option.isSome(input.user)) {
       return yield* new UsageError({ reason: "say where the photo goes: --item <id> or --user <userId> (one of them)" })
     }
+    const { ImagePipeline, Photos } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
+    const photos = yield* Photos
     const output = yield* Output
     yield* useStore
-    const target = Option.isSome(input.item) ? itemPhoto(input.item.value) : profilePhoto(Option.getOrThrow(input.user))
     const bytes = yield* readImageFile(input.file, pipeline.config.maxInputBytes)
-    const manifest = yield* pipeline.processAndUpload(bytes, target, {
-      filename: basename(input.file),
-      replace: target.kind === "profile"
-    })
+    const declared = { filename: basename(input.file) }
+    const manifest = Option.isSome(input.item)
+      ? yield* photos.addItemPhoto(input.item.value, bytes, declared)
+      : yield* photos.setProfilePhoto(Option.getOrThrow(input.user), bytes, declared)
     yield* output.print(photoManifest(manifest))
   })
 ).pipe(
@@ -98,13 +100,14 @@ const upload = Command.make(
     { command: `${NAME} image upload ./IMG_0001.jpg --item item-123`, description: "Add a photo to an item" },
     { command: `${NAME} image upload ./me.png --user user-42`, description: "Set a user's profile photo" }
   ]),
-  withImageServices
+  withImageWriteServices
 )
 
 const manifest = Command.make(
   "manifest",
   { ref: photoRef },
   Effect.fn("image.manifest")(function* (input) {
+    const { ImagePipeline } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
     const output = yield* Output
     yield* useStore
@@ -129,6 +132,7 @@ const deletePhoto = Command.make(
     )
   },
   Effect.fn("image.delete")(function* (input) {
+    const { ImagePipeline, PhotoNotFound, parseRef } = yield* imageProcessing
     const pipeline = yield* ImagePipeline
     const output = yield* Output
     const store = yield* useStore

@@ -7,10 +7,10 @@ import { Keys, MAX_PRESIGN_SECONDS, objectInfoJson } from "@localex/storage-core
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { PartialFailure, UsageError } from "../failure.js"
-import { readSource, writeDestination } from "../local.js"
+import { readSource, unlessChanged, writeDestination } from "../local.js"
 import { withProgress } from "../progress.js"
 import { bytes, deleteOutcomes, done, listing, Output, objectInfo, plan, presigned } from "../render.js"
-import { NAME, useStore, withServices } from "../root.js"
+import { NAME, useStore, withServices, withWriteServices } from "../root.js"
 
 const key = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const objectKey = key("key", "Object key, e.g. items/123/photo.jpg")
@@ -26,7 +26,11 @@ const put = Command.make(
   {
     source: key("source", "Local file to upload, or - to read standard input"),
     key: objectKey,
-    contentType: optionalString("content-type", "Content-Type to store (default: from the file extension)", "type"),
+    contentType: optionalString(
+      "content-type",
+      "Content-Type to store (default: from the file name, e.g. .jpg → image/jpeg; none for stdin)",
+      "type"
+    ),
     cacheControl: optionalString("cache-control", "Cache-Control to store", "value"),
     metadata: Flag.KeyValuePair("metadata").pipe(
       Flag.withDescription("User metadata, repeatable: --metadata owner=42"),
@@ -48,16 +52,18 @@ const put = Command.make(
         ...(input.createOnly ? { ifNoneMatch: "*" as const } : {}),
         onProgress: (p) => progress.update(p.loaded)
       })
-    )
+    ).pipe(unlessChanged(input.source, source.size))
     yield* output.print(done(`uploaded ${info.key} (${bytes(info.size)}, etag ${info.etag})`, objectInfoJson(info)))
   })
 ).pipe(
-  Command.withDescription("Upload a local file (or standard input) to a key"),
+  Command.withDescription(
+    "Upload a local file (or standard input) to a key; the Content-Type comes from the file name unless --content-type says"
+  ),
   Command.withExamples([
     { command: `${NAME} object put ./photo.jpg items/123/photo.jpg`, description: "Upload a file" },
     { command: `cat report.csv | ${NAME} object put - reports/2026/report.csv`, description: "Upload stdin" }
   ]),
-  withServices
+  withWriteServices
 )
 
 const get = Command.make(
@@ -113,6 +119,10 @@ const get = Command.make(
 const ls = Command.make(
   "ls",
   {
+    path: Argument.String("prefix").pipe(
+      Argument.withDescription("Only keys that start with this, e.g. items/123/ (or --prefix)"),
+      Argument.optional
+    ),
     prefix: optionalString("prefix", "Only keys that start with this, e.g. items/123/", "prefix").pipe(
       Flag.withAlias("p")
     ),
@@ -129,11 +139,20 @@ const ls = Command.make(
     )
   },
   Effect.fn("object.ls")(function* (input) {
+    if (Option.isSome(input.path) && Option.isSome(input.prefix) && input.path.value !== input.prefix.value) {
+      return yield* new UsageError({ reason: "give the prefix once: as an argument or as --prefix, not both" })
+    }
     const store = yield* useStore
     const output = yield* Output
     const delimiter = input.recursive ? undefined : Option.getOrElse(input.delimiter, () => "/")
     const entries = store.list({
-      ...Option.match(input.prefix, { onNone: () => ({}), onSome: (prefix) => ({ prefix }) }),
+      ...Option.match(
+        Option.orElse(input.path, () => input.prefix),
+        {
+          onNone: () => ({}),
+          onSome: (prefix) => ({ prefix })
+        }
+      ),
       ...(delimiter === undefined ? {} : { delimiter })
     })
     yield* output.printRows(listing(entries, input.long))
@@ -141,8 +160,8 @@ const ls = Command.make(
 ).pipe(
   Command.withDescription("List keys (folders end in /); streams, so any size of bucket is fine"),
   Command.withExamples([
-    { command: `${NAME} object ls --prefix items/123/`, description: "Keys and folders under a prefix" },
-    { command: `${NAME} object ls -r -l --prefix items/`, description: "Every key, with sizes and dates" },
+    { command: `${NAME} object ls items/123/`, description: "Keys and folders under a prefix" },
+    { command: `${NAME} object ls items/ -r -l`, description: "Every key, with sizes and dates" },
     { command: `${NAME} --json object ls -r | jq -r '.entries[].key'`, description: "Keys for a script" }
   ]),
   withServices
@@ -269,6 +288,6 @@ export const object = Command.make("object").pipe(
   Command.withSubcommands([put, get, ls, stat, cp, rm, sign]),
   Command.withExamples([
     { command: `${NAME} object put ./photo.jpg items/123/photo.jpg`, description: "Upload" },
-    { command: `${NAME} object ls --prefix items/`, description: "List" }
+    { command: `${NAME} object ls items/`, description: "List" }
   ])
 )

@@ -1,0 +1,8 @@
+/**
+ * Modules loaded only by the commands that use them, so that `--help`, `object …` and the
+ * operations never pay for sharp and the image pipeline at start-up.
+ */
+import { Effect } from "effect"
+
+/** `@localex/image-processing` (and sharp with it), imported on first use. */
+export const imageProcessing = Effect.promise(() => import("@localex/image-processing"))
