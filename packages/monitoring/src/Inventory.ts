@@ -21,7 +21,7 @@ import { Clock, Effect, Schema, Stream } from "effect"
 import { DEFAULTS, StatsAccumulator, VersionTally } from "./internal/accumulator.js"
 import { decodeInventoryKey, parseCsvLine } from "./internal/csv.js"
 import { gunzip } from "./internal/gunzip.js"
-import type { StatsOptions, StorageStats } from "./Stats.js"
+import type { StatsOptions, StorageStats } from "./StatsModel.js"
 
 /** The report cannot be used: what is wrong with it, and where. */
 export class InventoryError extends Schema.TaggedError<InventoryError>()("InventoryError", {

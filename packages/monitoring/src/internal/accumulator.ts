@@ -5,7 +5,7 @@
  * numbers of a sequential one.
  */
 import { Keys, Listing, type Units } from "@localex/storage-core"
-import type { AgeBucket, ObjectRef, PrefixUsage, SizeBucket, StorageClassUsage, StorageStats } from "../Stats.js"
+import type { AgeBucket, ObjectRef, PrefixUsage, SizeBucket, StorageClassUsage, StorageStats } from "../StatsModel.js"
 import { TopN } from "./heap.js"
 
 const KiB = 1024
