@@ -57,6 +57,10 @@ module.exports = {
     combinedDependencies: true,
     exclude: { path: "(^|/)(dist|test|bench)/" },
     tsConfig: { fileName: "tsconfig.base.json" },
-    enhancedResolveOptions: { exportsFields: ["exports"], conditionNames: ["import", "types"], extensions: [".ts", ".js"] }
+    enhancedResolveOptions: {
+      exportsFields: ["exports"],
+      conditionNames: ["import", "types"],
+      extensions: [".ts", ".js"]
+    }
   }
 }

@@ -130,4 +130,3 @@ export interface StatsOptions {
   /** Count the project's own objects (`_localex/`: reports, manifests, leases) too. Default false. */
   readonly includeReserved?: boolean
 }
-
