@@ -6,6 +6,8 @@
  * - for a photo (`items/{itemId}/photos/{hash}/…` or `profiles/{userId}/photos/{hash}/…`), the
  *   whole `{hash}/` folder: every variant and the manifest — a reference to any key in the
  *   folder, or to the folder itself, keeps them all;
+ * - for a profile photo (`profiles/{userId}/photos/…`), also the user's profile-photo pointer
+ *   `profiles/{userId}/photo.json` (image-processing's Photos names the current photo with it);
  * - for a reference ending in "/", everything under it.
  * Objects younger than the grace period (default 24 hours) are never orphans: an upload in
  * flight is not referenced yet. Only keys under `scope` (default `items/`, `profiles/`) are
@@ -32,6 +34,7 @@ export const DEFAULT_SCOPE: ReadonlyArray<string> = ["items/", "profiles/"]
 export const DEFAULT_GRACE: Duration.Input = "24 hours"
 
 const PHOTO_FOLDER = /^(?:items|profiles)\/[^/]+\/photos\/[^/]+(?:\/|$)/
+const PROFILE_PHOTO = /^(profiles\/[^/]+\/)photos\//
 
 /** The photo folder (`…/photos/{hash}/`) a key or reference belongs to, if any. */
 export const photoFolder = (key: string): string | undefined => {
@@ -50,8 +53,11 @@ export class ReferenceIndex {
     const ref = reference.replace(/^\/+/, "")
     if (ref === "") return
     const folder = photoFolder(ref)
-    if (folder !== undefined) this.folders.add(folder)
-    else if (ref.endsWith("/")) this.folders.add(ref)
+    if (folder !== undefined) {
+      this.folders.add(folder)
+      const profile = PROFILE_PHOTO.exec(folder)
+      if (profile !== null) this.keys.add(`${profile[1]}photo.json`)
+    } else if (ref.endsWith("/")) this.folders.add(ref)
     else this.keys.add(ref)
   }
 

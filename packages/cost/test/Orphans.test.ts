@@ -33,17 +33,24 @@ describe("what a reference covers", () => {
     index.add("/profiles/u1/photos/p1") // a leading "/" and no trailing one: the folder itself
     index.add("items/i2/doc.pdf")
     index.add("items/i3/")
-    assert.deepStrictEqual(index.size, { keys: 1, folders: 3 })
+    assert.deepStrictEqual(index.size, { keys: 2, folders: 3 })
     for (const key of [
       "items/i1/photos/abc/thumb.webp",
       "items/i1/photos/abc/large.avif",
       "items/i1/photos/abc/manifest.json",
       "profiles/u1/photos/p1/avatar.webp",
+      "profiles/u1/photo.json", // the user's profile-photo pointer stays with their photo
       "items/i2/doc.pdf",
       "items/i3/anything/at/all"
     ])
       assert.isTrue(index.covers(key), key)
-    for (const key of ["items/i1/photos/abd/thumb.webp", "items/i1/photos/abc", "items/i2/doc.pdf.bak", "items/i4/x"])
+    for (const key of [
+      "items/i1/photos/abd/thumb.webp",
+      "items/i1/photos/abc",
+      "items/i2/doc.pdf.bak",
+      "items/i4/x",
+      "profiles/u2/photo.json"
+    ])
       assert.isFalse(index.covers(key), key)
   })
 })
@@ -163,7 +170,7 @@ layer(Layer.provideMerge(Orphans.layer, Testing.layerFs()))("orphans on fs", (it
         )
         assert.deepStrictEqual(outcome.plan.totals, { objects: 3, bytes: 6 + 11 + 31 })
         assert.deepStrictEqual(outcome.plan.population, { objects: 9, bytes: 10 + 20 + 5 + 11 + 6 + 12 + 30 + 31 + 40 })
-        assert.deepStrictEqual(outcome.plan.criteria.references, { keys: 1, folders: 2 })
+        assert.deepStrictEqual(outcome.plan.criteria.references, { keys: 2, folders: 2 } // one key is profiles/u1/photo.json, kept with u1's photo)
         assert.strictEqual(outcome.plan.criteria.unreferencedWithinGrace, 1)
         assert.strictEqual(outcome.report, null)
         assert.strictEqual((yield* Testing.allKeys(store)).length, POPULATION.length)
