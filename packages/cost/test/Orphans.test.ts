@@ -170,7 +170,8 @@ layer(Layer.provideMerge(Orphans.layer, Testing.layerFs()))("orphans on fs", (it
         )
         assert.deepStrictEqual(outcome.plan.totals, { objects: 3, bytes: 6 + 11 + 31 })
         assert.deepStrictEqual(outcome.plan.population, { objects: 9, bytes: 10 + 20 + 5 + 11 + 6 + 12 + 30 + 31 + 40 })
-        assert.deepStrictEqual(outcome.plan.criteria.references, { keys: 2, folders: 2 } // one key is profiles/u1/photo.json, kept with u1's photo)
+        // One of the keys is profiles/u1/photo.json, kept with u1's photo.
+        assert.deepStrictEqual(outcome.plan.criteria.references, { keys: 2, folders: 2 })
         assert.strictEqual(outcome.plan.criteria.unreferencedWithinGrace, 1)
         assert.strictEqual(outcome.report, null)
         assert.strictEqual((yield* Testing.allKeys(store)).length, POPULATION.length)
