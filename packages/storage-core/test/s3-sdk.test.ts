@@ -31,6 +31,15 @@ import { MAX_PARTS, MiB, partSizeFor, streamParts } from "../src/drivers/s3/mult
 import { backoffMillis, MAX_DELAY_MS, RetryBaseDelay } from "../src/drivers/s3/retry.js"
 import type { S3Options } from "../src/StorageConfig.js"
 
+/**
+ * Lets the forked request run until `done()` (at most 200 event-loop turns): the mocked SDK
+ * answers through promises and the event loop, never through time, so no real sleep is needed.
+ */
+const settle = (done: () => boolean) =>
+  Effect.promise(async () => {
+    for (let turn = 0; turn < 200 && !done(); turn++) await new Promise((resolve) => setImmediate(resolve))
+  })
+
 const s3 = mockClient(S3Client)
 beforeEach(() => {
   s3.reset()
@@ -145,9 +154,9 @@ describe("retries", () => {
       const store = yield* S3.make(options)
       const fiber = yield* Effect.forkChild(store.head("a"))
       // The first retry of a 5xx waits between 50 and 100 ms (base 100 ms, equal jitter).
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+      yield* settle(() => s3.commandCalls(HeadObjectCommand).length === 1)
       yield* TestClock.adjust("49 millis")
-      yield* Effect.promise(() => new Promise((resolve) => setTimeout(resolve, 20)))
+      yield* settle(() => false)
       assert.strictEqual(s3.commandCalls(HeadObjectCommand).length, 1, "no retry before the backoff")
       yield* TestClock.adjust("51 millis")
       const info = yield* Fiber.join(fiber)
