@@ -11,7 +11,7 @@ import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { object } from "./commands/object.js"
 import { stats } from "./commands/stats.js"
 import { report } from "./failure.js"
-import { JsonDocument } from "./render.js"
+import { JsonDocument } from "./Output.js"
 import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version

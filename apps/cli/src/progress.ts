@@ -4,7 +4,8 @@
  */
 import cliProgress from "cli-progress"
 import { Effect, type Scope } from "effect"
-import { bytes, Output } from "./render.js"
+import { Output } from "./Output.js"
+import { bytes } from "./views/format.js"
 
 export interface Progress {
   /** Bytes moved so far. */

@@ -14,7 +14,7 @@ import { Command } from "effect/cli"
 import { RootNotFound } from "./failure.js"
 import { type GlobalOptions, globalFlags, storageOverrides } from "./GlobalFlags.js"
 import { imageProcessing } from "./lazy.js"
-import { Output } from "./render.js"
+import { Output } from "./Output.js"
 
 export const NAME = "localex-storage"
 

@@ -11,9 +11,10 @@ import { Units } from "@localex/storage-core"
 import { Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
+import { Output } from "../Output.js"
 import { withCountProgress } from "../progress.js"
-import { cleanupOutcome, Output } from "../render.js"
 import { NAME, withOperations } from "../root.js"
+import { cleanupOutcome } from "../views/operations.js"
 import { dryRun, force, intFlag, optionalString, repeated, safetyFlags, safetyOf, sample, some } from "./flags.js"
 
 const parseRule = (text: string) => {

@@ -11,8 +11,10 @@ import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError, UsageError } from "../failure.js"
 import { imageProcessing } from "../lazy.js"
 import { readImageFile, writeDestination } from "../local.js"
-import { Output, photoDeleted, photoManifest, plan, processedPhoto } from "../render.js"
+import { Output } from "../Output.js"
 import { NAME, useStore, withImageServices, withImageWriteServices, withLocalImageServices } from "../root.js"
+import { plan } from "../views/objects.js"
+import { photoDeleted, photoManifest, processedPhoto } from "../views/photos.js"
 
 const imageFile = Argument.String("file").pipe(
   Argument.withDescription("The image: JPEG, PNG, WebP, AVIF or GIF (at most IMAGE_MAX_INPUT_BYTES)")

@@ -10,8 +10,9 @@ import type { BucketAdminError } from "@localex/storage-core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
-import { configPlan, Output } from "../render.js"
+import { Output } from "../Output.js"
 import { NAME, withOperations } from "../root.js"
+import { configPlan } from "../views/operations.js"
 import { intFlag, optionalString } from "./flags.js"
 
 /** What the bucket may answer besides a plan: on fs, UnsupportedByDriver (named here for declaration emit). */

@@ -8,9 +8,11 @@ import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { PartialFailure, UsageError } from "../failure.js"
 import { readSource, unlessChanged, writeDestination } from "../local.js"
+import { Output } from "../Output.js"
 import { withProgress } from "../progress.js"
-import { bytes, deleteOutcomes, done, listing, Output, objectInfo, plan, presigned } from "../render.js"
 import { NAME, useStore, withServices, withWriteServices } from "../root.js"
+import { bytes } from "../views/format.js"
+import { deleteOutcomes, done, listing, objectInfo, plan, presigned } from "../views/objects.js"
 
 const key = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const objectKey = key("key", "Object key, e.g. items/123/photo.jpg")

@@ -9,8 +9,9 @@ import { ObjectStore } from "@localex/storage-core"
 import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { QuotaExceeded, UsageError } from "../failure.js"
-import { Output, storageStats } from "../render.js"
+import { Output } from "../Output.js"
 import { NAME, withOperations } from "../root.js"
+import { storageStats } from "../views/operations.js"
 import { intFlag, optionalString, some } from "./flags.js"
 
 /** A quota file: JSON, as storage-core's Quota.QuotaPolicy (a bad file is PolicyInvalid, exit 1). */
