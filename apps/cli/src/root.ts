@@ -9,9 +9,9 @@ import { resolve } from "node:path"
 import { Cleanup, LifecyclePolicy, Orphans, Tiering } from "@localex/cost"
 import { Stats } from "@localex/monitoring"
 import { type BucketAdmin, loadSettings, ObjectStore, Storage, type StorageConfigError } from "@localex/storage-core"
-import { Effect, Layer, Stream } from "effect"
+import { Effect, Layer, Option, Stream } from "effect"
 import { Command } from "effect/cli"
-import { RootNotFound } from "./failure.js"
+import { RootNotFound, UsageError } from "./failure.js"
 import { type GlobalOptions, globalFlags, storageOverrides } from "./GlobalFlags.js"
 import { imageProcessing } from "./lazy.js"
 import { Output } from "./Output.js"
@@ -43,9 +43,17 @@ export const root = Command.make(NAME).pipe(
  */
 export type Access = "read" | "write"
 
-/** For a read on the fs driver, refuses a root that does not exist. */
-const checkRoot = (options: GlobalOptions, access: Access): Effect.Effect<void, StorageConfigError | RootNotFound> =>
+/** Refuses an empty --root; for a read on the fs driver, a root that does not exist. */
+const checkRoot = (
+  options: GlobalOptions,
+  access: Access
+): Effect.Effect<void, StorageConfigError | RootNotFound | UsageError> =>
   Effect.gen(function* () {
+    if (Option.isSome(options.root) && options.root.value.trim() === "")
+      return yield* new UsageError({
+        reason:
+          "--root is empty: give the fs driver's data folder (e.g. --root ./data), or leave it out for the default"
+      })
     const settings = yield* loadSettings(storageOverrides(options))
     if (access === "write" || settings.driver !== "fs") return
     const root = resolve(settings.root)
@@ -56,7 +64,7 @@ const checkRoot = (options: GlobalOptions, access: Access): Effect.Effect<void, 
 export const storeLayer = (
   options: GlobalOptions,
   access: Access = "read"
-): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError | RootNotFound> =>
+): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError | RootNotFound | UsageError> =>
   Layer.unwrap(Effect.as(checkRoot(options, access), Storage.layerConfig(storageOverrides(options))))
 
 /**

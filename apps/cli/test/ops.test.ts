@@ -195,7 +195,7 @@ describe("localex-storage cleanup expired (fs)", () => {
     const report = outcome.report!
     assert.deepStrictEqual(report.deleted, { objects: 4, bytes: 460 })
     assert.deepStrictEqual([report.skipped.length, report.failed.length], [0, 0])
-    assert.match(report.manifestKey!, /^reports\/cleanup\/\d{8}T\d{9}Z-expired-plan\.json$/)
+    assert.match(report.manifestKey!, /^_localex\/reports\/cleanup\/\d{8}T\d{9}Z-expired-plan\.json$/)
 
     const left = await keys()
     for (const key of expired) assert.notInclude(left, key)
