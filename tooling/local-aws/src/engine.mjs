@@ -26,6 +26,13 @@ const MARKER = ".localex-aws"
 const run = promisify(execFile)
 const defaultLog = (line) => process.stderr.write(`[local-aws] ${line}\n`)
 
+/** The server's environment: MOTO_ACCOUNT_ID would pin every request to one account (no per-file accounts). */
+const serverEnv = (extra = {}) => {
+  const env = { ...process.env, ...extra }
+  delete env.MOTO_ACCOUNT_ID
+  return env
+}
+
 /** Thrown by start() when there is no moto here: no LOCALEX_MOTO_HOME and no moto_server on PATH. */
 export class EngineUnavailable extends Error {
   name = "EngineUnavailable"
@@ -103,6 +110,7 @@ async function startBundle(home, dir, timeoutMs) {
   let stdout
   try {
     ;({ stdout } = await run("bash", [join(home, "start.sh"), "--dir", dir, "--timeout", timeout], {
+      env: serverEnv(), // start.sh passes MOTO_* settings on to the server
       timeout: timeoutMs + 120_000, // start.sh may apt-get install its Python packages first
       maxBuffer: 16 * 1024 * 1024
     }))
@@ -125,12 +133,11 @@ async function startOnPath(file, dir, timeoutMs) {
     cwd: dir,
     detached: true,
     stdio: ["ignore", out, out],
-    env: {
-      ...process.env,
+    env: serverEnv({
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
       AWS_EC2_METADATA_DISABLED: "true"
-    }
+    })
   })
   closeSync(out)
   child.unref()
