@@ -1,5 +1,5 @@
 // The whole suite in one run (`npm test`): every package and app is a vitest project, and the
-// local Ceph RGW is started once for all of them (see tooling/local-s3).
+// local Ceph RGW and the moto server are started once for all of them (see tooling/local-s3, tooling/local-aws).
 import { defineConfig } from "vitest/config"
 import SummaryReporter from "./tooling/vitest-config/summary-reporter.mjs"
 

@@ -8,8 +8,9 @@ export const shared = {
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Tests that need S3 read the local Ceph RGW endpoint that the global setup exports.
-    globalSetup: [import.meta.resolve("@localex/local-s3/vitest-global-setup").replace("file://", "")]
+    // Tests that need S3 read the local Ceph RGW endpoint that the global setup exports (testS3());
+    // tests of AWS control planes (CloudWatch, CloudFront, IAM, …) the local moto server's (testAws()).
+    globalSetup: [`${import.meta.dirname}/global-setup.mjs`]
   }
 }
 
