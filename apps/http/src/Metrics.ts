@@ -11,7 +11,8 @@
 
 import { ObjectStore } from "@localex/storage-core"
 import { Context, Effect, Exit, Layer, Option, Stream } from "effect"
-import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse, ProblemDetails } from "effect/http"
+import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { problemResponse } from "./Problems.js"
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client"
 
 export class Metrics extends Context.Service<
@@ -72,8 +73,8 @@ export const RequestMetrics = HttpRouter.middleware(
         const exit = yield* httpEffect.pipe(
           Effect.catchIf(isRouteNotFound, () =>
             Effect.succeed(
-              ProblemDetails.toResponse({
-                type: "urn:localex:problem:not-found",
+              problemResponse({
+                name: "not-found",
                 status: 404,
                 title: "Not found",
                 detail: `No route for ${request.method} ${request.url.split("?")[0]}: see /docs`

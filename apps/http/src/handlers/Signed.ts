@@ -6,12 +6,12 @@
 
 import { type GetOptions, type ObjectInfo, ObjectStore } from "@localex/storage-core"
 import { Clock, Effect } from "effect"
-import { HttpServerResponse, ProblemDetails } from "effect/http"
+import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../Api.js"
 import { etagHeader, parseEtags, parseRange } from "../conditional.js"
 import { HttpConfig } from "../HttpConfig.js"
-import { problems } from "../Problems.js"
+import { problemResponse, problems } from "../Problems.js"
 import { SignedUrls } from "../SignedUrls.js"
 import { upload } from "../upload.js"
 
@@ -36,12 +36,13 @@ export const SignedHandlers = HttpApiBuilder.group(
 
     /** 416 with the object's size, so the client can ask again. */
     const unsatisfiable = (key: string, size: number) =>
-      ProblemDetails.toResponse({
-        type: "urn:localex:problem:range-not-satisfiable",
+      problemResponse({
+        name: "range-not-satisfiable",
         status: 416,
         title: "Range not satisfiable",
-        detail: `The requested range is outside "${key}" (${size} bytes)`
-      }).pipe(HttpServerResponse.setHeader("content-range", `bytes */${size}`))
+        detail: `The requested range is outside "${key}" (${size} bytes)`,
+        headers: { "content-range": `bytes */${size}` }
+      })
 
     return handlers
       .handle(
