@@ -23,11 +23,19 @@ export type KnownError = StoreFault | PhotoError
 
 type Mapped<E extends KnownError> = E extends KnownError ? ReturnType<(typeof table)[E["_tag"]]> : never
 
+/** The error each problem was made from: the request log shows it (with its cause) for a 5xx. */
+const origins = new WeakMap<object, KnownError>()
+
+/** The store or image error `problem` was made from, if any. */
+export const originOf = (problem: object): KnownError | undefined => origins.get(problem)
+
 /** The problem for a store or image error: its message becomes the problem's `detail`. */
 export const toProblem = <E extends KnownError>(error: E): Mapped<E> => {
   // The table has an entry for each tag of KnownError (checked where each table is declared).
   const entry = table[error._tag] as unknown as (error: E) => Mapped<E>
-  return entry(error)
+  const problem = entry(error)
+  origins.set(problem as object, error)
+  return problem
 }
 
 /** Maps a store or image call's errors to problems. */
@@ -44,6 +52,7 @@ const isPlainText = (response: HttpServerResponse.HttpServerResponse) =>
  * Around every response:
  * - a 503 (store throttled or down, image processing timed out, a delete to finish, shutting
  *   down) says when to try again: `Retry-After`, unless it already has one;
+ * - a 413 closes the connection, so the rest of a body too large to read is not read either;
  * - the request decoder's plain-text 415 (a body in a content type the route does not take,
  *   e.g. raw bytes to a photo route) becomes a problem like every other error.
  */
@@ -54,6 +63,7 @@ export const ProblemResponses = HttpRouter.middleware(
       if (response.status === 503 && response.headers["retry-after"] === undefined) {
         return HttpServerResponse.setHeader(response, "retry-after", String(RETRY_AFTER_SECONDS))
       }
+      if (response.status === 413) return HttpServerResponse.setHeader(response, "connection", "close")
       if (response.status === 415 && isPlainText(response)) {
         const request = yield* HttpServerRequest.HttpServerRequest
         const sent = request.headers["content-type"]
