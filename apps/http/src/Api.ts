@@ -39,6 +39,9 @@ import {
 /** Where the listing is routed: `GET /v1/files` shares its path with the stat route's (see rawPath.ts). */
 export const LIST_ROUTE = "/v1/files/"
 
+/** A route's template as metrics and the log show it (the listing as clients call it). */
+export const routeLabel = (path: string): string => (path === LIST_ROUTE ? "/v1/files" : path)
+
 // --- auth -------------------------------------------------------------------------------
 
 export const Scopes = ["read", "write", "admin"] as const
@@ -74,8 +77,11 @@ export class BodyLimit extends HttpApiMiddleware.Service<BodyLimit>()("@localex/
   error: PayloadTooLarge
 }) {}
 
-/** Notes the cause of every 5xx an endpoint answers with, for the request log (see requestLog.ts). */
-export class FailureCause extends HttpApiMiddleware.Service<FailureCause>()("@localex/http/FailureCause") {}
+/**
+ * Notes, for the request log (requestLog.ts), the route template as the endpoint starts (a request
+ * abandoned mid-body is logged with it) and the cause of every 5xx the endpoint answers with.
+ */
+export class RequestNotes extends HttpApiMiddleware.Service<RequestNotes>()("@localex/http/RequestNotes") {}
 
 // --- schemas ----------------------------------------------------------------------------
 
@@ -474,7 +480,7 @@ export class Api extends HttpApi.make("localex-storage")
   .add(StatsApi)
   .middleware(HttpApiMiddleware.ProblemDetails)
   .middleware(BodyLimit)
-  .middleware(FailureCause)
+  .middleware(RequestNotes)
   .annotateMerge(
     OpenApi.annotations({
       title: "LocalEx Storage API",

@@ -6,7 +6,7 @@
  *   went away before the response was complete).
  * - `localex_http_request_duration_seconds{method,route,status}`: time to the response head.
  * - `localex_store_operation_duration_seconds{operation,outcome}`: each ObjectStore call,
- *   outcome `ok` or the error's tag.
+ *   outcome `ok`, the error's tag, `aborted` (its request went away) or `defect`.
  * - the process metrics of prom-client (`process_*`, `nodejs_*`).
  */
 
@@ -14,6 +14,7 @@ import { ObjectStore } from "@localex/storage-core"
 import { Cause, Context, Effect, Exit, Layer, Option, Stream } from "effect"
 import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client"
+import { routeLabel } from "./Api.js"
 import { problemResponse } from "./Problems.js"
 import { rawPath } from "./rawPath.js"
 import { noteRequest, type RequestRecord } from "./requestLog.js"
@@ -98,7 +99,7 @@ export const RequestMetrics = HttpRouter.middleware(
           )
           // The router leaves the matched route in the request's context.
           const route = yield* Effect.serviceOption(HttpRouter.RouteContext).pipe(
-            Effect.map(Option.match({ onNone: () => "unmatched", onSome: (context) => context.route.path }))
+            Effect.map(Option.match({ onNone: () => "unmatched", onSome: (context) => routeLabel(context.route.path) }))
           )
           const status = statusOf(exit)
           // A defect (or a 5xx the endpoint did not explain) is logged with its cause; the request
@@ -123,6 +124,8 @@ export const meteredStore = Layer.effect(
     const metrics = yield* Metrics
     const outcome = (exit: Exit.Exit<unknown, unknown>) => {
       if (Exit.isSuccess(exit)) return "ok"
+      // Interrupted: the request went away (client disconnect, shutdown), not a failure of the store.
+      if (Cause.hasInterruptsOnly(exit.cause)) return "aborted"
       const error = Exit.findErrorOption(exit)
       return Option.match(error, {
         onNone: () => "defect",

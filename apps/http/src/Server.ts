@@ -15,7 +15,7 @@ import type { NetAddress } from "effect/net"
 import { Api } from "./Api.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { AuthorizationLive } from "./Auth.js"
-import { BodyLimitLive, FailureCauseLive } from "./apiMiddleware.js"
+import { BodyLimitLive, RequestNotesLive } from "./apiMiddleware.js"
 import { HttpConfig } from "./HttpConfig.js"
 import { FilesHandlers } from "./handlers/Files.js"
 import { PhotosHandlers } from "./handlers/Photos.js"
@@ -92,7 +92,7 @@ const Routes = Layer.mergeAll(
     Layer.provide([
       AuthorizationLive,
       BodyLimitLive,
-      FailureCauseLive,
+      RequestNotesLive,
       HttpApiMiddleware.layerProblemDetails({ includeDetails: true })
     ])
   ),

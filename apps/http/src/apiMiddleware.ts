@@ -1,7 +1,7 @@
 /** The middlewares around every endpoint: the body cap, and the causes of 5xx answers for the log. */
 import { ByteSize, Cause, Context, Effect, Layer } from "effect"
 import { HttpIncomingMessage, HttpServerError, HttpServerRequest } from "effect/http"
-import { BodyLimit, FailureCause, StreamedBody } from "./Api.js"
+import { BodyLimit, RequestNotes, routeLabel, StreamedBody } from "./Api.js"
 import { HttpConfig } from "./HttpConfig.js"
 import { originOf, PayloadTooLarge } from "./Problems.js"
 import { noteRequest } from "./requestLog.js"
@@ -45,11 +45,12 @@ const describe = (error: unknown): string => {
   return tagged.cause === undefined ? head : `${head} (cause: ${String(tagged.cause)})`
 }
 
-export const FailureCauseLive = Layer.succeed(
-  FailureCause,
-  FailureCause.of((httpEffect) =>
-    Effect.tapCause(httpEffect, (cause) =>
-      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+export const RequestNotesLive = Layer.succeed(
+  RequestNotes,
+  RequestNotes.of((httpEffect, { endpoint }) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      noteRequest(request.source, { route: routeLabel(endpoint.path) })
+      return Effect.tapCause(httpEffect, (cause) =>
         Effect.sync(() => {
           const [error] = Cause.prettyErrors(cause)
           const failure = cause.reasons.find(Cause.isFailReason)?.error as { readonly status?: number } | undefined
@@ -61,6 +62,6 @@ export const FailureCauseLive = Layer.succeed(
           })
         })
       )
-    )
+    })
   )
 )
