@@ -10,11 +10,14 @@
  * does not parse) unless LOCALEX_HTTP_ACTIVE_CONTENT=inline.
  */
 import type { GetOptions, ObjectInfo, ObjectStore } from "@localex/storage-core"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { type HttpServerRequest, HttpServerResponse } from "effect/http"
 import { etagHeader, parseEtags, parseRange } from "./conditional.js"
 import type { HttpSettings } from "./HttpConfig.js"
 import { problemResponse, problems } from "./Problems.js"
+
+/** Bodies larger than this are read one chunk ahead of the socket (at most one extra chunk in memory per download). */
+const READ_AHEAD_ABOVE = 256 * 1024
 
 const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+$/
 const ACTIVE =
@@ -106,10 +109,12 @@ export const serveObject = Effect.fnUntraced(function* (
   if (result._tag === "NotModified") return notModified(result.info)
   if (result._tag === "Unsatisfiable") return unsatisfiable(key, result.size)
   const { info: object, body, range: served } = result.result
-  return HttpServerResponse.stream(body, {
+  const length = served === undefined ? object.size : served.end - served.start + 1
+  // Read the next chunk while this one is written (as a piped file stream does); small bodies are one chunk.
+  return HttpServerResponse.stream(length > READ_AHEAD_ABOVE ? Stream.buffer(body, { capacity: 1 }) : body, {
     status: served === undefined ? 200 : 206,
     contentType: object.contentType ?? "application/octet-stream",
-    contentLength: served === undefined ? object.size : served.end - served.start + 1,
+    contentLength: length,
     headers: {
       ...cacheHeaders(object, options),
       "accept-ranges": "bytes",
