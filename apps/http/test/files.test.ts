@@ -6,7 +6,6 @@
 import { randomBytes } from "node:crypto"
 import { request as httpRequest } from "node:http"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
-import { raw } from "./raw.js"
 import { removeRoot, type Server, sha256, startServer, tempRoot } from "./server.js"
 
 const KEYS = { read: "files-read-key", write: "files-write-key" }
