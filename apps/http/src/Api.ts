@@ -36,6 +36,12 @@ import {
   uploadProblems
 } from "./Problems.js"
 
+/** Where the listing is routed: `GET /v1/files` shares its path with the stat route's (see rawPath.ts). */
+export const LIST_ROUTE = "/v1/files/"
+
+/** A route's template as metrics and the log show it (the listing as clients call it). */
+export const routeLabel = (path: string): string => (path === LIST_ROUTE ? "/v1/files" : path)
+
 // --- auth -------------------------------------------------------------------------------
 
 export const Scopes = ["read", "write", "admin"] as const
@@ -58,6 +64,25 @@ export class Authorization extends HttpApiMiddleware.Service<Authorization, { pr
   { security: { bearer: HttpApiSecurity.bearer }, error: [Unauthorized, Forbidden] }
 ) {}
 
+// --- every endpoint -------------------------------------------------------------------
+
+/** Set on endpoints that stream their body to the store or the image pipeline (each with its own size cap). */
+export const StreamedBody = Context.Reference<boolean>("@localex/http/StreamedBody", { defaultValue: () => false })
+
+/**
+ * Caps the body of every endpoint that is not `StreamedBody` at LOCALEX_HTTP_MAX_BODY_BYTES: 413
+ * from Content-Length before any byte is read, or as soon as a body without one passes it.
+ */
+export class BodyLimit extends HttpApiMiddleware.Service<BodyLimit>()("@localex/http/BodyLimit", {
+  error: PayloadTooLarge
+}) {}
+
+/**
+ * Notes, for the request log (requestLog.ts), the route template as the endpoint starts (a request
+ * abandoned mid-body is logged with it) and the cause of every 5xx the endpoint answers with.
+ */
+export class RequestNotes extends HttpApiMiddleware.Service<RequestNotes>()("@localex/http/RequestNotes") {}
+
 // --- schemas ----------------------------------------------------------------------------
 
 const Nullable = Schema.NullOr(Schema.String)
@@ -77,13 +102,23 @@ export const ObjectInfo = Schema.Struct({
 
 export const MAX_EXPIRES_IN = 7 * 24 * 60 * 60
 
+/** A media type as a Content-Type header carries it: `type/subtype`, optional parameters, visible ASCII only. */
+const MediaType = Schema.String.check(
+  Schema.isPattern(
+    /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(\s*;\s*[!#$%&'*+.^_`|~0-9A-Za-z-]+=("[\x20-\x21\x23-\x5b\x5d-\x7e]*"|[!#$%&'*+.^_`|~0-9A-Za-z-]+))*$/,
+    {
+      message: 'a media type such as "image/jpeg" or "text/plain; charset=utf-8" (no control characters)'
+    }
+  )
+)
+
 export const SignRequest = Schema.Struct({
   key: Schema.String,
   method: Schema.optional(Schema.Literals(["GET", "PUT"])).annotate({ description: "Default GET" }),
   expiresIn: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: MAX_EXPIRES_IN }))).annotate({
     description: "Seconds the URL stays valid (default 900, at most 7 days)"
   }),
-  contentType: Schema.optional(Schema.String).annotate({ description: "PUT: the Content-Type the uploader must send" })
+  contentType: Schema.optional(MediaType).annotate({ description: "PUT: the Content-Type the uploader must send" })
 }).annotate({ identifier: "SignRequest" })
 
 export const SignedUrl = Schema.Struct({
@@ -94,6 +129,37 @@ export const SignedUrl = Schema.Struct({
     description: "Headers the request must carry for the signature to hold"
   })
 }).annotate({ identifier: "SignedUrl" })
+
+export const ListedObject = Schema.Struct({
+  key: Schema.String,
+  size: Schema.Number,
+  etag: Schema.String,
+  lastModified: Schema.String.annotate({ description: "ISO 8601" }),
+  storageClass: Nullable
+}).annotate({ identifier: "ListedObject" })
+
+export const FileList = Schema.Struct({
+  objects: Schema.Array(ListedObject),
+  prefixes: Schema.Array(Schema.String).annotate({
+    description: 'With a delimiter: the common prefixes ("folders") on this page'
+  }),
+  nextCursor: Schema.NullOr(Schema.String).annotate({
+    description: "Pass as `cursor` for the next page; null on the last page"
+  })
+}).annotate({ identifier: "FileList" })
+
+export const MAX_LIST_LIMIT = 1000
+
+export const ListQuery = {
+  prefix: Schema.optional(Schema.String).annotate({ description: "Only keys that start with this" }),
+  delimiter: Schema.optional(Schema.String.check(Schema.isMinLength(1))).annotate({
+    description: 'Group keys by this (usually "/"): deeper keys come back once, as a prefix'
+  }),
+  cursor: Schema.optional(Schema.String).annotate({ description: "The previous page's nextCursor" }),
+  limit: Schema.optional(
+    Schema.FiniteFromString.check(Schema.isInt(), Schema.isBetween({ minimum: 1, maximum: MAX_LIST_LIMIT }))
+  ).annotate({ description: `Entries per page, 1–${MAX_LIST_LIMIT} (default 100)` })
+}
 
 export const Health = Schema.Struct({
   status: Schema.Literal("ok"),
@@ -159,6 +225,10 @@ export class FilesApi extends HttpApiGroup.make("files")
       headers: {
         "if-none-match": Schema.optional(Schema.Literal("*")).annotate({
           description: "* : fail with 412 if the key exists"
+        }),
+        "if-match": Schema.optional(Schema.String).annotate({
+          description:
+            'An ETag ("…") : replace only that version of the object, else 412; * : replace only an existing object'
         })
       },
       payload: Bytes,
@@ -166,11 +236,14 @@ export class FilesApi extends HttpApiGroup.make("files")
       error: [InvalidKeyProblem, BadRequest, PreconditionFailedProblem, PayloadTooLarge, ...storeProblems]
     })
       .annotate(RequiredScope, "write")
+      .annotate(StreamedBody, true)
       .annotateMerge(
         describe(
           "Upload a file (scope: write)",
           "The request body is streamed to the store under `key`, with the request's Content-Type. " +
-            "Bodies over LOCALEX_HTTP_MAX_UPLOAD_BYTES are refused with 413 and nothing is stored."
+            "Bodies over LOCALEX_HTTP_MAX_UPLOAD_BYTES are refused with 413 and nothing is stored. " +
+            "If-None-Match: * creates only; If-Match replaces only the version it names (or any existing one, *); " +
+            "both at once is 400."
         )
       ),
     HttpApiEndpoint.post("sign", "/v1/files/sign", {
@@ -183,6 +256,32 @@ export class FilesApi extends HttpApiGroup.make("files")
         describe(
           "Sign a URL (scope: read for GET, write for PUT)",
           "A time-limited URL that downloads (GET) or uploads (PUT) one key without an API key."
+        )
+      ),
+    HttpApiEndpoint.get("list", LIST_ROUTE, {
+      query: ListQuery,
+      success: FileList,
+      error: [InvalidKeyProblem, BadRequest, ...storeProblems]
+    })
+      .annotate(RequiredScope, "read")
+      .annotateMerge(
+        describe(
+          "List keys (scope: read)",
+          "One page of the keys under `prefix`, in key order (UTF-8 bytes); `nextCursor` asks for the next."
+        )
+      ),
+    HttpApiEndpoint.get("content", "/v1/content/*", {
+      params: keyParam,
+      success: [Bytes, HttpApiSchema.Empty(206), HttpApiSchema.Empty(304)],
+      error: [InvalidKeyProblem, NotFound, RangeNotSatisfiableProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "read")
+      .annotateMerge(
+        describe(
+          "Download an object (scope: read)",
+          "The object's bytes, with Range (206), If-None-Match / If-Modified-Since (304), ETag, Last-Modified; " +
+            "served with X-Content-Type-Options: nosniff, a sandboxing Content-Security-Policy, and as an " +
+            "attachment when its type is active (HTML, SVG, XML, JavaScript)."
         )
       ),
     HttpApiEndpoint.get("stat", "/v1/files/*", {
@@ -226,6 +325,7 @@ export class PhotosApi extends HttpApiGroup.make("photos")
       error: [...uploadProblems, ...storeProblems]
     })
       .annotate(RequiredScope, "write")
+      .annotate(StreamedBody, true)
       .annotateMerge(describe("Add a photo to an item (scope: write)", uploadDescription)),
     HttpApiEndpoint.get("listItemPhotos", "/v1/items/:itemId/photos", {
       params: itemId,
@@ -260,6 +360,7 @@ export class PhotosApi extends HttpApiGroup.make("photos")
       error: [...uploadProblems, ...storeProblems]
     })
       .annotate(RequiredScope, "write")
+      .annotate(StreamedBody, true)
       .annotateMerge(
         describe(
           "Set a user's profile photo (scope: write)",
@@ -349,18 +450,24 @@ export class SignedApi extends HttpApiGroup.make("signed")
       payload: Bytes,
       success: ObjectInfo.pipe(HttpApiSchema.status(201)),
       error: [InvalidKeyProblem, Forbidden, NotFound, PreconditionFailedProblem, PayloadTooLarge, ...storeProblems]
-    }).annotateMerge(describe("Upload through a signed URL (fs driver)", "Authorised by the signature."))
+    })
+      .annotate(StreamedBody, true)
+      .annotateMerge(describe("Upload through a signed URL (fs driver)", "Authorised by the signature."))
   )
   .annotateMerge(
     OpenApi.annotations({ title: "Signed URLs", description: "Served for the fs driver; authorised by the signature" })
   ) {}
 
-/** Shows `/v1/…/*` as `/v1/…/{key}` in the OpenAPI document (the router takes the rest of the path). */
+/**
+ * Shows `/v1/…/*` as `/v1/…/{key}` in the OpenAPI document (the router takes the rest of the
+ * path), and the listing at `/v1/files`, where clients call it (rawPath.ts routes it).
+ */
 const keyPaths = (spec: Record<string, unknown>): Record<string, unknown> => {
-  const paths: Record<string, unknown> = {}
-  for (const [path, item] of Object.entries((spec.paths ?? {}) as Record<string, unknown>)) {
-    const renamed = path.endsWith("/*") ? `${path.slice(0, -2)}/{key}` : path
-    paths[renamed] = JSON.parse(JSON.stringify(item).replaceAll('"name":"*"', '"name":"key"'))
+  const paths: Record<string, Record<string, unknown>> = {}
+  for (const [path, item] of Object.entries((spec.paths ?? {}) as Record<string, Record<string, unknown>>)) {
+    const renamed = path.endsWith("/*") ? `${path.slice(0, -2)}/{key}` : path === LIST_ROUTE ? "/v1/files" : path
+    const shown = JSON.parse(JSON.stringify(item).replaceAll('"name":"*"', '"name":"key"'))
+    paths[renamed] = { ...paths[renamed], ...shown }
   }
   return { ...spec, paths }
 }
@@ -372,6 +479,8 @@ export class Api extends HttpApi.make("localex-storage")
   .add(SignedApi)
   .add(StatsApi)
   .middleware(HttpApiMiddleware.ProblemDetails)
+  .middleware(BodyLimit)
+  .middleware(RequestNotes)
   .annotateMerge(
     OpenApi.annotations({
       title: "LocalEx Storage API",

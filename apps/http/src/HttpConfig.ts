@@ -13,6 +13,14 @@
  * | LOCALEX_HTTP_STATE_DIR          | .localex/http | the app's own files (the development key)        |
  * | LOCALEX_HTTP_CDN_BASE_URL       | (none)        | photo variant URLs: `<base>/<key>` (else signed) |
  * | LOCALEX_HTTP_STATS_TTL          | 60 seconds    | how long GET /v1/stats answers from its cache    |
+ * | LOCALEX_HTTP_MAX_BODY_BYTES     | 16 KiB        | largest body of a non-upload request (JSON)      |
+ * | LOCALEX_HTTP_HEADERS_TIMEOUT    | 20 seconds    | to receive a request's headers                   |
+ * | LOCALEX_HTTP_REQUEST_TIMEOUT    | 300 seconds   | to receive a whole request, body included        |
+ * | LOCALEX_HTTP_IDLE_TIMEOUT       | 60 seconds    | a connection with no bytes either way is closed  |
+ * | LOCALEX_HTTP_KEEP_ALIVE_TIMEOUT | 5 seconds     | an idle keep-alive connection is closed          |
+ * | LOCALEX_HTTP_MAX_CONNECTIONS    | 1024          | connections over it are closed at once           |
+ * | LOCALEX_HTTP_ACTIVE_CONTENT     | attachment    | HTML/SVG/XML/JS objects: attachment or inline    |
+ * | LOCALEX_HTTP_CONTENT_CSP        | sandbox; …    | Content-Security-Policy of served objects        |
  *
  * The photo routes' settings are image-processing's (IMAGE_*; IMAGE_MAX_INPUT_BYTES caps an upload).
  */
@@ -33,34 +41,57 @@ export interface HttpSettings {
   readonly cdnBaseUrl: Option.Option<string>
   /** LOCALEX_HTTP_STATS_TTL: how long a /v1/stats result is served from the cache (0: never cached). */
   readonly statsTtl: Duration.Duration
+  /** LOCALEX_HTTP_MAX_BODY_BYTES: the largest body of a request that is not an upload (refused with 413). */
+  readonly maxBodyBytes: number
+  readonly headersTimeout: Duration.Duration
+  readonly requestTimeout: Duration.Duration
+  readonly idleTimeout: Duration.Duration
+  readonly keepAliveTimeout: Duration.Duration
+  readonly maxConnections: number
+  /** How stored objects of active types (HTML, SVG, XML, JavaScript) are served: as downloads, or inline. */
+  readonly activeContent: "attachment" | "inline"
+  /** The Content-Security-Policy of served objects ("" sends none). */
+  readonly contentCsp: string
 }
 
-const bytes = Config.Int("LOCALEX_HTTP_MAX_UPLOAD_BYTES").pipe(
-  Config.orElse(() => Config.ByteSize("LOCALEX_HTTP_MAX_UPLOAD_BYTES").pipe(Config.map(Number))),
-  Config.withDefault(25 * MiB)
-)
+/** Bytes, as a number (`26214400`) or with a unit (`25 MiB`). */
+const bytes = (name: string, fallback: number) =>
+  Config.Int(name).pipe(
+    Config.orElse(() => Config.ByteSize(name).pipe(Config.map(Number))),
+    Config.withDefault(fallback)
+  )
 
-const timeout = Config.Int("LOCALEX_HTTP_SHUTDOWN_TIMEOUT").pipe(
-  Config.map(Duration.seconds),
-  Config.orElse(() => Config.Duration("LOCALEX_HTTP_SHUTDOWN_TIMEOUT")),
-  Config.withDefault(Duration.seconds(10))
-)
+/** A duration, in seconds (`30`) or with a unit (`30 seconds`, `5 minutes`). */
+const seconds = (name: string, fallback: number) =>
+  Config.Int(name).pipe(
+    Config.map(Duration.seconds),
+    Config.orElse(() => Config.Duration(name)),
+    Config.withDefault(Duration.seconds(fallback))
+  )
 
-const statsTtl = Config.Int("LOCALEX_HTTP_STATS_TTL").pipe(
-  Config.map(Duration.seconds),
-  Config.orElse(() => Config.Duration("LOCALEX_HTTP_STATS_TTL")),
-  Config.withDefault(Duration.seconds(60))
-)
+/** Sandboxed: a stored page runs no script and reaches nothing, even when opened from this origin. */
+export const DEFAULT_CONTENT_CSP =
+  "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 
 const settings = Config.all({
   port: Config.Int("LOCALEX_HTTP_PORT").pipe(Config.withDefault(8080)),
   host: Config.String("LOCALEX_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
-  maxUploadBytes: bytes,
+  maxUploadBytes: bytes("LOCALEX_HTTP_MAX_UPLOAD_BYTES", 25 * MiB),
   apiKeys: Config.option(Config.String("LOCALEX_HTTP_API_KEYS")),
-  shutdownTimeout: timeout,
+  shutdownTimeout: seconds("LOCALEX_HTTP_SHUTDOWN_TIMEOUT", 10),
   stateDir: Config.String("LOCALEX_HTTP_STATE_DIR").pipe(Config.withDefault(".localex/http")),
   cdnBaseUrl: Config.option(Config.String("LOCALEX_HTTP_CDN_BASE_URL")),
-  statsTtl
+  statsTtl: seconds("LOCALEX_HTTP_STATS_TTL", 60),
+  maxBodyBytes: bytes("LOCALEX_HTTP_MAX_BODY_BYTES", 16 * 1024),
+  headersTimeout: seconds("LOCALEX_HTTP_HEADERS_TIMEOUT", 20),
+  requestTimeout: seconds("LOCALEX_HTTP_REQUEST_TIMEOUT", 300),
+  idleTimeout: seconds("LOCALEX_HTTP_IDLE_TIMEOUT", 60),
+  keepAliveTimeout: seconds("LOCALEX_HTTP_KEEP_ALIVE_TIMEOUT", 5),
+  maxConnections: Config.Int("LOCALEX_HTTP_MAX_CONNECTIONS").pipe(Config.withDefault(1024)),
+  activeContent: Config.Literals(["attachment", "inline"], "LOCALEX_HTTP_ACTIVE_CONTENT").pipe(
+    Config.withDefault("attachment" as const)
+  ),
+  contentCsp: Config.String("LOCALEX_HTTP_CONTENT_CSP").pipe(Config.withDefault(DEFAULT_CONTENT_CSP))
 })
 
 /** A setting that cannot work. */
@@ -85,6 +116,21 @@ export class HttpConfig extends Context.Service<HttpConfig, HttpSettings>()("@lo
       }
       if (s.maxUploadBytes < 1) {
         return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_MAX_UPLOAD_BYTES", reason: "must be at least 1" })
+      }
+      if (s.maxBodyBytes < 1) {
+        return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_MAX_BODY_BYTES", reason: "must be at least 1" })
+      }
+      if (s.maxConnections < 1) {
+        return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_MAX_CONNECTIONS", reason: "must be at least 1" })
+      }
+      if (/[\r\n]/.test(s.contentCsp)) {
+        return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_CONTENT_CSP", reason: "must be one line" })
+      }
+      if (Duration.isLessThan(s.requestTimeout, s.headersTimeout)) {
+        return yield* new HttpConfigError({
+          setting: "LOCALEX_HTTP_REQUEST_TIMEOUT",
+          reason: "must be at least LOCALEX_HTTP_HEADERS_TIMEOUT (the headers are part of the request)"
+        })
       }
       if (Option.isSome(s.cdnBaseUrl)) {
         const url = URL.parse(s.cdnBaseUrl.value)

@@ -1,18 +1,23 @@
 /**
  * Prometheus metrics (prom-client), served at /metrics:
  *
- * - `localex_http_requests_total{method,route,status}`: requests answered, by route template
- *   (`/v1/files/*`, `unmatched` for 404s of unknown paths) and status.
+ * - `localex_http_requests_total{method,route,status}`: requests done, by route template
+ *   (`/v1/files/*`, `unmatched` for 404s of unknown paths) and status (`aborted` when the client
+ *   went away before the response was complete).
  * - `localex_http_request_duration_seconds{method,route,status}`: time to the response head.
  * - `localex_store_operation_duration_seconds{operation,outcome}`: each ObjectStore call,
- *   outcome `ok` or the error's tag.
+ *   outcome `ok`, the error's tag, `aborted` (its request went away) or `defect`.
  * - the process metrics of prom-client (`process_*`, `nodejs_*`).
  */
 
 import { ObjectStore } from "@localex/storage-core"
-import { Context, Effect, Exit, Layer, Option, Stream } from "effect"
-import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse, ProblemDetails } from "effect/http"
+import { Cause, Context, Effect, Exit, Layer, Option, Stream } from "effect"
+import { HttpRouter, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client"
+import { routeLabel } from "./Api.js"
+import { problemResponse } from "./Problems.js"
+import { rawPath } from "./rawPath.js"
+import { noteRequest, type RequestRecord } from "./requestLog.js"
 
 export class Metrics extends Context.Service<
   Metrics,
@@ -21,19 +26,23 @@ export class Metrics extends Context.Service<
     readonly requests: Counter<"method" | "route" | "status">
     readonly requestSeconds: Histogram<"method" | "route" | "status">
     readonly storeSeconds: Histogram<"operation" | "outcome">
+    /** Counts a request whose response is done (or abandoned by the client). */
+    readonly count: (record: RequestRecord) => void
   }
 >()("@localex/http/Metrics") {
   static readonly layer = Layer.sync(Metrics, () => {
     const registry = new Registry()
     collectDefaultMetrics({ register: registry })
+    const requests = new Counter({
+      name: "localex_http_requests_total",
+      help: 'HTTP requests done, by method, route template and status ("aborted": the client went away first)',
+      labelNames: ["method", "route", "status"] as const,
+      registers: [registry]
+    })
     return Metrics.of({
       registry,
-      requests: new Counter({
-        name: "localex_http_requests_total",
-        help: "HTTP requests answered, by method, route template and status",
-        labelNames: ["method", "route", "status"] as const,
-        registers: [registry]
-      }),
+      requests,
+      count: (record) => requests.inc({ method: record.method, route: record.route, status: String(record.status) }),
       requestSeconds: new Histogram({
         name: "localex_http_request_duration_seconds",
         help: "Time from request to response head, by method, route template and status",
@@ -59,41 +68,50 @@ const isRouteNotFound = (error: unknown) =>
   HttpServerError.isHttpServerError(error) && error.reason._tag === "RouteNotFound"
 
 /**
- * Around every request: counts and times it by route template and status, answers unknown
- * paths with a 404 problem, and adds `WWW-Authenticate: Bearer` to 401s.
+ * Around every request: the raw path first (rawPath.ts: the router and everything inside see the
+ * URL as sent), then times it by route template and status, notes its route and the cause of a
+ * defect for the request log, answers unknown paths with a 404 problem, and adds
+ * `WWW-Authenticate: Bearer` to 401s.
  */
 export const RequestMetrics = HttpRouter.middleware(
   Effect.gen(function* () {
     const metrics = yield* Metrics
     return (httpEffect) =>
-      Effect.gen(function* () {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        const end = metrics.requestSeconds.startTimer()
-        const exit = yield* httpEffect.pipe(
-          Effect.catchIf(isRouteNotFound, () =>
-            Effect.succeed(
-              ProblemDetails.toResponse({
-                type: "urn:localex:problem:not-found",
-                status: 404,
-                title: "Not found",
-                detail: `No route for ${request.method} ${request.url.split("?")[0]}: see /docs`
-              })
-            )
-          ),
-          Effect.map((response) =>
-            response.status === 401 ? HttpServerResponse.setHeader(response, "www-authenticate", "Bearer") : response
-          ),
-          Effect.exit
-        )
-        // The router leaves the matched route in the request's context.
-        const route = yield* Effect.serviceOption(HttpRouter.RouteContext).pipe(
-          Effect.map(Option.match({ onNone: () => "unmatched", onSome: (context) => context.route.path }))
-        )
-        const labels = { method: request.method, route, status: String(statusOf(exit)) }
-        metrics.requests.inc(labels)
-        end(labels)
-        return yield* exit
-      })
+      rawPath(
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const end = metrics.requestSeconds.startTimer()
+          const exit = yield* httpEffect.pipe(
+            Effect.catchIf(isRouteNotFound, () =>
+              Effect.succeed(
+                problemResponse({
+                  name: "not-found",
+                  status: 404,
+                  title: "Not found",
+                  detail: `No route for ${request.method} ${request.url.split("?")[0]}: see /docs`
+                })
+              )
+            ),
+            Effect.map((response) =>
+              response.status === 401 ? HttpServerResponse.setHeader(response, "www-authenticate", "Bearer") : response
+            ),
+            Effect.exit
+          )
+          // The router leaves the matched route in the request's context.
+          const route = yield* Effect.serviceOption(HttpRouter.RouteContext).pipe(
+            Effect.map(Option.match({ onNone: () => "unmatched", onSome: (context) => routeLabel(context.route.path) }))
+          )
+          const status = statusOf(exit)
+          // A defect (or a 5xx the endpoint did not explain) is logged with its cause; the request
+          // itself is counted and logged when its response is done (requestLog.ts).
+          noteRequest(request.source, {
+            route,
+            ...(Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause) ? { cause: Cause.pretty(exit.cause) } : {})
+          })
+          end({ method: request.method, route, status: String(status) })
+          return yield* exit
+        })
+      )
   }),
   { global: true }
 )
@@ -106,6 +124,8 @@ export const meteredStore = Layer.effect(
     const metrics = yield* Metrics
     const outcome = (exit: Exit.Exit<unknown, unknown>) => {
       if (Exit.isSuccess(exit)) return "ok"
+      // Interrupted: the request went away (client disconnect, shutdown), not a failure of the store.
+      if (Cause.hasInterruptsOnly(exit.cause)) return "aborted"
       const error = Exit.findErrorOption(exit)
       return Option.match(error, {
         onNone: () => "defect",

@@ -4,7 +4,6 @@
  * accepting connections and lets in-flight requests finish, for at most
  * LOCALEX_HTTP_SHUTDOWN_TIMEOUT.
  */
-import { createServer } from "node:http"
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { ImagePipeline, Photos } from "@localex/image-processing"
 import { Stats } from "@localex/monitoring"
@@ -16,6 +15,7 @@ import type { NetAddress } from "effect/net"
 import { Api } from "./Api.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { AuthorizationLive } from "./Auth.js"
+import { BodyLimitLive, RequestNotesLive } from "./apiMiddleware.js"
 import { HttpConfig } from "./HttpConfig.js"
 import { FilesHandlers } from "./handlers/Files.js"
 import { PhotosHandlers } from "./handlers/Photos.js"
@@ -23,6 +23,7 @@ import { SignedHandlers } from "./handlers/Signed.js"
 import { StatsHandlers } from "./handlers/Stats.js"
 import { SystemHandlers } from "./handlers/System.js"
 import { Metrics, meteredStore, RequestMetrics } from "./Metrics.js"
+import { nodeServer } from "./nodeServer.js"
 import { ProblemResponses } from "./Problems.js"
 import { SignedUrls } from "./SignedUrls.js"
 
@@ -33,8 +34,8 @@ export const baseUrl = (address: NetAddress.SocketAddress): string =>
 const Listen = Layer.unwrap(
   Effect.gen(function* () {
     const config = yield* HttpConfig
-    // No limit on receiving a body (a slow upload is bounded by its size), but headers within 60 s.
-    return NodeHttpServer.layer(() => createServer({ requestTimeout: 0, headersTimeout: 60_000 }), {
+    const metrics = yield* Metrics
+    return NodeHttpServer.layer(() => nodeServer(config, metrics.count), {
       port: config.port,
       host: config.host,
       gracefulShutdownTimeout: config.shutdownTimeout
@@ -88,7 +89,12 @@ const MAX_PARAM_LENGTH = 1024
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
     Layer.provide([SystemHandlers, FilesHandlers, PhotosHandlers, SignedHandlers, StatsHandlers]),
-    Layer.provide([AuthorizationLive, HttpApiMiddleware.layerProblemDetails({ includeDetails: true })])
+    Layer.provide([
+      AuthorizationLive,
+      BodyLimitLive,
+      RequestNotesLive,
+      HttpApiMiddleware.layerProblemDetails({ includeDetails: true })
+    ])
   ),
   HttpApiScalar.layer(Api, { path: "/docs" }),
   HttpRouter.add("GET", "/", HttpServerResponse.redirect("/docs")),
@@ -134,7 +140,13 @@ export const ServerLive = Banner.pipe(
     HttpRouter.serve(Routes, {
       disableLogger: true,
       disableListenLog: true,
-      routerConfig: { maxParamLength: MAX_PARAM_LENGTH }
+      // The path as sent: no slash merging, no trailing-slash trimming, no case folding (see rawPath.ts).
+      routerConfig: {
+        maxParamLength: MAX_PARAM_LENGTH,
+        ignoreTrailingSlash: false,
+        ignoreDuplicateSlashes: false,
+        caseSensitive: true
+      }
     })
   ),
   Layer.provide(StorageServices),

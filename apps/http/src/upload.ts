@@ -7,14 +7,14 @@
 import type { ObjectStore } from "@localex/storage-core"
 import { Effect } from "effect"
 import type { HttpServerRequest } from "effect/http"
-import { PayloadTooLarge, problems } from "./Problems.js"
+import { BadRequest, PayloadTooLarge, problems } from "./Problems.js"
 import { objectInfo } from "./views.js"
 
 export const upload = Effect.fnUntraced(function* (
   store: ObjectStore["Service"],
   request: HttpServerRequest.HttpServerRequest,
   key: string,
-  options: { readonly maxBytes: number; readonly createOnly?: boolean }
+  options: { readonly maxBytes: number; readonly createOnly?: boolean; readonly ifMatch?: string }
 ) {
   const declared = request.headers["content-length"]
   const length = declared === undefined ? undefined : Number(declared)
@@ -30,9 +30,25 @@ export const upload = Effect.fnUntraced(function* (
         maxBytes: options.maxBytes,
         ...(contentType === undefined ? {} : { contentType }),
         ...(length === undefined || !Number.isSafeInteger(length) ? {} : { contentLength: length }),
-        ...(options.createOnly === true ? { ifNoneMatch: "*" as const } : {})
+        ...(options.createOnly === true ? { ifNoneMatch: "*" as const } : {}),
+        ...(options.ifMatch === undefined ? {} : { ifMatch: options.ifMatch })
       })
       .pipe(Effect.catchTag("InvalidMetadata", Effect.die)) // no metadata or tags are sent
   )
   return objectInfo(info)
 })
+
+/** The one ETag of an If-Match header (`"etag"`, or `*` for any existing object); a list or a weak tag is refused. */
+export const ifMatchOf = (header: string | undefined): Effect.Effect<string | undefined, BadRequest> => {
+  if (header === undefined) return Effect.succeed(undefined)
+  const value = header.trim()
+  if (value === "*") return Effect.succeed("*")
+  const strong = /^"([^"]+)"$/.exec(value)
+  return strong === null
+    ? Effect.fail(
+        new BadRequest({
+          detail: `If-Match takes one strong ETag in quotes ("…", as GET /v1/files/{key} shows it) or *, not ${JSON.stringify(header)}`
+        })
+      )
+    : Effect.succeed(strong[1]!)
+}

@@ -4,6 +4,7 @@ import type { PhotoManifest } from "@localex/image-processing"
 import {
   type InvalidKey,
   type ObjectStore,
+  type ObjectSummary,
   objectInfoJson,
   type PresignedUrl,
   type StoreError,
@@ -12,9 +13,28 @@ import {
   type UnsupportedByDriver
 } from "@localex/storage-core"
 import { Effect, Option } from "effect"
-import type { ObjectInfo, PhotoView, SignedUrl } from "./Api.js"
+import type { ListedObject, ObjectInfo, PhotoView, SignedUrl } from "./Api.js"
+import { BadRequest } from "./Problems.js"
 
 export const objectInfo = (info: StoreObjectInfo): typeof ObjectInfo.Type => objectInfoJson(info)
+
+export const listedObject = (entry: ObjectSummary): typeof ListedObject.Type => ({
+  key: entry.key,
+  size: entry.size,
+  etag: entry.etag,
+  lastModified: entry.lastModified.toISOString(),
+  storageClass: entry.storageClass ?? null
+})
+
+/** A listing's cursor: the last key (or prefix) of the page, base64url, so it travels in a query as is. */
+export const encodeCursor = (after: string): string => Buffer.from(after, "utf8").toString("base64url")
+
+export const decodeCursor = (cursor: string): Effect.Effect<string, BadRequest> => {
+  const after = Buffer.from(cursor, "base64url").toString("utf8")
+  return cursor !== "" && encodeCursor(after) === cursor
+    ? Effect.succeed(after)
+    : Effect.fail(new BadRequest({ detail: "Not a cursor of this API: pass a listing's nextCursor as it came" }))
+}
 
 export const signedUrl = (url: PresignedUrl): typeof SignedUrl.Type => ({
   url: url.url,

@@ -171,3 +171,13 @@ export type ImageRejected =
 
 /** Everything `process` and `optimizeImage` can fail with. */
 export type ProcessError = ImageRejected | ProcessingTimeout
+
+/** Every error of the photo rules (ImagePipeline, Photos), besides storage-core's: what an adapter maps (e.g. to HTTP statuses). */
+export type PhotoError =
+  | ProcessError
+  | InvalidPhotoRef
+  | PhotoNotFound
+  | ProfilePhotoNotFound
+  | ProfilePhotoContention
+  | InvalidManifest
+  | PhotoDeleteIncomplete

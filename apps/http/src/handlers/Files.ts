@@ -1,14 +1,20 @@
-/** /v1/files: upload, metadata, delete, sign. Bearer key required (see Auth). */
+/** /v1/files and /v1/content: upload, list, metadata, download, delete, sign. Bearer key required (see Auth). */
 
 import { ObjectStore } from "@localex/storage-core"
-import { Effect } from "effect"
+import { Effect, Stream } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../Api.js"
 import { requireScope } from "../Auth.js"
+import { serveObject } from "../download.js"
 import { HttpConfig } from "../HttpConfig.js"
-import { problems } from "../Problems.js"
-import { upload } from "../upload.js"
-import { objectInfo, signedUrl } from "../views.js"
+import { BadRequest, problems } from "../Problems.js"
+import { pathKey } from "../rawPath.js"
+import { ifMatchOf, upload } from "../upload.js"
+import { decodeCursor, encodeCursor, listedObject, objectInfo, signedUrl } from "../views.js"
+
+const FILES = "/v1/files/"
+const CONTENT = "/v1/content/"
+const DEFAULT_LIMIT = 100
 
 export const FilesHandlers = HttpApiBuilder.group(
   Api,
@@ -17,14 +23,63 @@ export const FilesHandlers = HttpApiBuilder.group(
     const store = yield* ObjectStore
     const config = yield* HttpConfig
     return handlers
-      .handleRaw("upload", ({ query, headers, request }) =>
-        upload(store, request, query.key, {
-          maxBytes: config.maxUploadBytes,
-          createOnly: headers["if-none-match"] === "*"
+      .handleRaw(
+        "upload",
+        Effect.fnUntraced(function* ({ query, headers, request }) {
+          const ifMatch = yield* ifMatchOf(headers["if-match"])
+          if (ifMatch !== undefined && headers["if-none-match"] !== undefined) {
+            return yield* new BadRequest({ detail: "Send If-Match or If-None-Match, not both" })
+          }
+          return yield* upload(store, request, query.key, {
+            maxBytes: config.maxUploadBytes,
+            createOnly: headers["if-none-match"] === "*",
+            ...(ifMatch === undefined ? {} : { ifMatch })
+          })
         })
       )
-      .handle("stat", ({ params }) => problems(store.head(params["*"])).pipe(Effect.map(objectInfo)))
-      .handle("remove", ({ params }) => problems(store.delete(params["*"])))
+      .handle(
+        "list",
+        Effect.fnUntraced(function* ({ query }) {
+          const limit = query.limit ?? DEFAULT_LIMIT
+          const startAfter = query.cursor === undefined ? undefined : yield* decodeCursor(query.cursor)
+          // One entry past the page says whether there is a next one.
+          const entries = yield* store
+            .list({
+              ...(query.prefix === undefined ? {} : { prefix: query.prefix }),
+              ...(query.delimiter === undefined ? {} : { delimiter: query.delimiter }),
+              ...(startAfter === undefined ? {} : { startAfter }),
+              pageSize: Math.min(limit + 1, 1000)
+            })
+            .pipe(Stream.take(limit + 1), Stream.runCollect, problems)
+          const page = Array.from(entries).slice(0, limit)
+          const last = page.at(-1)
+          return {
+            objects: page.flatMap((entry) => (entry._tag === "Object" ? [listedObject(entry)] : [])),
+            prefixes: page.flatMap((entry) => (entry._tag === "Prefix" ? [entry.prefix] : [])),
+            nextCursor:
+              entries.length > limit && last !== undefined
+                ? encodeCursor(last._tag === "Object" ? last.key : last.prefix)
+                : null
+          }
+        })
+      )
+      .handle("content", ({ request }) =>
+        pathKey(request, CONTENT).pipe(
+          Effect.flatMap((key) =>
+            // Read with an API key: no shared cache may keep it; revalidate with the ETag.
+            serveObject(store, key, request, { config, cacheControl: () => "private, no-cache" })
+          )
+        )
+      )
+      .handle("stat", ({ request }) =>
+        pathKey(request, FILES).pipe(
+          Effect.flatMap((key) => problems(store.head(key))),
+          Effect.map(objectInfo)
+        )
+      )
+      .handle("remove", ({ request }) =>
+        pathKey(request, FILES).pipe(Effect.flatMap((key) => problems(store.delete(key))))
+      )
       .handle(
         "sign",
         Effect.fnUntraced(function* ({ payload }) {

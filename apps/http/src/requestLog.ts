@@ -1,0 +1,83 @@
+/**
+ * One structured line per request on stdout, written when its response is done or its
+ * connection closes:
+ *
+ *   {"time":"…","level":"info","msg":"request","method":"GET","route":"/v1/files/*","status":200,
+ *    "outcome":"ok","durationMs":1.9,"bytesIn":143,"bytesOut":511}
+ *
+ * `route` is the route template (never the path: it holds object keys; never the query or
+ * headers: they hold signatures and API keys). `outcome` is `ok` (< 400), `rejected` (4xx),
+ * `failed` (5xx, with `cause`), or `aborted` when the client went away before the response was
+ * complete (a disconnect mid-upload is that, not a server failure). `bytesIn`/`bytesOut` are the
+ * bytes of this request and its response on the connection, headers included.
+ *
+ * The route and the cause of a 5xx come from the Effect side, noted on the Node request.
+ */
+import type { IncomingMessage, Server } from "node:http"
+import type { Socket } from "node:net"
+
+export type Outcome = "ok" | "rejected" | "failed" | "aborted"
+
+export interface RequestRecord {
+  readonly method: string
+  readonly route: string
+  /** The status sent, or "aborted". */
+  readonly status: number | "aborted"
+  readonly outcome: Outcome
+}
+
+interface Note {
+  readonly route?: string
+  readonly cause?: string
+}
+
+const notes = new WeakMap<object, Note>()
+
+/** Notes the route template or a failure's cause for the log line of `source` (the Node request). */
+export const noteRequest = (source: unknown, note: Note): void => {
+  if (typeof source !== "object" || source === null) return
+  notes.set(source, { ...notes.get(source), ...note })
+}
+
+/** The connection's byte counts when its previous request ended (keep-alive connections carry several). */
+const counted = new WeakMap<Socket, { readonly read: number; readonly written: number }>()
+
+const outcomeOf = (finished: boolean, status: number): Outcome =>
+  !finished ? "aborted" : status >= 500 ? "failed" : status >= 400 ? "rejected" : "ok"
+
+export const logRequests = (
+  server: Server,
+  onDone: (record: RequestRecord) => void = () => {},
+  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)
+): void => {
+  server.on("request", (request: IncomingMessage, response) => {
+    const start = performance.now()
+    response.once("close", () => {
+      const socket = request.socket
+      const before = counted.get(socket) ?? { read: 0, written: 0 }
+      const after = { read: socket.bytesRead, written: socket.bytesWritten }
+      counted.set(socket, after)
+      const note = notes.get(request) ?? {}
+      const outcome = outcomeOf(response.writableFinished, response.statusCode)
+      const record: RequestRecord = {
+        method: request.method ?? "",
+        route: note.route ?? "unmatched",
+        status: outcome === "aborted" ? "aborted" : response.statusCode,
+        outcome
+      }
+      onDone(record)
+      write(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          level: outcome === "failed" ? "error" : outcome === "aborted" ? "warn" : "info",
+          msg: "request",
+          ...record,
+          durationMs: Math.round((performance.now() - start) * 10) / 10,
+          bytesIn: after.read - before.read,
+          bytesOut: after.written - before.written,
+          ...(outcome === "failed" && note.cause !== undefined ? { cause: note.cause } : {})
+        })
+      )
+    })
+  })
+}
