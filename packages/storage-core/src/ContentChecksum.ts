@@ -3,10 +3,18 @@
  * user metadata `localex-sha256` (`x-amz-meta-localex-sha256` on S3). Unlike an ETag it does not
  * depend on how the object was uploaded (a multipart ETag is not a hash of the content), so two
  * stores can be compared without reading the bytes. Copies keep it (it is metadata).
+ *
+ * `withChecksums(store)` writes it on every put whose bytes are known before the upload starts —
+ * byte arrays, files, and streams whose `contentLength` is at most `bufferBytes` (read first) —
+ * and keeps it on copies that replace the metadata. Stores built from settings (`Storage.layer`,
+ * `layerConfig`, `makeStore`) are wrapped with it; the drivers' own layers are not.
  */
 import { createHash, type Hash } from "node:crypto"
-import { Effect, Stream } from "effect"
-import type { ObjectInfo } from "./ObjectStore.js"
+import { stat } from "node:fs/promises"
+import { Effect, Predicate, Stream } from "effect"
+import { putChunks } from "./drivers/fs/bodies.js"
+import { TransportError } from "./Errors.js"
+import type { CopyOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from "./ObjectStore.js"
 
 /** The user-metadata name (lower case, as every driver stores names). */
 export const METADATA_NAME = "localex-sha256"
@@ -53,3 +61,83 @@ export const verifying = <E, R, E2>(
       )
     )
   })
+
+const concat = (chunks: ReadonlyArray<Uint8Array>) => {
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0))
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}
+
+const isFile = (body: PutBody): body is { readonly _tag: "File"; readonly path: string } =>
+  !(body instanceof Uint8Array) && Predicate.hasProperty(body, "_tag") && body._tag === "File"
+
+export interface ChecksumOptions {
+  /** Streams of a known length up to this many bytes, and files up to it, are read whole first. Default 5 MiB. */
+  readonly bufferBytes?: number
+}
+
+/** The store, writing `localex-sha256` on every put whose bytes it can know before uploading. */
+export const withChecksums = (store: ObjectStore["Service"], options: ChecksumOptions = {}): ObjectStore["Service"] => {
+  const bufferBytes = options.bufferBytes ?? 5 * 1024 * 1024
+  const withSum = (putOptions: PutOptions, sum: string): PutOptions => ({
+    ...putOptions,
+    metadata: { ...putOptions.metadata, [METADATA_NAME]: sum }
+  })
+  const changed = (key: string) => (actual: string) =>
+    new TransportError({
+      operation: "put",
+      detail: `the file stored as "${key}" changed while it was read (SHA-256 now ${actual}): nothing was stored`
+    })
+
+  const put: ObjectStore["Service"]["put"] = (key, body, putOptions = {}) => {
+    if (putOptions.metadata?.[METADATA_NAME] !== undefined) return store.put(key, body, putOptions)
+    if (body instanceof Uint8Array) return store.put(key, body, withSum(putOptions, sha256Hex(body)))
+    if (isFile(body)) {
+      return Effect.gen(function* () {
+        const size = yield* Effect.tryPromise({
+          try: () => stat(body.path).then((s) => s.size),
+          catch: (cause) =>
+            new TransportError({ operation: "put", detail: `cannot read ${body.path}: ${String(cause)}`, cause })
+        })
+        if (size <= bufferBytes) {
+          const bytes = concat(yield* Stream.runCollect(putChunks(key, body)))
+          return yield* store.put(key, bytes, withSum(putOptions, sha256Hex(bytes)))
+        }
+        const sum = yield* ofStream(putChunks(key, body))
+        return yield* store.put(key, verifying(putChunks(key, body), sum, changed(key)), {
+          ...withSum(putOptions, sum),
+          contentLength: size
+        })
+      })
+    }
+    const length = putOptions.contentLength
+    if (length === undefined || length > bufferBytes) return store.put(key, body, putOptions)
+    return Effect.gen(function* () {
+      const bytes = concat(yield* Stream.runCollect(putChunks(key, body)))
+      // A body longer or shorter than announced is refused by the store, as it would be unbuffered.
+      return yield* store.put(key, bytes, withSum(putOptions, sha256Hex(bytes)))
+    })
+  }
+
+  const copy: ObjectStore["Service"]["copy"] = (from, to, copyOptions: CopyOptions = {}) => {
+    const replace = copyOptions.replace
+    if (replace === undefined || replace.metadata?.[METADATA_NAME] !== undefined)
+      return store.copy(from, to, copyOptions)
+    return Effect.flatMap(store.head(from), (info) => {
+      const sum = of(info)
+      return store.copy(
+        from,
+        to,
+        sum === undefined
+          ? copyOptions
+          : { ...copyOptions, replace: { ...replace, metadata: { ...replace.metadata, [METADATA_NAME]: sum } } }
+      )
+    })
+  }
+
+  return { ...store, put, copy }
+}

@@ -105,10 +105,9 @@ export const makeReplication = (Bucket: string, send: Send, toError: ToError) =>
       return
     }
     yield* send("PutBucketReplication", (c, abortSignal) =>
-      c.send(
-        new PutBucketReplicationCommand({ Bucket, ReplicationConfiguration: toSdkReplication(configuration) }),
-        { abortSignal }
-      )
+      c.send(new PutBucketReplicationCommand({ Bucket, ReplicationConfiguration: toSdkReplication(configuration) }), {
+        abortSignal
+      })
     ).pipe(Effect.mapError(toError()))
   })
 

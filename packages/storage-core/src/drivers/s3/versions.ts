@@ -152,24 +152,25 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
     }
   })
 
-  const removeDeleteMarker: Shape["removeDeleteMarker"] = Effect.fn("BucketAdmin.removeDeleteMarker")(function* (
-    key,
-    versionId
-  ) {
-    const valid = yield* Keys.make(key)
-    const { versions, markers } = yield* versionsOf(valid)
-    if (!markers.some((m) => m.VersionId === versionId)) {
-      const isVersion = versions.some((v) => v.VersionId === versionId)
-      return yield* new VersionNotFound({
-        key,
-        versionId,
-        reason: isVersion ? "is a version with data, not a delete marker (it is never deleted here)" : "does not exist"
-      })
+  const removeDeleteMarker: Shape["removeDeleteMarker"] = Effect.fn("BucketAdmin.removeDeleteMarker")(
+    function* (key, versionId) {
+      const valid = yield* Keys.make(key)
+      const { versions, markers } = yield* versionsOf(valid)
+      if (!markers.some((m) => m.VersionId === versionId)) {
+        const isVersion = versions.some((v) => v.VersionId === versionId)
+        return yield* new VersionNotFound({
+          key,
+          versionId,
+          reason: isVersion
+            ? "is a version with data, not a delete marker (it is never deleted here)"
+            : "does not exist"
+        })
+      }
+      yield* send("DeleteObject", (c, abortSignal) =>
+        c.send(new DeleteObjectCommand({ Bucket, Key: valid, VersionId: versionId }), { abortSignal })
+      ).pipe(Effect.mapError(missing(valid, versionId)))
     }
-    yield* send("DeleteObject", (c, abortSignal) =>
-      c.send(new DeleteObjectCommand({ Bucket, Key: valid, VersionId: versionId }), { abortSignal })
-    ).pipe(Effect.mapError(missing(valid, versionId)))
-  })
+  )
 
   return { getVersioningConfiguration, putVersioning, getVersion, copyVersion, removeDeleteMarker }
 }
