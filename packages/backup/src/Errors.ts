@@ -80,3 +80,13 @@ export class ConfigurationNotApplied extends Schema.TaggedError<ConfigurationNot
     return `The replication configuration of ${this.location} reads back different from what was applied: ${this.detail}`
   }
 }
+
+/** An undelete of a key whose latest version is not a delete marker. */
+export class NotDeleted extends Schema.TaggedError<NotDeleted>()("NotDeleted", {
+  key: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `"${this.key}" is not deleted (${this.reason}): there is no delete marker to remove`
+  }
+}

@@ -145,11 +145,19 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
             : toError(target)(failure)
       )
     )
-    return {
-      key: target,
-      etag: unquote(output.CopyObjectResult?.ETag),
-      versionId: output.VersionId === "null" ? undefined : output.VersionId
-    }
+    const etag = unquote(output.CopyObjectResult?.ETag)
+    if (output.VersionId !== undefined && etag !== "")
+      return { key: target, etag, versionId: output.VersionId === "null" ? undefined : output.VersionId }
+    // Ceph RGW leaves the new version's id out of the copy's answer: read it back.
+    const info = yield* headObject(send, Bucket, target).pipe(
+      Effect.catchTag("ObjectNotFound", () =>
+        Effect.fail(
+          new TransportError({ operation: "CopyObject", detail: `"${target}" is missing right after the copy` })
+        )
+      ),
+      Effect.mapError((error) => error)
+    )
+    return { key: target, etag: info.etag, versionId: info.versionId }
   })
 
   const removeDeleteMarker: Shape["removeDeleteMarker"] = Effect.fn("BucketAdmin.removeDeleteMarker")(
