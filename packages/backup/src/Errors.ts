@@ -90,3 +90,14 @@ export class NotDeleted extends Schema.TaggedError<NotDeleted>()("NotDeleted", {
     return `"${this.key}" is not deleted (${this.reason}): there is no delete marker to remove`
   }
 }
+
+/** `--delete` with a source that lists nothing would empty the destination: refused unless forced. */
+export class EmptySource extends Schema.TaggedError<EmptySource>()("EmptySource", {
+  source: Schema.String,
+  destination: Schema.String,
+  objects: Schema.Number
+}) {
+  override get message() {
+    return `${this.source} lists no objects, so --delete would remove all ${this.objects} objects of ${this.destination}: check the location and prefix, or use --force`
+  }
+}

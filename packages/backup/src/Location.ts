@@ -4,6 +4,7 @@
  * (`loadSettings`, the environment under the flags) and then a store (`makeStore`), so two stores
  * with different credentials can be open at once.
  */
+import { statSync } from "node:fs"
 import * as path from "node:path"
 import {
   type BucketAdmin,
@@ -42,6 +43,8 @@ export interface Side {
   readonly name: string
 }
 
+const isFolder = (dir: string) => statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false
+
 const folderPrefix = (prefix: string) => (prefix === "" || prefix.endsWith("/") ? prefix : `${prefix}/`)
 
 export const parse = (location: string): Effect.Effect<ParsedLocation, LocationInvalid> =>
@@ -49,7 +52,7 @@ export const parse = (location: string): Effect.Effect<ParsedLocation, LocationI
     const fail = (reason: string): Effect.Effect<ParsedLocation, LocationInvalid> =>
       Effect.fail(new LocationInvalid({ location, reason }))
     if (location.trim() === "") return fail("it is empty")
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith("s3://"))
+    if (/^[a-z][a-z0-9+.-]*:/i.test(location) && !location.startsWith("s3://"))
       return fail("only s3:// URLs and folder paths are locations")
     if (!location.startsWith("s3://"))
       return Effect.succeed<ParsedLocation>({ driver: "fs", container: location, prefix: "" })
@@ -83,13 +86,19 @@ export const sideOf = (
   name: `${services.store.location}${services.store.location.endsWith("/") ? "" : "/"}${folderPrefix(prefix)}`
 })
 
-/** Opens the store of a location (closed with the scope). */
+/**
+ * Opens the store of a location (closed with the scope). A folder that does not exist is refused
+ * unless `create`: a mistyped source must not read as an empty one (a mirror would empty the copy).
+ */
 export const open = (
   location: string,
-  overrides: SideOverrides = {}
+  overrides: SideOverrides = {},
+  options: { readonly create?: boolean } = {}
 ): Effect.Effect<Side, LocationInvalid | StorageConfigError, Scope.Scope> =>
   Effect.gen(function* () {
     const parsed = yield* parse(location)
+    if (parsed.driver === "fs" && options.create !== true && !isFolder(parsed.container))
+      return yield* new LocationInvalid({ location, reason: "no such folder" })
     const services = yield* Storage.makeStore(yield* settingsOf(parsed, overrides))
     return sideOf(services, parsed.prefix)
   })

@@ -24,7 +24,7 @@ import {
   writeObject
 } from "@localex/storage-core"
 import { Clock, Effect, Stream } from "effect"
-import { TooManyFailures } from "./Errors.js"
+import { EmptySource, TooManyFailures } from "./Errors.js"
 import * as Checkpoints from "./internal/checkpoint.js"
 import { fromHeads, fromListing, type Method, type MethodCounts, noMethods } from "./internal/compare.js"
 import { type Joined, mergeJoin } from "./internal/mergeJoin.js"
@@ -287,6 +287,19 @@ export const run = Effect.fn("Snapshot.run")(function* (
 
   // The whole source listing was read: only now may anything be deleted.
   let deletion: SnapshotReport["deletion"] = null
+  if (
+    options.delete === true &&
+    resumedAfter === null &&
+    tally.sourceObjects.objects === 0 &&
+    pendingDeletes.length > 0 &&
+    options.force !== true
+  )
+    // An empty source is far more often a wrong path or prefix than a bucket really emptied.
+    return yield* new EmptySource({
+      source: source.name,
+      destination: destination.name,
+      objects: pendingDeletes.length
+    })
   if (options.delete === true) {
     const plan = DeletionPlan.makePlan({
       kind: "mirror",
