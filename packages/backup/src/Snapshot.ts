@@ -318,14 +318,12 @@ export const run = Effect.fn("Snapshot.run")(function* (
     const planned = { objects: plan.totals.objects + extraBeyondLimit, bytes: plan.totals.bytes }
     if (dryRun) deletion = { planned, deleted: { objects: 0, bytes: 0 }, manifestKey: null, skipped: 0, failed: 0 }
     else {
-      const result = yield* DeletionPlan.execute(
-        destination.store,
-        extraBeyondLimit > 0 ? { ...plan, safety: { ...plan.safety, exceeded: true, reason: "over the limit" } } : plan,
-        {
-          ...(options.force === true ? { force: true } : {}),
-          reportsPrefix: `${REPORTS_PREFIX}deletions/`
-        }
-      )
+      // Candidates beyond the limit were only counted: the plan holds more than maxObjects, so it is
+      // over the limit already; forced, it deletes those it holds and the next run the rest.
+      const result = yield* DeletionPlan.execute(destination.store, plan, {
+        ...(options.force === true ? { force: true } : {}),
+        reportsPrefix: `${REPORTS_PREFIX}deletions/`
+      })
       deletion = {
         planned,
         deleted: result.deleted,
