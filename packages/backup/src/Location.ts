@@ -41,7 +41,27 @@ export interface Side {
   readonly prefix: string
   /** `s3://bucket/prefix` or `file:///…/prefix`: for reports. */
   readonly name: string
+  /**
+   * For an s3 side: its bucket, and who it talks to (endpoint, region, credentials). Two sides
+   * with the same `scope` copy server-side (`BucketAdmin.copyFromBucket`), the bytes never
+   * passing through this process.
+   */
+  readonly serverSide?: { readonly scope: string; readonly bucket: string }
 }
+
+/** The `serverSide` of a side on these s3 settings. */
+export const serverSideOf = (settings: StorageSettings): Side["serverSide"] =>
+  settings.driver === "s3"
+    ? {
+        bucket: settings.bucket,
+        scope: JSON.stringify([
+          settings.endpoint ?? "aws",
+          settings.region,
+          settings.profile ?? null,
+          settings.credentials?.accessKeyId ?? null
+        ])
+      }
+    : undefined
 
 const isFolder = (dir: string) => statSync(dir, { throwIfNoEntry: false })?.isDirectory() ?? false
 
@@ -78,12 +98,14 @@ export const settingsOf = (
 /** A side over stores already built (tests, or a program that holds its own). */
 export const sideOf = (
   services: { readonly store: ObjectStore["Service"]; readonly admin: BucketAdmin["Service"] },
-  prefix = ""
+  prefix = "",
+  serverSide?: Side["serverSide"]
 ): Side => ({
   store: services.store,
   admin: services.admin,
   prefix: folderPrefix(prefix),
-  name: `${services.store.location}${services.store.location.endsWith("/") ? "" : "/"}${folderPrefix(prefix)}`
+  name: `${services.store.location}${services.store.location.endsWith("/") ? "" : "/"}${folderPrefix(prefix)}`,
+  ...(serverSide === undefined ? {} : { serverSide })
 })
 
 /**
@@ -99,8 +121,9 @@ export const open = (
     const parsed = yield* parse(location)
     if (parsed.driver === "fs" && options.create !== true && !isFolder(parsed.container))
       return yield* new LocationInvalid({ location, reason: "no such folder" })
-    const services = yield* Storage.makeStore(yield* settingsOf(parsed, overrides))
-    return sideOf(services, parsed.prefix)
+    const settings = yield* settingsOf(parsed, overrides)
+    const services = yield* Storage.makeStore(settings)
+    return sideOf(services, parsed.prefix, serverSideOf(settings))
   })
 
 /** A side narrowed to `prefix` below its own. */

@@ -6,7 +6,8 @@
  *   with the number of objects (only `--delete`'s candidates are kept, up to the safety limit).
  * - Per key the content decides (internal/compare.ts): size, single-part ETags, `localex-sha256`.
  * - Copies stream through this process with the source's headers and metadata plus the checksum
- *   (internal/transfer.ts), `concurrency` at a time, each conditional on what the destination held.
+ *   (internal/transfer.ts) — or, between buckets of one endpoint and credentials, are server-side
+ *   copies — `concurrency` at a time, each conditional on what the destination held.
  * - Results are taken in key order; a checkpoint records how far the run got, so a run killed
  *   halfway resumes after it (internal/checkpoint.ts).
  * - `delete` removes destination objects the source does not have, through storage-core's
@@ -184,16 +185,19 @@ export const run = Effect.fn("Snapshot.run")(function* (
   // Claims the run before any copy: a concurrent run of the same pair fails here or at its next write.
   if (!dryRun) yield* writeCheckpoint(resumedAfter, false)
 
-  const copy = (pair: Joined<Listed, Listed>, condition: Condition, method: Method | undefined) =>
-    dryRun
-      ? Effect.succeed<Outcome>({ _tag: "Copied", key: pair.key, bytes: pair.left?.object.size ?? 0, method })
-      : copyObject(
-          source.store,
-          (pair.left as Listed).object.key,
-          destination.store,
-          destination.prefix + pair.key,
-          condition
-        ).pipe(Effect.map((info): Outcome => ({ _tag: "Copied", key: pair.key, bytes: info.size, method })))
+  const serverSide =
+    source.serverSide !== undefined && source.serverSide.scope === destination.serverSide?.scope
+      ? source.serverSide.bucket
+      : undefined
+  const copy = (pair: Joined<Listed, Listed>, condition: Condition, method: Method | undefined) => {
+    const from = (pair.left as Listed).object
+    const copied: Outcome = { _tag: "Copied", key: pair.key, bytes: from.size, method }
+    if (dryRun) return Effect.succeed<Outcome>(copied)
+    const to = destination.prefix + pair.key
+    return serverSide === undefined
+      ? copyObject(source.store, from.key, destination.store, to, condition).pipe(Effect.as(copied))
+      : destination.admin.copyFromBucket(serverSide, from.key, { to, ...condition }).pipe(Effect.as(copied))
+  }
 
   const decide = (pair: Joined<Listed, Listed>): Effect.Effect<Outcome> => {
     const { left, right } = pair

@@ -175,6 +175,32 @@ describe.skipIf(!engine)("snapshot sync", () => {
     )
   )
 
+  it.live("bucket → bucket on one endpoint: server-side copies (no byte read here), conditional, checksums kept", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { side: live } = yield* s3Side({ prefix: "items/" })
+        const { side: copy } = yield* s3Side({ prefix: "items/" })
+        for (let i = 0; i < 5; i++) yield* live.store.put(`items/${i}.bin`, seeded(300, i))
+        yield* live.store.put("items/big.bin", seeded(6 * MiB, 9))
+        const noReads = {
+          ...live,
+          store: { ...live.store, get: () => Effect.die("a server-side snapshot must not read the bytes") }
+        }
+        const first = yield* Snapshot.run(noReads, copy)
+        assert.strictEqual(first.copied.objects, 6)
+        assert.deepStrictEqual(first.failed, [])
+        assert.isTrue((yield* bytesOf(copy.store, "items/big.bin")).equals(Buffer.from(seeded(6 * MiB, 9))))
+        assert.strictEqual(
+          ContentChecksum.of(yield* copy.store.head("items/big.bin")),
+          ContentChecksum.sha256Hex(seeded(6 * MiB, 9))
+        )
+        const again = yield* Snapshot.run(noReads, copy)
+        assert.strictEqual(again.copied.objects, 0)
+        assert.strictEqual(again.unchanged, 6)
+      })
+    )
+  )
+
   it("the safety limit stops a mirror that would empty the destination", () => {
     assert.isTrue(DeletionPlan.assessSafety(200, 200, DeletionPlan.DEFAULT_SAFETY).exceeded)
   })

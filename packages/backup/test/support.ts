@@ -8,7 +8,7 @@ import * as Fs from "@localex/storage-core/fs"
 import * as S3 from "@localex/storage-core/s3"
 import * as Testing from "@localex/storage-core/testing"
 import { Effect, Stream } from "effect"
-import { type Side, sideOf } from "../src/Location.js"
+import { type Side, serverSideOf, sideOf } from "../src/Location.js"
 
 export const engine = testS3()
 
@@ -38,9 +38,11 @@ export const s3Side = (
       yield* Effect.promise(() =>
         raw.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }))
       )
-    const services = yield* S3.makeServices(Testing.s3Options(engine!, bucket))
+    const settings = Testing.s3Options(engine!, bucket)
+    const services = yield* S3.makeServices(settings)
     const store = ContentChecksum.withChecksums(services.store, { bufferBytes: 5 * 1024 * 1024 })
-    return { side: sideOf({ ...services, store }, options.prefix ?? ""), bucket, raw }
+    const side = sideOf({ ...services, store }, options.prefix ?? "", serverSideOf({ driver: "s3", ...settings }))
+    return { side, bucket, raw }
   })
 
 /** Seeded bytes: every size and seed gives different content. */

@@ -99,6 +99,16 @@ export class BucketAdmin extends Context.Service<
       options?: CopyVersionOptions
     ) => Effect.Effect<VersionCopied, InvalidKey | VersionNotFound | PreconditionFailed | BucketAdminError>
     /**
+     * Copies `key` of another bucket of the same endpoint (readable with these credentials) into
+     * this bucket server-side (to `options.to`, else the same key): a backup whose bytes never
+     * pass through this process. Headers, metadata (with `localex-sha256`) and tags are kept.
+     */
+    readonly copyFromBucket: (
+      sourceBucket: string,
+      key: string,
+      options?: CopyVersionOptions
+    ) => Effect.Effect<VersionCopied, InvalidKey | ObjectNotFound | PreconditionFailed | BucketAdminError>
+    /**
      * Removes a delete marker (an undelete when it is the key's latest version). Refuses any
      * other version with `VersionNotFound`: deleting a real version destroys data.
      */
@@ -142,6 +152,7 @@ export const noBucketAdmin = (driver: "fs" | "memory", location: string): Bucket
     listVersions: unsupportedStream(VERSIONS),
     getVersion: unsupported(VERSIONS),
     copyVersion: unsupported(VERSIONS),
+    copyFromBucket: unsupported("server-side copies between buckets"),
     removeDeleteMarker: unsupported(VERSIONS),
     getReplication: unsupported("replication (S3 copies between buckets)"),
     putReplication: unsupported("replication (S3 copies between buckets)"),

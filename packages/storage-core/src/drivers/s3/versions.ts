@@ -12,10 +12,11 @@ import {
   PutBucketVersioningCommand
 } from "@aws-sdk/client-s3"
 import { Effect, Stream } from "effect"
-import type { BucketAdmin } from "../../BucketAdmin.js"
+import type { BucketAdmin, CopyVersionOptions } from "../../BucketAdmin.js"
 import type { VersioningStatus } from "../../BucketModel.js"
 import {
   type NotImplementedByEndpoint,
+  ObjectNotFound,
   PreconditionFailed,
   type StoreError,
   TransportError,
@@ -96,10 +97,15 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
       Effect.mapError(toError(key))
     )
 
-  const copyVersion: Shape["copyVersion"] = Effect.fn("BucketAdmin.copyVersion")(function* (
-    key,
-    versionId,
-    options = {}
+  /**
+   * A server-side CopyObject of `key` (a version of it, when given) in `sourceBucket` to `options.to`
+   * (else the same key) in this bucket: bytes, headers, metadata and tags as they are.
+   */
+  const serverCopy = Effect.fnUntraced(function* (
+    sourceBucket: string,
+    key: string,
+    versionId: string | undefined,
+    options: CopyVersionOptions
   ) {
     const source = yield* Keys.make(key)
     const target = yield* Keys.make(options.to ?? key)
@@ -113,8 +119,7 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
       // CopyObject's conditions are atomic on AWS but ignored by Ceph RGW: checked first everywhere.
       const current = yield* headObject(send, Bucket, target).pipe(
         Effect.map((info) => info.etag),
-        Effect.catchTag("ObjectNotFound", () => Effect.succeed(undefined)),
-        Effect.mapError((error) => error)
+        Effect.catchTag("ObjectNotFound", () => Effect.succeed(undefined))
       )
       const holds =
         options.ifMatch !== undefined
@@ -122,12 +127,13 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
           : current === undefined
       if (!holds) return yield* new PreconditionFailed({ key: target, condition })
     }
+    const version = versionId === undefined ? "" : `?versionId=${encodeURIComponent(versionId)}`
     const output = yield* send("CopyObject", (c, abortSignal) =>
       c.send(
         new CopyObjectCommand({
           Bucket,
           Key: target,
-          CopySource: `${escapeUri(Bucket)}/${encodeKeyPath(source)}?versionId=${encodeURIComponent(versionId)}`,
+          CopySource: `${escapeUri(sourceBucket)}/${encodeKeyPath(source)}${version}`,
           MetadataDirective: "COPY",
           TaggingDirective: "COPY",
           ...(options.ifMatch === undefined ? {} : { IfMatch: `"${unquote(options.ifMatch)}"` }),
@@ -139,10 +145,14 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
       Effect.mapError((failure) =>
         failure.kind === "PreconditionFailed" || failure.kind === "Conflict"
           ? new PreconditionFailed({ key: target, condition: condition ?? failure.code })
-          : // A delete marker cannot be copied: S3 answers 400 InvalidRequest.
-            isMissingVersion(failure) || failure.code === "InvalidRequest"
-            ? new VersionNotFound({ key, versionId, reason: "does not exist or is a delete marker" })
-            : toError(target)(failure)
+          : versionId === undefined
+            ? failure.kind === "NotFound"
+              ? new ObjectNotFound({ key: `${sourceBucket}/${key}` })
+              : toError(target)(failure)
+            : // A delete marker cannot be copied: S3 answers 400 InvalidRequest.
+              isMissingVersion(failure) || failure.code === "InvalidRequest"
+              ? new VersionNotFound({ key, versionId, reason: "does not exist or is a delete marker" })
+              : toError(target)(failure)
       )
     )
     const etag = unquote(output.CopyObjectResult?.ETag)
@@ -154,10 +164,27 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
         Effect.fail(
           new TransportError({ operation: "CopyObject", detail: `"${target}" is missing right after the copy` })
         )
-      ),
-      Effect.mapError((error) => error)
+      )
     )
     return { key: target, etag: info.etag, versionId: info.versionId }
+  })
+
+  const copyVersion: Shape["copyVersion"] = Effect.fn("BucketAdmin.copyVersion")(function* (
+    key,
+    versionId,
+    options = {}
+  ) {
+    // With a version id a missing source is VersionNotFound, never ObjectNotFound.
+    return yield* serverCopy(Bucket, key, versionId, options).pipe(Effect.catchTag("ObjectNotFound", Effect.die))
+  })
+
+  const copyFromBucket: Shape["copyFromBucket"] = Effect.fn("BucketAdmin.copyFromBucket")(function* (
+    sourceBucket,
+    key,
+    options = {}
+  ) {
+    // Without a version id a missing source is ObjectNotFound, never VersionNotFound.
+    return yield* serverCopy(sourceBucket, key, undefined, options).pipe(Effect.catchTag("VersionNotFound", Effect.die))
   })
 
   const removeDeleteMarker: Shape["removeDeleteMarker"] = Effect.fn("BucketAdmin.removeDeleteMarker")(
@@ -180,5 +207,5 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
     }
   )
 
-  return { getVersioningConfiguration, putVersioning, getVersion, copyVersion, removeDeleteMarker }
+  return { getVersioningConfiguration, putVersioning, getVersion, copyVersion, copyFromBucket, removeDeleteMarker }
 }
