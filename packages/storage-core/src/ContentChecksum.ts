@@ -5,7 +5,7 @@
  * stores can be compared without reading the bytes. Copies keep it (it is metadata).
  *
  * `withChecksums(store)` writes it on every put whose bytes are known before the upload starts —
- * byte arrays, files, and streams whose `contentLength` is at most `bufferBytes` (read first) —
+ * byte arrays, and files and streams (with a `contentLength`) of at most `bufferBytes`, read first —
  * and keeps it on copies that replace the metadata. Stores built from settings (`Storage.layer`,
  * `layerConfig`, `makeStore`) are wrapped with it; the drivers' own layers are not.
  */
@@ -76,7 +76,7 @@ const isFile = (body: PutBody): body is { readonly _tag: "File"; readonly path: 
   !(body instanceof Uint8Array) && Predicate.hasProperty(body, "_tag") && body._tag === "File"
 
 export interface ChecksumOptions {
-  /** Streams of a known length up to this many bytes, and files up to it, are read whole first. Default 5 MiB. */
+  /** Files and streams of a known length up to this many bytes are read whole first. Default 5 MiB. */
   readonly bufferBytes?: number
 }
 
@@ -87,12 +87,6 @@ export const withChecksums = (store: ObjectStore["Service"], options: ChecksumOp
     ...putOptions,
     metadata: { ...putOptions.metadata, [METADATA_NAME]: sum }
   })
-  const changed = (key: string) => (actual: string) =>
-    new TransportError({
-      operation: "put",
-      detail: `the file stored as "${key}" changed while it was read (SHA-256 now ${actual}): nothing was stored`
-    })
-
   const put: ObjectStore["Service"]["put"] = (key, body, putOptions = {}) => {
     if (putOptions.metadata?.[METADATA_NAME] !== undefined) return store.put(key, body, putOptions)
     if (body instanceof Uint8Array) return store.put(key, body, withSum(putOptions, sha256Hex(body)))
@@ -103,15 +97,11 @@ export const withChecksums = (store: ObjectStore["Service"], options: ChecksumOp
           catch: (cause) =>
             new TransportError({ operation: "put", detail: `cannot read ${body.path}: ${String(cause)}`, cause })
         })
-        if (size <= bufferBytes) {
-          const bytes = concat(yield* Stream.runCollect(putChunks(key, body)))
-          return yield* store.put(key, bytes, withSum(putOptions, sha256Hex(bytes)))
-        }
-        const sum = yield* ofStream(putChunks(key, body))
-        return yield* store.put(key, verifying(putChunks(key, body), sum, changed(key)), {
-          ...withSum(putOptions, sum),
-          contentLength: size
-        })
+        // A larger file goes as it is: hashing it first would read it twice (and a file that
+        // changes meanwhile is the driver's and the caller's to notice, as without a checksum).
+        if (size > bufferBytes) return yield* store.put(key, body, putOptions)
+        const bytes = concat(yield* Stream.runCollect(putChunks(key, body)))
+        return yield* store.put(key, bytes, withSum(putOptions, sha256Hex(bytes)))
       })
     }
     const length = putOptions.contentLength

@@ -23,9 +23,11 @@ describe("content checksum", () => {
         assert.strictEqual(ContentChecksum.of(yield* store.put("a.bin", bytes)), sha(bytes))
 
         const file = path.join(root, "..", `${path.basename(root)}-upload.bin`)
-        const large = new Uint8Array(6 * 1024 * 1024).map((_, i) => i % 251)
-        writeFileSync(file, large)
-        assert.strictEqual(ContentChecksum.of(yield* store.put("large.bin", fromFile(file))), sha(large))
+        writeFileSync(file, bytes)
+        assert.strictEqual(ContentChecksum.of(yield* store.put("file.bin", fromFile(file))), sha(bytes))
+        // Above the multipart threshold a file is not read twice: it goes without.
+        writeFileSync(file, new Uint8Array(6 * 1024 * 1024))
+        assert.isUndefined(ContentChecksum.of(yield* store.put("large.bin", fromFile(file))))
 
         const chunks = Stream.make(bytes.subarray(0, 10), bytes.subarray(10))
         const sized = yield* store.put("sized.bin", chunks, { contentLength: bytes.length })
