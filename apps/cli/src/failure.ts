@@ -92,7 +92,8 @@ const USAGE_TAGS = new Set([
   "StorageConfigError",
   "ImageConfigError",
   "UsageError",
-  "RootNotFound"
+  "RootNotFound",
+  "LocationInvalid"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

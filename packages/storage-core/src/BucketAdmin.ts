@@ -1,7 +1,7 @@
 /**
  * BucketAdmin: the bucket's own configuration and the S3-only views that ObjectStore does not
- * give — lifecycle rules, intelligent tiering, versioning, versions and delete markers,
- * incomplete multipart uploads, object tags.
+ * give — lifecycle rules, intelligent tiering, versioning, versions and delete markers (reading,
+ * restoring and undeleting them), replication, incomplete multipart uploads, object tags.
  *
  * Every driver layer provides it beside ObjectStore: the s3 driver over its own client
  * (drivers/s3/bucketAdmin.ts); the fs driver fails every call with `UnsupportedByDriver`
@@ -12,26 +12,51 @@ import type {
   IncompleteUpload,
   LifecycleRule,
   ObjectVersion,
+  ReplicationConfiguration,
   TieringConfiguration,
+  VersioningConfiguration,
   VersioningStatus
 } from "./BucketModel.js"
 import {
   type InvalidKey,
   type NotImplementedByEndpoint,
   type ObjectNotFound,
+  type PreconditionFailed,
   type StoreError,
-  UnsupportedByDriver
+  UnsupportedByDriver,
+  type VersionNotFound
 } from "./Errors.js"
-import type { ObjectStoreDriver } from "./ObjectStore.js"
+import type { GetResult, ObjectStoreDriver } from "./ObjectStore.js"
 
 export type {
   IncompleteUpload,
   LifecycleRule,
+  MfaDeleteStatus,
   ObjectVersion,
+  ReplicationConfiguration,
+  ReplicationRule,
   StorageTransition,
   TieringConfiguration,
+  VersioningConfiguration,
   VersioningStatus
 } from "./BucketModel.js"
+
+/** What a version copy wrote: the new current version. */
+export interface VersionCopied {
+  readonly key: string
+  readonly etag: string
+  /** The new version's id (undefined when the bucket is not versioned). */
+  readonly versionId: string | undefined
+}
+
+export interface CopyVersionOptions {
+  /** Where the copy goes in this bucket; over the version's own key when omitted (a restore). */
+  readonly to?: string
+  /** Write only over this current ETag (compare-and-swap), else `PreconditionFailed`. */
+  readonly ifMatch?: string
+  /** `"*"`: write only where nothing is current. */
+  readonly ifNoneMatch?: "*"
+}
 
 export type BucketAdminError = UnsupportedByDriver | NotImplementedByEndpoint | StoreError
 
@@ -50,8 +75,53 @@ export class BucketAdmin extends Context.Service<
     readonly putTieringConfiguration: (configuration: TieringConfiguration) => Effect.Effect<void, BucketAdminError>
     readonly deleteTieringConfiguration: (id: string) => Effect.Effect<void, BucketAdminError>
     readonly getVersioning: () => Effect.Effect<VersioningStatus, BucketAdminError>
-    /** Every version and delete marker, key by key; memory stays flat. */
+    /** Versioning with its MFA-delete flag (which only the root account can change, with its MFA device). */
+    readonly getVersioningConfiguration: () => Effect.Effect<VersioningConfiguration, BucketAdminError>
+    /** Enables or suspends versioning (a bucket can never go back to "Disabled"). */
+    readonly putVersioning: (status: "Enabled" | "Suspended") => Effect.Effect<void, BucketAdminError>
+    /**
+     * Every version and delete marker, in key order and, for one key, newest first; memory
+     * stays flat.
+     */
     readonly listVersions: (options?: { readonly prefix?: string }) => Stream.Stream<ObjectVersion, BucketAdminError>
+    /** One version's bytes and description. */
+    readonly getVersion: (
+      key: string,
+      versionId: string
+    ) => Effect.Effect<GetResult, InvalidKey | VersionNotFound | BucketAdminError>
+    /**
+     * Copies a version (server-side) over the key's current one, or to `options.to` in this
+     * bucket: the bytes, content headers, metadata and tags of that version become current.
+     */
+    readonly copyVersion: (
+      key: string,
+      versionId: string,
+      options?: CopyVersionOptions
+    ) => Effect.Effect<VersionCopied, InvalidKey | VersionNotFound | PreconditionFailed | BucketAdminError>
+    /**
+     * Copies `key` of another bucket of the same endpoint (readable with these credentials) into
+     * this bucket server-side (to `options.to`, else the same key): a backup whose bytes never
+     * pass through this process. Headers, metadata (with `localex-sha256`) and tags are kept.
+     */
+    readonly copyFromBucket: (
+      sourceBucket: string,
+      key: string,
+      options?: CopyVersionOptions
+    ) => Effect.Effect<VersionCopied, InvalidKey | ObjectNotFound | PreconditionFailed | BucketAdminError>
+    /**
+     * Removes a delete marker (an undelete when it is the key's latest version). Refuses any
+     * other version with `VersionNotFound`: deleting a real version destroys data.
+     */
+    readonly removeDeleteMarker: (
+      key: string,
+      versionId: string
+    ) => Effect.Effect<void, InvalidKey | VersionNotFound | BucketAdminError>
+    /** The bucket's replication configuration; undefined when it has none. */
+    readonly getReplication: () => Effect.Effect<ReplicationConfiguration | undefined, BucketAdminError>
+    /** Replaces the replication configuration; undefined removes it. Needs versioning enabled. */
+    readonly putReplication: (
+      configuration: ReplicationConfiguration | undefined
+    ) => Effect.Effect<void, BucketAdminError>
     /** Multipart uploads started and never completed or aborted, with the bytes of their parts. */
     readonly listIncompleteUploads: (options?: {
       readonly prefix?: string
@@ -61,6 +131,8 @@ export class BucketAdmin extends Context.Service<
     ) => Effect.Effect<Readonly<Record<string, string>>, InvalidKey | ObjectNotFound | BucketAdminError>
   }
 >()("@localex/storage-core/BucketAdmin") {}
+
+const VERSIONS = "versions (they need a versioned S3 bucket: keep backups on the s3 driver for restores)"
 
 /** A store without bucket configuration (fs, memory): every call fails with `UnsupportedByDriver`. */
 export const noBucketAdmin = (driver: "fs" | "memory", location: string): BucketAdmin["Service"] => {
@@ -74,8 +146,16 @@ export const noBucketAdmin = (driver: "fs" | "memory", location: string): Bucket
     getTieringConfigurations: unsupported("intelligent tiering"),
     putTieringConfiguration: unsupported("intelligent tiering"),
     deleteTieringConfiguration: unsupported("intelligent tiering"),
-    getVersioning: unsupported("versioning"),
-    listVersions: unsupportedStream("object versions"),
+    getVersioning: unsupported(VERSIONS),
+    getVersioningConfiguration: unsupported(VERSIONS),
+    putVersioning: unsupported(VERSIONS),
+    listVersions: unsupportedStream(VERSIONS),
+    getVersion: unsupported(VERSIONS),
+    copyVersion: unsupported(VERSIONS),
+    copyFromBucket: unsupported("server-side copies between buckets"),
+    removeDeleteMarker: unsupported(VERSIONS),
+    getReplication: unsupported("replication (S3 copies between buckets)"),
+    putReplication: unsupported("replication (S3 copies between buckets)"),
     listIncompleteUploads: unsupportedStream("multipart uploads"),
     getObjectTags: unsupported("reading object tags")
   })

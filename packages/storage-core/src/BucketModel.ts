@@ -97,6 +97,8 @@ export interface ObjectVersion {
   readonly isDeleteMarker: boolean
   /** 0 for delete markers. */
   readonly size: number
+  /** The version's ETag without quotes; undefined for delete markers. */
+  readonly etag: string | undefined
   readonly lastModified: Date
   readonly storageClass: string | undefined
 }
@@ -110,3 +112,42 @@ export interface IncompleteUpload {
   readonly bytes: number
   readonly parts: number
 }
+
+/** Whether deleting a version or changing versioning needs an MFA code (set only by the root account, with its MFA device). */
+export type MfaDeleteStatus = "Enabled" | "Disabled"
+
+/** The versioning state and its MFA-delete flag. */
+export interface VersioningConfiguration {
+  readonly status: VersioningStatus
+  readonly mfaDelete: MfaDeleteStatus
+}
+
+/**
+ * One replication rule: objects under `prefix` are copied to `destinationBucket` (a bucket name
+ * or its ARN) by S3 itself, asynchronously. `priority` orders overlapping rules (S3 requires it
+ * when a configuration has several rules; it is set from the rule's position when omitted).
+ */
+export const ReplicationRule = Schema.Struct({
+  id: Schema.NonEmptyString.check(Schema.isMaxLength(255)),
+  enabled: enabledByDefault,
+  priority: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+  prefix: wholeBucketByDefault,
+  destinationBucket: Schema.NonEmptyString,
+  /** The destination's storage class (STANDARD_IA, GLACIER, …); the source object's class when omitted. */
+  storageClass: Schema.optionalKey(Schema.NonEmptyString),
+  /** The destination account, when it is another one (ownership of the replicas moves to it). */
+  destinationAccount: Schema.optionalKey(Schema.String.check(Schema.isPattern(/^\d{12}$/))),
+  deleteMarkerReplication: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
+  /** S3 Replication Time Control: 99.99 % of objects within 15 minutes, with replication metrics. */
+  replicationTimeControl: Schema.Boolean.pipe(Schema.withDecodingDefaultKey(Effect.succeed(false))),
+  /** Set only on rules read from a bucket: S3 settings this model does not express. */
+  unsupported: Schema.optionalKey(Schema.Array(Schema.String))
+})
+export type ReplicationRule = typeof ReplicationRule.Type
+
+/** A bucket's replication: the IAM role S3 assumes to copy, and the rules. */
+export const ReplicationConfiguration = Schema.Struct({
+  role: Schema.String.check(Schema.isPattern(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)),
+  rules: Schema.Array(ReplicationRule).check(Schema.isMinLength(1))
+})
+export type ReplicationConfiguration = typeof ReplicationConfiguration.Type

@@ -21,7 +21,8 @@ import * as Keys from "./Keys.js"
 import type { ObjectStore, ObjectSummary } from "./ObjectStore.js"
 import { formatBytes, type Usage } from "./Units.js"
 
-export type DeletionKind = "expired" | "orphans"
+/** What a plan deletes: clean-ups (cost), and the mirror and point-in-time deletions of backup. */
+export type DeletionKind = "expired" | "orphans" | "mirror" | "point-in-time" | "drill"
 
 export const DeletionCandidate = Schema.Struct({
   key: Schema.String,

@@ -159,3 +159,14 @@ export class NotImplementedByEndpoint extends Schema.TaggedError<NotImplementedB
     return `The S3 endpoint ${this.endpoint} does not implement ${this.operation} (${this.detail}): use AWS S3 for this`
   }
 }
+
+/** No such version of the key (or it is not what the operation needs, e.g. not a delete marker). */
+export class VersionNotFound extends Schema.TaggedError<VersionNotFound>()("VersionNotFound", {
+  key: Schema.String,
+  versionId: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Version ${this.versionId} of "${this.key}" ${this.reason}: list the key's versions to pick one`
+  }
+}

@@ -1,11 +1,22 @@
 export {
   BucketAdmin,
   type BucketAdminError,
+  type CopyVersionOptions,
   type IncompleteUpload,
+  type MfaDeleteStatus,
   type ObjectVersion,
+  type VersionCopied,
+  type VersioningConfiguration,
   type VersioningStatus
 } from "./BucketAdmin.js"
-export { LifecycleRule, StorageTransition, TieringConfiguration } from "./BucketModel.js"
+export {
+  LifecycleRule,
+  ReplicationConfiguration,
+  ReplicationRule,
+  StorageTransition,
+  TieringConfiguration
+} from "./BucketModel.js"
+export * as ContentChecksum from "./ContentChecksum.js"
 export * as DeletionPlan from "./DeletionPlan.js"
 export { ManifestUnreadable, SafetyLimitExceeded } from "./DeletionPlan.js"
 export * from "./Errors.js"

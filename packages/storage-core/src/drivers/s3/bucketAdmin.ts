@@ -23,12 +23,23 @@ import * as Keys from "../../Keys.js"
 import type { S3Options } from "../../StorageConfig.js"
 import type { Send } from "./client.js"
 import { asObjectError, asStoreError, type S3Failure } from "./errors.js"
+import { unquote } from "./objects.js"
+import { makeReplication } from "./replication.js"
 import { fromSdkRule, fromSdkTiering, toSdkRule, toSdkTiering } from "./rules.js"
+import { makeVersions } from "./versions.js"
 
 type Shape = BucketAdmin["Service"]
 
 /** Parts per ListParts page and uploads whose parts are summed at once. */
 const PART_LISTING_CONCURRENCY = 8
+
+/**
+ * A page holds versions and delete markers in two lists: merged here in key order and, for one
+ * key, newest first (as S3 lists each), so a key's history is contiguous in the stream.
+ */
+const byKeyThenNewest = (a: ObjectVersion, b: ObjectVersion) =>
+  Keys.compare(a.key, b.key) ||
+  (a.key === b.key ? b.lastModified.getTime() - a.lastModified.getTime() || Number(b.isLatest) - Number(a.isLatest) : 0)
 
 /** Bucket administration over the s3 driver's own client and `send` (one client, one retry policy). */
 export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
@@ -160,6 +171,7 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
               isLatest: v.IsLatest === true,
               isDeleteMarker: false,
               size: v.Size ?? 0,
+              etag: unquote(v.ETag),
               lastModified: v.LastModified ?? new Date(0),
               storageClass: v.StorageClass
             })),
@@ -169,10 +181,11 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
               isLatest: m.IsLatest === true,
               isDeleteMarker: true,
               size: 0,
+              etag: undefined,
               lastModified: m.LastModified ?? new Date(0),
               storageClass: undefined
             }))
-          ]
+          ].sort(byKeyThenNewest)
           const next: Option.Option<VersionCursor> =
             page.IsTruncated === true
               ? Option.some({ keyMarker: page.NextKeyMarker, versionIdMarker: page.NextVersionIdMarker })
@@ -282,7 +295,9 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
     putTieringConfiguration,
     deleteTieringConfiguration,
     getVersioning,
+    ...makeVersions(Bucket, send, toError),
     listVersions,
+    ...makeReplication(Bucket, send, toError),
     listIncompleteUploads,
     getObjectTags
   } satisfies Shape

@@ -1,0 +1,133 @@
+/**
+ * The content checksum LocalEx keeps with an object: the hex SHA-256 of its whole bytes in the
+ * user metadata `localex-sha256` (`x-amz-meta-localex-sha256` on S3). Unlike an ETag it does not
+ * depend on how the object was uploaded (a multipart ETag is not a hash of the content), so two
+ * stores can be compared without reading the bytes. Copies keep it (it is metadata).
+ *
+ * `withChecksums(store)` writes it on every put whose bytes are known before the upload starts —
+ * byte arrays, and files and streams (with a `contentLength`) of at most `bufferBytes`, read first —
+ * and keeps it on copies that replace the metadata. Stores built from settings (`Storage.layer`,
+ * `layerConfig`, `makeStore`) are wrapped with it; the drivers' own layers are not.
+ */
+import { createHash, type Hash } from "node:crypto"
+import { stat } from "node:fs/promises"
+import { Effect, Predicate, Stream } from "effect"
+import { putChunks } from "./drivers/fs/bodies.js"
+import { TransportError } from "./Errors.js"
+import type { CopyOptions, ObjectInfo, ObjectStore, PutBody, PutOptions } from "./ObjectStore.js"
+
+/** The user-metadata name (lower case, as every driver stores names). */
+export const METADATA_NAME = "localex-sha256"
+
+const HEX_SHA256 = /^[0-9a-f]{64}$/
+
+/** The checksum an object carries, when it carries a well-formed one. */
+export const of = (info: Pick<ObjectInfo, "metadata">): string | undefined => {
+  const value = info.metadata[METADATA_NAME]
+  return value !== undefined && HEX_SHA256.test(value) ? value : undefined
+}
+
+/** Hex SHA-256 of bytes. */
+export const sha256Hex = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex")
+
+/** Hex SHA-256 of a stream of chunks, read to its end. */
+export const ofStream = <E, R>(body: Stream.Stream<Uint8Array, E, R>): Effect.Effect<string, E, R> =>
+  Stream.runFold(
+    body,
+    (): Hash => createHash("sha256"),
+    (hash, chunk) => hash.update(chunk)
+  ).pipe(Effect.map((hash) => hash.digest("hex")))
+
+/**
+ * The stream unchanged, failing at its end with `onMismatch` when its bytes do not hash to
+ * `expected`: a write fed by it stores nothing then (a failed put leaves nothing behind).
+ */
+export const verifying = <E, R, E2>(
+  body: Stream.Stream<Uint8Array, E, R>,
+  expected: string,
+  onMismatch: (actual: string) => E2
+): Stream.Stream<Uint8Array, E | E2, R> =>
+  Stream.suspend(() => {
+    const hash = createHash("sha256")
+    return body.pipe(
+      Stream.tap((chunk) => Effect.sync(() => hash.update(chunk))),
+      Stream.concat(
+        Stream.fromEffect(
+          Effect.suspend(() => {
+            const actual = hash.digest("hex")
+            return actual === expected ? Effect.void : Effect.fail(onMismatch(actual))
+          })
+        ).pipe(Stream.drain)
+      )
+    )
+  })
+
+const concat = (chunks: ReadonlyArray<Uint8Array>) => {
+  const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0))
+  let at = 0
+  for (const chunk of chunks) {
+    out.set(chunk, at)
+    at += chunk.length
+  }
+  return out
+}
+
+const isFile = (body: PutBody): body is { readonly _tag: "File"; readonly path: string } =>
+  !(body instanceof Uint8Array) && Predicate.hasProperty(body, "_tag") && body._tag === "File"
+
+export interface ChecksumOptions {
+  /** Files and streams of a known length up to this many bytes are read whole first. Default 5 MiB. */
+  readonly bufferBytes?: number
+}
+
+/** The store, writing `localex-sha256` on every put whose bytes it can know before uploading. */
+export const withChecksums = (store: ObjectStore["Service"], options: ChecksumOptions = {}): ObjectStore["Service"] => {
+  const bufferBytes = options.bufferBytes ?? 5 * 1024 * 1024
+  const withSum = (putOptions: PutOptions, sum: string): PutOptions => ({
+    ...putOptions,
+    metadata: { ...putOptions.metadata, [METADATA_NAME]: sum }
+  })
+  const put: ObjectStore["Service"]["put"] = (key, body, putOptions = {}) => {
+    if (putOptions.metadata?.[METADATA_NAME] !== undefined) return store.put(key, body, putOptions)
+    if (body instanceof Uint8Array) return store.put(key, body, withSum(putOptions, sha256Hex(body)))
+    if (isFile(body)) {
+      return Effect.gen(function* () {
+        const size = yield* Effect.tryPromise({
+          try: () => stat(body.path).then((s) => s.size),
+          catch: (cause) =>
+            new TransportError({ operation: "put", detail: `cannot read ${body.path}: ${String(cause)}`, cause })
+        })
+        // A larger file goes as it is: hashing it first would read it twice (and a file that
+        // changes meanwhile is the driver's and the caller's to notice, as without a checksum).
+        if (size > bufferBytes) return yield* store.put(key, body, putOptions)
+        const bytes = concat(yield* Stream.runCollect(putChunks(key, body)))
+        return yield* store.put(key, bytes, withSum(putOptions, sha256Hex(bytes)))
+      })
+    }
+    const length = putOptions.contentLength
+    if (length === undefined || length > bufferBytes) return store.put(key, body, putOptions)
+    return Effect.gen(function* () {
+      const bytes = concat(yield* Stream.runCollect(putChunks(key, body)))
+      // A body longer or shorter than announced is refused by the store, as it would be unbuffered.
+      return yield* store.put(key, bytes, withSum(putOptions, sha256Hex(bytes)))
+    })
+  }
+
+  const copy: ObjectStore["Service"]["copy"] = (from, to, copyOptions: CopyOptions = {}) => {
+    const replace = copyOptions.replace
+    if (replace === undefined || replace.metadata?.[METADATA_NAME] !== undefined)
+      return store.copy(from, to, copyOptions)
+    return Effect.flatMap(store.head(from), (info) => {
+      const sum = of(info)
+      return store.copy(
+        from,
+        to,
+        sum === undefined
+          ? copyOptions
+          : { ...copyOptions, replace: { ...replace, metadata: { ...replace.metadata, [METADATA_NAME]: sum } } }
+      )
+    })
+  }
+
+  return { ...store, put, copy }
+}
