@@ -13,6 +13,7 @@ export { readBody, readText, write as writeObject } from "./internal/objectIo.js
 export type { Key } from "./Keys.js"
 export * as Keys from "./Keys.js"
 export * as Listing from "./Listing.js"
+export * from "./Retries.js"
 export * from "./ObjectStore.js"
 export * as SignedUrl from "./SignedUrl.js"
 export * as Storage from "./Storage.js"
