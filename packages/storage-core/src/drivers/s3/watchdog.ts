@@ -102,7 +102,11 @@ export const watchRequest = (request: ClientRequest, limits: StallLimits): void 
   response?.once("close", stop)
 }
 
-const endpointOf = (request: ClientRequest): string => `${request.protocol}//${request.host}`
+/** `http://host:port`, as the request addressed it (its Host header carries the port). */
+const endpointOf = (request: ClientRequest): string => {
+  const host = request.getHeader("host")
+  return `${request.protocol}//${typeof host === "string" ? host : request.host}`
+}
 
 /** An http Agent whose every request is watched. */
 export class WatchedHttpAgent extends HttpAgent {
