@@ -3,9 +3,11 @@
  * connection the ways networks do, switched at run time:
  *
  * - `freeze`: connections stay open and nothing is read or written (a gateway stopped with
- *   SIGSTOP: the kernel keeps the sockets, buffers fill, writes stall). `afterBytes` lets that many
- *   more bytes of each answer through first (a stall in the middle of a body). Lifting it lets the
- *   held bytes through: nothing was lost.
+ *   SIGSTOP: the kernel keeps the sockets, buffers fill, writes stall). `afterSentBytes` lets that
+ *   many request bytes through first, in all (the freeze starts in the middle of a transfer, e.g.
+ *   after CreateMultipartUpload); `afterBytes` then lets that many more bytes of each answer
+ *   through (a stall in the middle of a body). Lifting it lets the held bytes through, as a gateway
+ *   that wakes up reads what its kernel kept: nothing was lost.
  * - `blackhole`: everything sent is read and dropped, nothing is answered (a half-open connection
  *   after a network change). Connections that lost bytes are closed when it is lifted.
  * - `reset`: every open connection, and every new one, is reset (RST).
@@ -18,7 +20,7 @@ import { Effect } from "effect"
 
 export type Fault =
   | { readonly kind: "none" }
-  | { readonly kind: "freeze"; readonly afterBytes?: number }
+  | { readonly kind: "freeze"; readonly afterBytes?: number; readonly afterSentBytes?: number }
   | { readonly kind: "blackhole" }
   | { readonly kind: "reset" }
 
@@ -56,11 +58,25 @@ export const startFaultProxy = (target: string): Promise<FaultProxy> => {
   const links = new Set<Link>()
   let fault: Fault = { kind: "none" }
   let accepted = 0
+  /** Request bytes a freeze still lets through before it takes hold. */
+  let sentBudget = 0
+  /** The fault in force now: a freeze with request bytes left to let through is not one yet. */
+  const current = (): Fault["kind"] => (fault.kind === "freeze" && sentBudget > 0 ? "none" : fault.kind)
 
   /** Forwards what `from` delivers to `to`, as the current fault allows. */
   const forward = (link: Link, from: net.Socket, to: net.Socket, held: Array<Buffer>, answer: boolean) => {
-    from.on("data", (chunk: Buffer) => {
-      switch (fault.kind) {
+    from.on("data", (data: Buffer) => {
+      let chunk = data
+      if (!answer && fault.kind === "freeze" && sentBudget > 0) {
+        const through = Math.min(sentBudget, chunk.length)
+        sentBudget -= through
+        to.write(chunk.subarray(0, through))
+        if (through === chunk.length) return
+        chunk = chunk.subarray(through)
+        // The budget is spent: the freeze takes hold everywhere.
+        for (const each of [...links]) apply(each)
+      }
+      switch (current()) {
         case "blackhole":
           link.lost = true
           return
@@ -80,24 +96,24 @@ export const startFaultProxy = (target: string): Promise<FaultProxy> => {
         case "none":
           if (!to.write(chunk)) {
             from.pause()
-            to.once("drain", () => fault.kind === "none" && from.resume())
+            to.once("drain", () => current() === "none" && from.resume())
           }
       }
     })
-    from.on("end", () => fault.kind === "none" && held.length === 0 && to.end())
+    from.on("end", () => current() === "none" && held.length === 0 && to.end())
     from.on("error", () => destroyLink(link))
     from.on("close", () => {
-      if (fault.kind === "none" && held.length === 0) to.destroy()
+      if (current() === "none" && held.length === 0) to.destroy()
     })
   }
 
   const apply = (link: Link) => {
-    switch (fault.kind) {
+    switch (current()) {
       case "reset":
         destroyLink(link)
         return
       case "freeze":
-        link.allowance = fault.afterBytes ?? 0
+        link.allowance = fault.kind === "freeze" ? (fault.afterBytes ?? 0) : 0
         link.client.pause()
         if (link.allowance === 0) link.upstream.pause()
         return
@@ -116,7 +132,7 @@ export const startFaultProxy = (target: string): Promise<FaultProxy> => {
 
   const server = net.createServer((client) => {
     accepted++
-    if (fault.kind === "reset") {
+    if (current() === "reset") {
       client.resetAndDestroy()
       return
     }
@@ -128,7 +144,7 @@ export const startFaultProxy = (target: string): Promise<FaultProxy> => {
       upstream.destroy()
     })
     upstream.on("close", () => {
-      if (fault.kind === "none") client.destroy()
+      if (current() === "none") client.destroy()
     })
     forward(link, client, upstream, link.toUpstream, false)
     forward(link, upstream, client, link.toClient, true)
@@ -144,6 +160,7 @@ export const startFaultProxy = (target: string): Promise<FaultProxy> => {
         fault: () => fault,
         setFault: (next) => {
           fault = next
+          sentBudget = next.kind === "freeze" ? (next.afterSentBytes ?? 0) : 0
           for (const link of [...links]) apply(link)
         },
         accepted: () => accepted,
