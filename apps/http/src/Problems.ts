@@ -219,7 +219,7 @@ type Mapped<E> =
   | (E extends PreconditionFailed ? PreconditionFailedProblem : never)
   | (E extends ObjectTooLarge | ImageTooLarge ? PayloadTooLarge : never)
   | (E extends RangeNotSatisfiable ? RangeNotSatisfiableProblem : never)
-  | (E extends TransportError ? BadGateway : never)
+  | (E extends TransportError ? BadGateway | ServiceUnavailable : never)
   | (E extends AccessDenied | BucketNotFound ? StoreFailure : never)
   | (E extends UnsupportedByDriver | NotImplementedByEndpoint ? NotImplemented : never)
   | (E extends Throttled | ProfilePhotoContention ? ServiceUnavailable : never)
@@ -261,8 +261,10 @@ export const toProblem = <E extends KnownError>(error: E): Mapped<E> => {
         return new PayloadTooLarge({ detail })
       case "RangeNotSatisfiable":
         return new RangeNotSatisfiableProblem({ detail })
+      // A store that cannot be reached or stalls is unavailable for now (503, Retry-After);
+      // one that answered wrongly is a bad gateway (502).
       case "TransportError":
-        return new BadGateway({ detail })
+        return error.unreachable === true ? new ServiceUnavailable({ detail }) : new BadGateway({ detail })
       // Our credentials or our bucket name are wrong: a configuration problem on our side.
       case "AccessDenied":
       case "BucketNotFound":
