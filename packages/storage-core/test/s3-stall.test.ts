@@ -250,6 +250,30 @@ describe.skipIf(engine === undefined).concurrent("s3 driver under a stalled endp
   )
 
   test(
+    "a caller that reads slowly is not a stall: a body left unread longer than the idle timeout still arrives whole",
+    () =>
+      withHarness(({ store }) =>
+        Effect.gen(function* () {
+          const key = "slow-reader.bin"
+          const sent = bytes(8 * MiB, 3)
+          yield* store.put(key, sent)
+          const result = yield* store.get(key, { range: { start: 0 } })
+          yield* Effect.sleep(IDLE_MS * 1.5)
+          let pulls = 0
+          const got = yield* result.body.pipe(
+            Stream.mapEffect((chunk) =>
+              // Once, mid-body (the socket paused behind a full buffer), wait past the idle timeout again.
+              ++pulls === 2 ? Effect.as(Effect.sleep(IDLE_MS * 1.5), chunk) : Effect.succeed(chunk)
+            ),
+            Stream.runCollect
+          )
+          assert.deepStrictEqual(new Uint8Array(Buffer.concat(got)), sent)
+        })
+      ),
+    30_000
+  )
+
+  test(
     "an endpoint that comes back within the retry budget: put and get succeed, the retry is announced",
     () =>
       withHarness(
