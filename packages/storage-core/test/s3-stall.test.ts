@@ -10,7 +10,7 @@ import { CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand } f
 import { testS3 } from "@localex/local-s3"
 import { Cause, Duration, Effect, Exit, Option, Stream } from "effect"
 import { afterAll, assert, beforeAll, describe, test } from "vitest"
-import { BucketAdmin } from "../src/BucketAdmin.js"
+import type { BucketAdmin } from "../src/BucketAdmin.js"
 import * as S3 from "../src/drivers/S3.js"
 import type { TransportError } from "../src/Errors.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
@@ -150,7 +150,12 @@ describe.skipIf(engine === undefined).concurrent("s3 driver under a stalled endp
             // The fault starts once CreateMultipartUpload went through: while the second part is cut.
             const body = Stream.concat(
               Stream.succeed(bytes(6 * MiB)),
-              Stream.fromEffect(Effect.sync(() => (setFault(fault), bytes(6 * MiB, 2))))
+              Stream.fromEffect(
+                Effect.sync(() => {
+                  setFault(fault)
+                  return bytes(6 * MiB, 2)
+                })
+              )
             )
             const { error, elapsed } = yield* failure(store.put(key, body))
             assertStalledOrUnreachable(fault, error)

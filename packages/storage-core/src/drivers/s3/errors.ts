@@ -9,15 +9,15 @@
 import { Schema } from "effect"
 import {
   AccessDenied,
-  LeftUpload,
   BucketNotFound,
+  LeftUpload,
   NotModified,
   ObjectNotFound,
   PreconditionFailed,
   RangeNotSatisfiable,
+  StallPhase,
   type StoreError,
   Throttled,
-  StallPhase,
   TransportError
 } from "../../Errors.js"
 import { stallOf } from "./watchdog.js"

@@ -11,7 +11,7 @@
  * moves is not a stall). Time the caller spends not reading (a paused answer body) is not a stall.
  */
 import type { ClientRequest, IncomingMessage } from "node:http"
-import { Agent as HttpAgent, type AgentOptions } from "node:http"
+import { type AgentOptions, Agent as HttpAgent } from "node:http"
 import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions } from "node:https"
 import type { Socket } from "node:net"
 
@@ -99,7 +99,6 @@ export const watchRequest = (request: ClientRequest, limits: StallLimits): void 
   timer.unref()
   const stop = () => clearInterval(timer)
   request.once("close", stop)
-  response?.once("close", stop)
 }
 
 /** `http://host:port`, as the request addressed it (its Host header carries the port). */
