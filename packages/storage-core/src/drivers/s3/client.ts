@@ -24,6 +24,9 @@ export const responseDate = (output: object): Date | undefined =>
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 
+/** The handler's own socket timeout never goes below this (it was the driver's only guard before the watchdog). */
+const SOCKET_TIMEOUT_FLOOR_MS = 120_000
+
 export const stallLimitsOf = (options: S3Options): StallLimits => ({
   connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
   idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
@@ -31,8 +34,8 @@ export const stallLimitsOf = (options: S3Options): StallLimits => ({
 
 /**
  * The HTTP handler of the client, shared with the requests sent without it (list.ts). Its
- * agents carry the stall watchdog (watchdog.ts); the handler's own timeouts, at twice the
- * limits, are only a backstop.
+ * agents carry the stall watchdog (watchdog.ts); the handler's own timeouts (twice the limits,
+ * the socket's at least 120 s) are only a backstop.
  */
 export const makeHttpHandler = (options: S3Options): NodeHttpHandler => {
   const maxSockets = maxSocketsFor(options.concurrency)
@@ -41,7 +44,8 @@ export const makeHttpHandler = (options: S3Options): NodeHttpHandler => {
     httpAgent: new WatchedHttpAgent({ keepAlive: true, maxSockets }, limits),
     httpsAgent: new WatchedHttpsAgent({ keepAlive: true, maxSockets }, limits),
     connectionTimeout: limits.connectTimeoutMs * 2,
-    socketTimeout: limits.idleTimeoutMs * 2
+    // Node's socket timeout also counts time a caller leaves a body unread: keep it lenient.
+    socketTimeout: Math.max(SOCKET_TIMEOUT_FLOOR_MS, limits.idleTimeoutMs * 2)
   })
 }
 
