@@ -2,6 +2,7 @@
  * A transfer progress bar on stderr (bytes, rate, ETA), drawn only when stderr is a terminal
  * and neither --json nor --quiet is set; otherwise every call is a no-op.
  */
+import { describeRetry, OnRetry, type RetryEvent } from "@localex/storage-core"
 import cliProgress from "cli-progress"
 import { Effect, type Scope } from "effect"
 import { Output } from "./Output.js"
@@ -10,6 +11,8 @@ import { bytes } from "./views/format.js"
 export interface Progress {
   /** Bytes moved so far. */
   readonly update: (loaded: number) => void
+  /** A retry of the store, shown in the line ("stalled, retrying 2/5") until bytes move again; undefined without a bar. */
+  readonly retry?: (event: RetryEvent) => void
 }
 
 const noop: Progress = { update: () => {} }
@@ -24,20 +27,22 @@ const transferProgress = (
     if (!output.progress) return noop
     const known = total !== undefined && total > 0
     const started = Date.now()
-    const payload = (loaded: number) => {
+    let last = 0
+    const payload = (loaded: number, status = "") => {
       const seconds = Math.max((Date.now() - started) / 1000, 0.001)
       return {
         label,
         loaded: bytes(loaded),
         size: known ? bytes(total) : "?",
-        rate: bytes(Math.round(loaded / seconds))
+        rate: bytes(Math.round(loaded / seconds)),
+        status: status === "" ? "" : ` | ${status}`
       }
     }
     const bar = new cliProgress.SingleBar(
       {
         format: known
-          ? "{label} [{bar}] {percentage}% | {loaded}/{size} | {rate}/s | ETA {eta_formatted}"
-          : "{label} {loaded} | {rate}/s",
+          ? "{label} [{bar}] {percentage}% | {loaded}/{size} | {rate}/s | ETA {eta_formatted}{status}"
+          : "{label} {loaded} | {rate}/s{status}",
         stream: process.stderr,
         hideCursor: true,
         clearOnComplete: true,
@@ -50,7 +55,13 @@ const transferProgress = (
       Effect.sync(() => bar.start(known ? total : 0, 0, payload(0))),
       () => Effect.sync(() => bar.stop())
     )
-    return { update: (loaded: number) => bar.update(loaded, payload(loaded)) }
+    return {
+      update: (loaded: number) => {
+        last = loaded
+        bar.update(loaded, payload(loaded))
+      },
+      retry: (event: RetryEvent) => bar.update(last, payload(last, describeRetry(event)))
+    }
   })
 
 /** Runs one transfer with a progress bar, removed before anything else is printed. */
@@ -59,7 +70,13 @@ export const withProgress = <A, E, R>(
   total: number | undefined,
   transfer: (progress: Progress) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E, Output | Exclude<R, Scope.Scope>> =>
-  Effect.scoped(Effect.flatMap(transferProgress(label, total), transfer))
+  Effect.scoped(
+    Effect.flatMap(transferProgress(label, total), (progress) =>
+      progress.retry === undefined
+        ? transfer(progress)
+        : Effect.provideService(transfer(progress), OnRetry, progress.retry)
+    )
+  )
 
 /** Items done of a total (cleanup deletes), as `onProgress` reports them. */
 export interface CountProgress {

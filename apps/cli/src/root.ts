@@ -6,9 +6,18 @@
 
 import { statSync } from "node:fs"
 import { resolve } from "node:path"
-import { Cleanup, LifecyclePolicy, Orphans, Tiering } from "@localex/cost"
+import { Cleanup, LifecyclePolicy, Orphans, Tiering, Uploads } from "@localex/cost"
 import { Stats } from "@localex/monitoring"
-import { type BucketAdmin, loadSettings, ObjectStore, Storage, type StorageConfigError } from "@localex/storage-core"
+import {
+  type BucketAdmin,
+  describeRetry,
+  loadSettings,
+  ObjectStore,
+  OnRetry,
+  type RetryEvent,
+  Storage,
+  type StorageConfigError
+} from "@localex/storage-core"
 import { Effect, Layer, Option, Stream } from "effect"
 import { Command } from "effect/cli"
 import { RootNotFound, UsageError } from "./failure.js"
@@ -73,12 +82,29 @@ export const storeLayer = (
  * driver has no lifecycle).
  */
 const operationsLayer = (options: GlobalOptions) =>
-  Layer.mergeAll(Stats.layer, Cleanup.layer, Orphans.layer, LifecyclePolicy.layer, Tiering.layer).pipe(
+  Layer.mergeAll(Stats.layer, Cleanup.layer, Orphans.layer, Uploads.layer, LifecyclePolicy.layer, Tiering.layer).pipe(
     Layer.provideMerge(storeLayer(options))
   )
 
+/**
+ * The store's retries as they happen ("PutObject: stalled, retrying 2/5 (…)"), as notes on stderr;
+ * a progress bar shows them in its own line instead (progress.ts).
+ */
+const retryNotices = Layer.effect(
+  OnRetry,
+  Effect.gen(function* () {
+    const output = yield* Output
+    return (event: RetryEvent) => {
+      Effect.runFork(output.note(`${event.operation}: ${describeRetry(event)} (${event.detail})`))
+    }
+  })
+)
+
+/** Output, and the retry notices that go through it. */
+const outputLayer = (options: GlobalOptions) => Layer.provideMerge(retryNotices, Output.layer(options))
+
 const services = (access: Access) =>
-  Layer.unwrap(Effect.map(root, (options) => Layer.merge(Output.layer(options), storeLayer(options, access))))
+  Layer.unwrap(Effect.map(root, (options) => Layer.merge(outputLayer(options), storeLayer(options, access))))
 
 /** Provides a subcommand with `Output` and `ObjectStore`, built from the root's global flags (the root must exist). */
 export const withServices = <const Name extends string, Input, ContextInput, E, R>(
@@ -91,7 +117,7 @@ export const withWriteServices = <const Name extends string, Input, ContextInput
 ) => Command.provide(command, services("write"))
 
 const operationServices = Layer.unwrap(
-  Effect.map(root, (options) => Layer.merge(Output.layer(options), operationsLayer(options)))
+  Effect.map(root, (options) => Layer.merge(outputLayer(options), operationsLayer(options)))
 )
 
 /** Provides a subcommand with `Output`, `ObjectStore`, `BucketAdmin` and the operations services. */
@@ -106,7 +132,7 @@ const imageServices = (access: Access) =>
       const options = yield* root
       const { ImagePipeline, Photos } = yield* imageProcessing
       return Layer.merge(
-        Output.layer(options),
+        outputLayer(options),
         Photos.layer.pipe(
           Layer.provideMerge(ImagePipeline.layerConfig),
           Layer.provideMerge(storeLayer(options, access))

@@ -126,6 +126,8 @@ export class BucketAdmin extends Context.Service<
     readonly listIncompleteUploads: (options?: {
       readonly prefix?: string
     }) => Stream.Stream<IncompleteUpload, BucketAdminError>
+    /** Aborts one incomplete multipart upload, freeing its parts; one already gone is not an error. */
+    readonly abortIncompleteUpload: (key: string, uploadId: string) => Effect.Effect<void, BucketAdminError>
     readonly getObjectTags: (
       key: string
     ) => Effect.Effect<Readonly<Record<string, string>>, InvalidKey | ObjectNotFound | BucketAdminError>
@@ -157,6 +159,7 @@ export const noBucketAdmin = (driver: "fs" | "memory", location: string): Bucket
     getReplication: unsupported("replication (S3 copies between buckets)"),
     putReplication: unsupported("replication (S3 copies between buckets)"),
     listIncompleteUploads: unsupportedStream("multipart uploads"),
+    abortIncompleteUpload: unsupported("multipart uploads"),
     getObjectTags: unsupported("reading object tags")
   })
 }

@@ -125,15 +125,40 @@ export class UnsupportedByDriver extends Schema.TaggedError<UnsupportedByDriver>
   }
 }
 
-/** The store could not be reached or answered with an unexpected error (after retries where retrying is safe). */
+/** What an attempt was doing when it stalled (see `TransportError.stalled`). */
+export const StallPhase = Schema.Literals(["connect", "send", "first-byte", "receive"])
+export type StallPhase = typeof StallPhase.Type
+
+/** A multipart upload a failed write could not abort (the endpoint was out of reach). */
+export const LeftUpload = Schema.Struct({ key: Schema.String, uploadId: Schema.String })
+export type LeftUpload = typeof LeftUpload.Type
+
+/**
+ * The store could not be reached, stalled, or answered with an unexpected error (after retries
+ * where retrying is safe). `unreachable` is set when no answer came at all (refused, reset,
+ * stalled): the store is unavailable rather than wrong. A stall says what stalled (`stalled`:
+ * connect, send, first-byte, receive) and for how long (`stalledForMs`, the last attempt's).
+ */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   operation: Schema.String,
   detail: Schema.String,
   status: Schema.optional(Schema.Number),
+  /** The S3 endpoint the request went to. */
+  endpoint: Schema.optional(Schema.String),
+  unreachable: Schema.optional(Schema.Boolean),
+  stalled: Schema.optional(StallPhase),
+  stalledForMs: Schema.optional(Schema.Number),
+  attempts: Schema.optional(Schema.Number),
+  /** A multipart upload left behind because its abort could not reach the endpoint either. */
+  leftUpload: Schema.optional(LeftUpload),
   cause: Schema.optional(Schema.Defect())
 }) {
   override get message() {
-    return `${this.operation} failed: ${this.detail}${this.status ? ` (HTTP ${this.status})` : ""}`
+    const left =
+      this.leftUpload === undefined
+        ? ""
+        : `; multipart upload ${this.leftUpload.uploadId} of "${this.leftUpload.key}" could not be aborted and was left: \`localex-storage cleanup uploads\` aborts it (so does an abort-incomplete-uploads lifecycle rule)`
+    return `${this.operation} failed: ${this.detail}${this.status ? ` (HTTP ${this.status})` : ""}${left}`
   }
 }
 

@@ -19,9 +19,12 @@
  * | LOCALEX_STORAGE_PART_SIZE             | 8 MiB (grows so an object fits in 10,000 parts) |
  * | LOCALEX_STORAGE_CONCURRENCY           | 8                  |
  * | LOCALEX_STORAGE_MAX_ATTEMPTS          | 5                  |
+ * | LOCALEX_STORAGE_S3_IDLE_TIMEOUT       | 30s (no byte sent or received for this long: the attempt stalled) |
+ * | LOCALEX_STORAGE_S3_CONNECT_TIMEOUT    | 10s                |
  */
 import { Config, Effect, Option } from "effect"
 import { StorageConfigError } from "./Errors.js"
+import { parseDuration } from "./Units.js"
 
 export const MiB = 1024 * 1024
 
@@ -72,8 +75,12 @@ export interface S3Options {
   readonly partSize: number
   /** Parts (and batch requests) in flight at once. */
   readonly concurrency: number
-  /** Attempts for retryable failures (503 SlowDown, 5xx, network resets). */
+  /** Attempts for retryable failures (503 SlowDown, 5xx, network resets, stalls). */
   readonly maxAttempts: number
+  /** An attempt that sends or receives nothing (or waits for a first byte) this long has stalled. Default 30 s. */
+  readonly idleTimeoutMs?: number
+  /** An attempt that cannot connect within this has stalled. Default 10 s. */
+  readonly connectTimeoutMs?: number
 }
 
 export type StorageSettings = ({ readonly driver: "fs" } & FsOptions) | ({ readonly driver: "s3" } & S3Options)
@@ -125,8 +132,28 @@ const s3Settings = Config.all({
   multipartThreshold: int("LOCALEX_STORAGE_MULTIPART_THRESHOLD", 5 * MiB),
   partSize: int("LOCALEX_STORAGE_PART_SIZE", 8 * MiB),
   concurrency: int("LOCALEX_STORAGE_CONCURRENCY", 8),
-  maxAttempts: int("LOCALEX_STORAGE_MAX_ATTEMPTS", 5)
+  maxAttempts: int("LOCALEX_STORAGE_MAX_ATTEMPTS", 5),
+  idleTimeout: optionalString("LOCALEX_STORAGE_S3_IDLE_TIMEOUT"),
+  connectTimeout: optionalString("LOCALEX_STORAGE_S3_CONNECT_TIMEOUT")
 })
+
+/** The longest stall limit accepted: a day (anything longer is a typo of units). */
+const MAX_TIMEOUT_MS = 86_400_000
+
+/** A timeout variable: seconds ("30") or a duration ("30s", "2m", "500ms"), at least 100 ms. */
+const timeoutSetting = (
+  setting: string,
+  value: Option.Option<string>
+): Effect.Effect<number | undefined, StorageConfigError> => {
+  if (Option.isNone(value)) return Effect.succeed(undefined)
+  const ms = parseDuration(value.value)
+  if (ms === undefined || ms < 100 || ms > MAX_TIMEOUT_MS)
+    return invalid(
+      setting,
+      `${JSON.stringify(value.value)} is not a duration from 100ms to 1d (seconds, or e.g. 30s, 2m, 500ms)`
+    )
+  return Effect.succeed(ms)
+}
 
 const invalid = (setting: string, reason: string) => Effect.fail(new StorageConfigError({ setting, reason }))
 
@@ -176,6 +203,8 @@ export const loadSettings = (
     if (s3.partSize < 5 * MiB) return yield* invalid("LOCALEX_STORAGE_PART_SIZE", "must be at least 5 MiB (5242880)")
     if (s3.concurrency < 1 || s3.concurrency > 64) return yield* invalid("LOCALEX_STORAGE_CONCURRENCY", "must be 1–64")
     if (s3.maxAttempts < 1) return yield* invalid("LOCALEX_STORAGE_MAX_ATTEMPTS", "must be at least 1")
+    const idleTimeoutMs = yield* timeoutSetting("LOCALEX_STORAGE_S3_IDLE_TIMEOUT", s3.idleTimeout)
+    const connectTimeoutMs = yield* timeoutSetting("LOCALEX_STORAGE_S3_CONNECT_TIMEOUT", s3.connectTimeout)
     const endpoint = overrides.endpoint ?? Option.getOrUndefined(s3.endpoint)
     if (s3.accelerate) {
       if (endpoint !== undefined)
@@ -201,6 +230,8 @@ export const loadSettings = (
       partSize: s3.partSize,
       concurrency: s3.concurrency,
       maxAttempts: s3.maxAttempts,
+      ...(idleTimeoutMs === undefined ? {} : { idleTimeoutMs }),
+      ...(connectTimeoutMs === undefined ? {} : { connectTimeoutMs }),
       ...(endpoint === undefined ? {} : { endpoint }),
       ...(profile === undefined ? {} : { profile })
     }

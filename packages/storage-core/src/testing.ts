@@ -33,6 +33,10 @@ export interface S3Engine {
   readonly secretAccessKey: string
 }
 
+// --- faults -----------------------------------------------------------------------------------
+
+export { type Fault, type FaultProxy, faultProxy, startFaultProxy } from "./testing/faultProxy.js"
+
 // --- memory -----------------------------------------------------------------------------------
 
 export type { MemoryOptions } from "./drivers/Memory.js"

@@ -1,12 +1,14 @@
 /**
- * `localex-storage cleanup expired|orphans`: storage-core's destructive cleanups. Both plan
+ * `localex-storage cleanup expired|orphans|uploads`. Expired files and orphans are storage-core's
+ * destructive cleanups. Both plan
  * first (`--dry-run` prints the plan), refuse plans over the safety limit unless `--force`
  * (exit 3), write the plan as a manifest under _localex/reports/cleanup/, delete in batches (a progress
- * bar on a terminal), and print what was done.
+ * bar on a terminal), and print what was done. `uploads` aborts incomplete multipart uploads
+ * older than an age (@localex/cost's UploadCleanup): a dry run lists them, a real run reports.
  */
 
 import { resolve } from "node:path"
-import { Cleanup, Orphans, ReferenceSource } from "@localex/cost"
+import { Cleanup, Orphans, ReferenceSource, Uploads } from "@localex/cost"
 import { Units } from "@localex/storage-core"
 import { Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
@@ -14,7 +16,7 @@ import { UsageError } from "../failure.js"
 import { Output } from "../Output.js"
 import { withCountProgress } from "../progress.js"
 import { NAME, withOperations } from "../root.js"
-import { cleanupOutcome } from "../views/operations.js"
+import { cleanupOutcome, uploadsOutcome } from "../views/operations.js"
 import { dryRun, force, intFlag, optionalString, repeated, safetyFlags, safetyOf, sample, some } from "./flags.js"
 
 const parseRule = (text: string) => {
@@ -178,13 +180,54 @@ const orphans = Command.make(
   withOperations
 )
 
+const uploads = Command.make(
+  "uploads",
+  {
+    olderThan: Flag.String("older-than").pipe(
+      Flag.withDescription(
+        "Only uploads started longer ago than this (default 24h: younger ones may still be running)"
+      ),
+      Flag.withMetavar("duration"),
+      Flag.mapTryCatch(parseAge, message),
+      Flag.withDefault(Duration.toMillis(Uploads.DEFAULT_OLDER_THAN))
+    ),
+    prefix: optionalString("prefix", "Only uploads of keys under this prefix", "prefix"),
+    dryRun,
+    sample
+  },
+  Effect.fn("cleanup.uploads")(function* (input) {
+    const output = yield* Output
+    const cleanup = yield* Uploads.UploadCleanup
+    const outcome = yield* withCountProgress("cleanup uploads", (onProgress) =>
+      cleanup.run({
+        olderThan: Duration.millis(input.olderThan),
+        ...(Option.isSome(input.prefix) ? { prefix: input.prefix.value } : {}),
+        dryRun: input.dryRun,
+        onProgress
+      })
+    )
+    yield* output.print(uploadsOutcome(outcome, input.sample))
+  })
+).pipe(
+  Command.withDescription(
+    "Abort incomplete multipart uploads (left by failed or interrupted transfers; their parts are billed) older " +
+      "than --older-than. The abort-incomplete-uploads lifecycle rule does the same on a schedule"
+  ),
+  Command.withExamples([
+    { command: `${NAME} cleanup uploads --dry-run`, description: "Incomplete uploads older than a day" },
+    { command: `${NAME} cleanup uploads --older-than 1h`, description: "Abort those older than an hour" }
+  ]),
+  withOperations
+)
+
 export const cleanup = Command.make("cleanup").pipe(
   Command.withDescription(
-    "Destructive cleanups that plan first: expired files and orphans (dry run, safety limit, manifest, report)"
+    "Cleanups that plan first: expired files and orphans (dry run, safety limit, manifest, report), and incomplete multipart uploads"
   ),
-  Command.withSubcommands([expired, orphans]),
+  Command.withSubcommands([expired, orphans, uploads]),
   Command.withExamples([
     { command: `${NAME} cleanup expired --dry-run`, description: "Expired files" },
-    { command: `${NAME} cleanup orphans --references keys.txt --dry-run`, description: "Orphans" }
+    { command: `${NAME} cleanup orphans --references keys.txt --dry-run`, description: "Orphans" },
+    { command: `${NAME} cleanup uploads --older-than 1h`, description: "Incomplete multipart uploads" }
   ])
 )

@@ -1,5 +1,5 @@
 /** Views of the storage operations: statistics (with a quota verdict), clean-ups, configuration plans. */
-import type { LifecyclePolicy } from "@localex/cost"
+import type { LifecyclePolicy, Uploads } from "@localex/cost"
 import type { Quota, StorageStats } from "@localex/monitoring"
 import { DeletionPlan } from "@localex/storage-core"
 import { type Document, formatText } from "../Output.js"
@@ -108,6 +108,48 @@ export const cleanupOutcome = (
     ...(report === null ? [] : report.skipped.map((s) => `skipped ${s.key}: ${s.reason}, ${s.detail}`))
   ]
   return { primary: report === null, text, json: { plan: summary, report } }
+}
+
+/**
+ * The clean-up of incomplete uploads: what the plan holds and, after a real run, what was aborted.
+ * The JSON is `{ plan, report }` with every candidate (report null on a dry run).
+ */
+export const uploadsOutcome = (outcome: Uploads.UploadsOutcome, sampleSize: number): Document => {
+  const { plan, report } = outcome
+  const candidates = plan.candidates
+  const sample = candidates.slice(0, sampleSize)
+  const sized = (u: { readonly uploads: number; readonly bytes: number }) =>
+    `${count(u.uploads, "upload")}, ${bytes(u.bytes)}`
+  const pairs: Array<readonly [string, string]> = [
+    ["cleanup", `incomplete uploads on ${plan.location}${report === null ? " (dry run: nothing aborted)" : ""}`],
+    [
+      "criteria",
+      `started more than ${plan.criteria.olderThan} ago${plan.criteria.prefix === "" ? "" : ` under "${plan.criteria.prefix}"`}`
+    ],
+    ["considered", sized(plan.population)],
+    [report === null ? "would abort" : "planned", sized(plan.totals)]
+  ]
+  if (report !== null) {
+    pairs.push(
+      ["aborted", sized(report.aborted)],
+      ["failed", String(report.failed.length)],
+      ["report", report.reportKey ?? "-"]
+    )
+  }
+  const more = candidates.length - sample.length
+  const text = [
+    ...formatText(pairs),
+    ...table(
+      report === null ? "would abort" : "planned",
+      ["bytes", "started", "key", "upload id"],
+      sample.map((c) => [bytes(c.bytes), c.initiated, c.key, c.uploadId]),
+      [0]
+    ),
+    ...(more > 0 ? [`  … and ${more} more (--json lists them all)`] : []),
+    ...(plan.warnings.length === 0 ? [] : ["", "notes", ...plan.warnings.map((w) => `  ${w}`)]),
+    ...(report === null ? [] : report.failed.map((f) => `not aborted ${f.key} (${f.uploadId}): ${f.message}`))
+  ]
+  return { primary: report === null, text, json: { plan, report } }
 }
 
 /** A configuration plan (lifecycle rules, tiering), as the package formats it; `applied` after apply. */

@@ -45,11 +45,12 @@ import {
 } from "../ObjectStore.js"
 import type { S3Options } from "../StorageConfig.js"
 import { makeS3BucketAdmin } from "./s3/bucketAdmin.js"
-import { makeClient, makeHttpHandler, makeSend } from "./s3/client.js"
+import { endpointOf, makeClient, makeHttpHandler, makeSend, stallLimitsOf } from "./s3/client.js"
 import { get as download } from "./s3/download.js"
 import { asStoreError, asWriteError, type S3Failure } from "./s3/errors.js"
 import { makeListPage } from "./s3/list.js"
 import {
+  ABORT_DEADLINE_MS,
   copyParts,
   MAX_COPY_OBJECT_SIZE,
   MAX_PART_SIZE,
@@ -81,6 +82,9 @@ export interface S3Internals {
   readonly multipartCopyPartSize?: number
 }
 
+/** A failed upload's abort gets the idle timeout, at most ABORT_DEADLINE_MS: short, and never the whole retry budget. */
+const abortDeadlineMs = (config: S3Options) => Math.min(stallLimitsOf(config).idleTimeoutMs, ABORT_DEADLINE_MS)
+
 const invalid = (setting: string, reason: string) => Effect.fail(new StorageConfigError({ setting, reason }))
 
 const checkOptions = (options: S3Options): Effect.Effect<void, StorageConfigError> => {
@@ -93,6 +97,12 @@ const checkOptions = (options: S3Options): Effect.Effect<void, StorageConfigErro
     return invalid("concurrency", "must be an integer from 1 to 64")
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1)
     return invalid("maxAttempts", "must be an integer of at least 1")
+  for (const [setting, ms] of [
+    ["idleTimeoutMs", options.idleTimeoutMs],
+    ["connectTimeoutMs", options.connectTimeoutMs]
+  ] as const) {
+    if (ms !== undefined && (!Number.isFinite(ms) || ms < 100)) return invalid(setting, "must be at least 100 ms")
+  }
   if (options.endpoint !== undefined && !URL.canParse(options.endpoint))
     return invalid("endpoint", `${JSON.stringify(options.endpoint)} is not a URL`)
   return Effect.void
@@ -108,7 +118,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     Effect.sync(() => makeClient(config, credentials, handler)),
     (client) => Effect.sync(() => client.destroy())
   )
-  const send = makeSend(client, config.maxAttempts)
+  const send = makeSend(client, config.maxAttempts, endpointOf(config))
   const listPage = makeListPage(config, handler, credentials)
   const presigner = makePresigner(config)
   const uploads = {
@@ -117,7 +127,8 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     multipartThreshold: config.multipartThreshold,
     partSize: config.partSize,
     concurrency: config.concurrency,
-    checksums: config.checksums
+    checksums: config.checksums,
+    abortDeadlineMs: abortDeadlineMs(config)
   }
   const multipartCopyAbove = internals.multipartCopyAbove ?? MAX_COPY_OBJECT_SIZE
   const storeError = (key?: string) => asStoreError(bucket, key)
@@ -243,7 +254,13 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     } else {
       // Above 5 GiB CopyObject refuses: copy in ranges with UploadPartCopy.
       const tagging = encodeTags(sourceTags)
-      const multipart = { send, bucket, key: target, concurrency: config.concurrency }
+      const multipart = {
+        send,
+        bucket,
+        key: target,
+        concurrency: config.concurrency,
+        abortDeadlineMs: abortDeadlineMs(config)
+      }
       const partSize = partSizeFor(current.size, internals.multipartCopyPartSize ?? COPY_PART_SIZE)
       yield* runMultipart(
         multipart,

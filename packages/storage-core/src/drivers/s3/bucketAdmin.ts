@@ -2,6 +2,7 @@
  * BucketAdmin on S3, over the s3 driver's client and retry policy: lifecycle and intelligent tiering, versioning, versions, incomplete uploads, tags.
  */
 import {
+  AbortMultipartUploadCommand,
   DeleteBucketIntelligentTieringConfigurationCommand,
   DeleteBucketLifecycleCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -270,6 +271,21 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
       Stream.mapError(toError())
     )
 
+  const abortIncompleteUpload: Shape["abortIncompleteUpload"] = Effect.fn("BucketAdmin.abortIncompleteUpload")(
+    function* (key, uploadId) {
+      yield* send("AbortMultipartUpload", (c, abortSignal) =>
+        c.send(new AbortMultipartUploadCommand({ Bucket, Key: key, UploadId: uploadId }), { abortSignal })
+      ).pipe(
+        // Completed or aborted since it was listed: nothing left to abort.
+        Effect.catchIf(
+          (failure) => failure.code === "NoSuchUpload" || failure.kind === "NotFound",
+          () => Effect.void
+        ),
+        Effect.mapError(toError(key))
+      )
+    }
+  )
+
   const getObjectTags: Shape["getObjectTags"] = Effect.fn("BucketAdmin.getObjectTags")(function* (key) {
     const valid = yield* Keys.make(key)
     const output = yield* send("GetObjectTagging", (c, abortSignal) =>
@@ -299,6 +315,7 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
     listVersions,
     ...makeReplication(Bucket, send, toError),
     listIncompleteUploads,
+    abortIncompleteUpload,
     getObjectTags
   } satisfies Shape
 }

@@ -2,8 +2,6 @@
  * The S3 client of the s3 driver, its credentials, and `send`: the single door through which
  * every S3 request goes (abortable on interruption, retried by the one policy, failures classified).
  */
-import { Agent as HttpAgent } from "node:http"
-import { Agent as HttpsAgent } from "node:https"
 import { S3Client } from "@aws-sdk/client-s3"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { Effect } from "effect"
@@ -11,6 +9,7 @@ import type { CredentialsCache } from "../../internal/credentials.js"
 import type { S3Options } from "../../StorageConfig.js"
 import { classify, type S3Failure } from "./errors.js"
 import { withRetry } from "./retry.js"
+import { type StallLimits, WatchedHttpAgent, WatchedHttpsAgent } from "./watchdog.js"
 
 /** Sockets per host: room for `concurrency` parts of a few uploads at once, never fewer than 50. */
 export const maxSocketsFor = (concurrency: number) => Math.max(50, concurrency * 4)
@@ -21,15 +20,32 @@ const RESPONSE_DATE = Symbol.for("@localex/storage-core/s3/ResponseDate")
 export const responseDate = (output: object): Date | undefined =>
   (output as { readonly [RESPONSE_DATE]?: Date })[RESPONSE_DATE]
 
-/** The HTTP handler of the client, shared with the requests sent without it (internal/s3List.ts). */
+/** Defaults that suit multi-GB transfers on slow links: a stall is "nothing moved for this long". */
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+
+/** The handler's own socket timeout never goes below this (it was the driver's only guard before the watchdog). */
+const SOCKET_TIMEOUT_FLOOR_MS = 120_000
+
+export const stallLimitsOf = (options: S3Options): StallLimits => ({
+  connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+  idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
+})
+
+/**
+ * The HTTP handler of the client, shared with the requests sent without it (list.ts). Its
+ * agents carry the stall watchdog (watchdog.ts); the handler's own timeouts (twice the limits,
+ * the socket's at least 120 s) are only a backstop.
+ */
 export const makeHttpHandler = (options: S3Options): NodeHttpHandler => {
   const maxSockets = maxSocketsFor(options.concurrency)
+  const limits = stallLimitsOf(options)
   return new NodeHttpHandler({
-    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-    connectionTimeout: 10_000,
-    // A connection idle this long (no byte either way) is dropped and the request retried.
-    socketTimeout: 120_000
+    httpAgent: new WatchedHttpAgent({ keepAlive: true, maxSockets }, limits),
+    httpsAgent: new WatchedHttpsAgent({ keepAlive: true, maxSockets }, limits),
+    connectionTimeout: limits.connectTimeoutMs * 2,
+    // Node's socket timeout also counts time a caller leaves a body unread: keep it lenient.
+    socketTimeout: Math.max(SOCKET_TIMEOUT_FLOOR_MS, limits.idleTimeoutMs * 2)
   })
 }
 
@@ -80,11 +96,15 @@ export type Send = <A>(
  * failures are classified once (internal/s3Errors.ts) and retried by the policy.
  */
 export const makeSend =
-  (client: S3Client, maxAttempts: number): Send =>
+  (client: S3Client, maxAttempts: number, endpoint?: string): Send =>
   (operation, run) =>
     withRetry(maxAttempts)(
       Effect.tryPromise({
         try: (signal) => run(client, signal),
-        catch: (error) => classify(operation, error)
+        catch: (error) => classify(operation, error, endpoint)
       })
     )
+
+/** The endpoint requests go to, as errors name it. */
+export const endpointOf = (options: S3Options): string =>
+  options.endpoint ?? `https://s3.${options.region}.amazonaws.com`

@@ -19,6 +19,7 @@ import type { Send } from "./client.js"
 import { asGetError, asStoreError, rangeNotSatisfiable, type S3Failure } from "./errors.js"
 import { objectInfo, parseContentRange, quote, unquote } from "./objects.js"
 import { headObject } from "./upload.js"
+import { stallOf } from "./watchdog.js"
 
 export interface DownloadSettings {
   readonly send: Send
@@ -29,12 +30,17 @@ export interface DownloadSettings {
 
 type GetError = ObjectNotFound | NotModified | RangeNotSatisfiable | StoreError
 
-const broken = (key: string, cause: unknown) =>
-  new TransportError({
+const broken = (key: string, cause: unknown) => {
+  const stall = stallOf(cause)
+  return new TransportError({
     operation: "GetObject",
-    detail: `the download of "${key}" broke: ${cause instanceof Error ? cause.message : String(cause)}`,
+    detail: `the download of "${key}" ${stall === undefined ? "broke" : "stalled"}: ${cause instanceof Error ? cause.message : String(cause)}`,
+    ...(stall === undefined
+      ? {}
+      : { endpoint: stall.endpoint, unreachable: true, stalled: stall.phase, stalledForMs: stall.afterMs }),
     cause
   })
+}
 
 /** What the SDK returns as a body on Node: an http.IncomingMessage. */
 interface Body {

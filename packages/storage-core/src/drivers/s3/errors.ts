@@ -10,14 +10,17 @@ import { Schema } from "effect"
 import {
   AccessDenied,
   BucketNotFound,
+  LeftUpload,
   NotModified,
   ObjectNotFound,
   PreconditionFailed,
   RangeNotSatisfiable,
+  StallPhase,
   type StoreError,
   Throttled,
   TransportError
 } from "../../Errors.js"
+import { stallOf } from "./watchdog.js"
 
 const FailureKind = Schema.Literals([
   "NotFound",
@@ -43,8 +46,31 @@ export class S3Failure extends Schema.TaggedError<S3Failure>()("S3Failure", {
   detail: Schema.String,
   retryable: Schema.Boolean,
   attempts: Schema.Number,
+  /** The endpoint the request went to. */
+  endpoint: Schema.optional(Schema.String),
+  /** Set when the stall watchdog ended the attempt. */
+  stall: Schema.optional(Schema.Struct({ phase: StallPhase, afterMs: Schema.Number })),
+  /** A multipart upload that could not be aborted after this failure. */
+  leftUpload: Schema.optional(LeftUpload),
   cause: Schema.optional(Schema.Defect())
 }) {}
+
+/** The same failure with some fields changed (attempts counted, an upload left, …). */
+export const withFields = (failure: S3Failure, fields: Partial<Omit<S3Failure, "_tag">>): S3Failure =>
+  new S3Failure({
+    operation: failure.operation,
+    kind: failure.kind,
+    ...(failure.status === undefined ? {} : { status: failure.status }),
+    code: failure.code,
+    detail: failure.detail,
+    retryable: failure.retryable,
+    attempts: failure.attempts,
+    ...(failure.endpoint === undefined ? {} : { endpoint: failure.endpoint }),
+    ...(failure.stall === undefined ? {} : { stall: failure.stall }),
+    ...(failure.leftUpload === undefined ? {} : { leftUpload: failure.leftUpload }),
+    ...(failure.cause === undefined ? {} : { cause: failure.cause }),
+    ...fields
+  })
 
 const THROTTLING_CODES = new Set([
   "SlowDown",
@@ -81,7 +107,21 @@ const field = (value: unknown, name: string): unknown =>
 const text = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined)
 
 /** Reads an SDK exception or a Node error into an `S3Failure` (attempts: 1; the retry loop counts). */
-export const classify = (operation: string, error: unknown): S3Failure => {
+export const classify = (operation: string, error: unknown, endpoint?: string): S3Failure => {
+  const stall = stallOf(error)
+  if (stall !== undefined) {
+    return new S3Failure({
+      operation,
+      kind: "Network",
+      code: "Stalled",
+      detail: stall.message,
+      retryable: true,
+      attempts: 1,
+      endpoint: stall.endpoint,
+      stall: { phase: stall.phase, afterMs: stall.afterMs },
+      cause: error
+    })
+  }
   const metadata = field(error, "$metadata")
   const status =
     typeof field(metadata, "httpStatusCode") === "number" ? (field(metadata, "httpStatusCode") as number) : undefined
@@ -97,15 +137,20 @@ export const classify = (operation: string, error: unknown): S3Failure => {
       detail,
       retryable,
       attempts: 1,
+      ...(endpoint === undefined ? {} : { endpoint }),
       cause: error
     })
 
+  // A connection that broke while the body of a 2xx answer was read (the SDK stamps the status on it).
+  const errno = text(field(error, "code")) ?? text(field(field(error, "cause"), "code"))
+  if (status !== undefined && status < 300 && errno !== undefined && NETWORK_CODES.has(errno)) {
+    return make("Network", true, `${errno}: ${message}`)
+  }
   if (THROTTLING_CODES.has(code) || status === 429 || (status === 503 && code === "SlowDown")) {
     return make("Throttling", true)
   }
   if (status === undefined) {
     // No HTTP answer: the connection failed before or while talking to the endpoint.
-    const errno = text(field(error, "code")) ?? text(field(field(error, "cause"), "code"))
     if ((errno !== undefined && NETWORK_CODES.has(errno)) || (name !== undefined && NETWORK_NAMES.has(name))) {
       return make("Network", true, `${errno ?? name}: ${message}`)
     }
@@ -156,17 +201,25 @@ export const asStoreError =
       case "Throttling":
         return new Throttled({ operation: failure.operation, attempts: failure.attempts })
       default:
-        return new TransportError({
-          operation: failure.operation,
-          detail:
-            failure.attempts > 1
-              ? `${failure.code}: ${failure.detail} (after ${failure.attempts} attempts)`
-              : `${failure.code}: ${failure.detail}`,
-          ...(failure.status === undefined ? {} : { status: failure.status }),
-          cause: failure.cause
-        })
+        return transportError(failure)
     }
   }
+
+/** A failure that is none of the typed ones: the store is out of reach, stalled, or answered oddly. */
+export const transportError = (failure: S3Failure): TransportError => {
+  const what = failure.stall === undefined ? `${failure.code}: ${failure.detail}` : `stalled: ${failure.detail}`
+  return new TransportError({
+    operation: failure.operation,
+    detail: failure.attempts > 1 ? `${what} (after ${failure.attempts} attempts)` : what,
+    ...(failure.status === undefined ? {} : { status: failure.status }),
+    ...(failure.endpoint === undefined ? {} : { endpoint: failure.endpoint }),
+    ...(failure.kind === "Network" ? { unreachable: true } : {}),
+    ...(failure.stall === undefined ? {} : { stalled: failure.stall.phase, stalledForMs: failure.stall.afterMs }),
+    attempts: failure.attempts,
+    ...(failure.leftUpload === undefined ? {} : { leftUpload: failure.leftUpload }),
+    cause: failure.cause
+  })
+}
 
 /** For reads of one object: 404 is `ObjectNotFound`. */
 export const asObjectError =

@@ -21,7 +21,7 @@ import {
 import { Cause, Effect, Exit, Pull, Stream } from "effect"
 import { ObjectTooLarge, TransportError } from "../../Errors.js"
 import type { Send } from "./client.js"
-import type { S3Failure } from "./errors.js"
+import { type S3Failure, withFields } from "./errors.js"
 
 export const MiB = 1024 * 1024
 export const MAX_PARTS = 10_000
@@ -165,14 +165,21 @@ export interface MultipartTarget {
    * carries its CRC32 and the complete lists them, as AWS requires when parts have checksums.
    */
   readonly checksum?: "CRC32" | undefined
+  /** How long the abort of a failed upload may take in all (default ABORT_DEADLINE_MS). */
+  readonly abortDeadlineMs?: number | undefined
 }
+
+/** The abort of a failed upload gets this long of its own, whatever the retry budget: it must not hang too. */
+export const ABORT_DEADLINE_MS = 15_000
 
 /**
  * Aborts an upload and checks with ListParts that it is gone; a part that was still in flight
- * can land after an abort, so the abort is repeated (S3's advice) up to three times.
- * Never fails: a leftover upload is logged (a lifecycle rule for incomplete uploads is the backstop).
+ * can land after an abort, so the abort is repeated (S3's advice) up to three times. All of it
+ * within its own short deadline. Never fails: true when the upload is gone, false when it was
+ * left (logged; the caller names it in its error, and `cleanup uploads` or an
+ * abort-incomplete-uploads lifecycle rule removes it later).
  */
-export const abortUpload = (target: MultipartTarget, uploadId: string): Effect.Effect<void> => {
+export const abortUpload = (target: MultipartTarget, uploadId: string): Effect.Effect<boolean> => {
   const { send, bucket, key } = target
   const once = send("AbortMultipartUpload", (client, abortSignal) =>
     client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }), { abortSignal })
@@ -191,14 +198,49 @@ export const abortUpload = (target: MultipartTarget, uploadId: string): Effect.E
       () => Effect.succeed(true)
     )
   )
-  const loop = (round: number): Effect.Effect<void, S3Failure> =>
-    Effect.flatMap(Effect.andThen(once, gone), (isGone) => (isGone || round >= 3 ? Effect.void : loop(round + 1)))
-  return loop(1).pipe(
-    Effect.catch((failure) =>
-      Effect.logWarning(`could not abort multipart upload ${uploadId} of "${key}": ${failure.code} ${failure.detail}`)
+  const loop = (round: number): Effect.Effect<boolean, S3Failure> =>
+    Effect.flatMap(Effect.andThen(once, gone), (isGone) =>
+      isGone || round >= 3 ? Effect.succeed(isGone) : loop(round + 1)
     )
+  const deadline = target.abortDeadlineMs ?? ABORT_DEADLINE_MS
+  const left = (why: string) =>
+    Effect.as(Effect.logWarning(`could not abort multipart upload ${uploadId} of "${key}": ${why}`), false)
+  return loop(1).pipe(
+    Effect.timeoutOption(deadline),
+    Effect.flatMap((done) =>
+      done._tag === "None"
+        ? left(`no answer within ${deadline} ms`)
+        : done.value
+          ? Effect.succeed(true)
+          : left("parts were still listed after three aborts")
+    ),
+    Effect.catch((failure) => left(`${failure.code} ${failure.detail}`))
   )
 }
+
+/** A failure of a write, naming the upload it left behind. */
+const namingLeftUpload =
+  (key: string, uploadId: string) =>
+  <E>(error: E): E => {
+    const tag = typeof error === "object" && error !== null ? (error as { readonly _tag?: unknown })._tag : undefined
+    if (tag === "S3Failure") return withFields(error as S3Failure, { leftUpload: { key, uploadId } }) as E
+    if (tag === "TransportError") {
+      const t = error as TransportError
+      return new TransportError({
+        operation: t.operation,
+        detail: t.detail,
+        ...(t.status === undefined ? {} : { status: t.status }),
+        ...(t.endpoint === undefined ? {} : { endpoint: t.endpoint }),
+        ...(t.unreachable === undefined ? {} : { unreachable: t.unreachable }),
+        ...(t.stalled === undefined ? {} : { stalled: t.stalled }),
+        ...(t.stalledForMs === undefined ? {} : { stalledForMs: t.stalledForMs }),
+        ...(t.attempts === undefined ? {} : { attempts: t.attempts }),
+        leftUpload: { key, uploadId },
+        cause: t.cause
+      }) as E
+    }
+    return error
+  }
 
 /**
  * Runs one multipart upload: create, `upload` the parts, complete; aborts on any other outcome.
@@ -213,43 +255,51 @@ export const runMultipart = <E, E2 = never, R = never>(
   beforeComplete: Effect.Effect<void, E2, R> = Effect.void
 ): Effect.Effect<void, E | E2 | S3Failure, R> => {
   const { send, bucket, key } = target
-  return Effect.acquireUseRelease(
-    send("CreateMultipartUpload", (client, abortSignal) =>
-      client.send(
-        new CreateMultipartUploadCommand({
-          ...create,
-          Bucket: bucket,
-          Key: key,
-          ...(target.checksum === undefined ? {} : { ChecksumAlgorithm: target.checksum })
-        }),
-        { abortSignal }
-      )
-    ).pipe(
-      Effect.flatMap((out) =>
-        out.UploadId === undefined
-          ? Effect.die(new Error("CreateMultipartUpload answered without an UploadId"))
-          : Effect.succeed(out.UploadId)
-      )
-    ),
-    (uploadId) =>
-      Effect.gen(function* () {
-        const parts = [...(yield* upload(uploadId))].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0))
-        yield* beforeComplete
-        yield* send("CompleteMultipartUpload", (client, abortSignal) =>
-          client.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: bucket,
-              Key: key,
-              UploadId: uploadId,
-              MultipartUpload: { Parts: parts },
-              ...conditions
-            }),
-            { abortSignal }
-          )
+  return Effect.suspend(() => {
+    let left: string | undefined
+    return Effect.acquireUseRelease(
+      send("CreateMultipartUpload", (client, abortSignal) =>
+        client.send(
+          new CreateMultipartUploadCommand({
+            ...create,
+            Bucket: bucket,
+            Key: key,
+            ...(target.checksum === undefined ? {} : { ChecksumAlgorithm: target.checksum })
+          }),
+          { abortSignal }
         )
-      }),
-    (uploadId, exit) => (Exit.isSuccess(exit) ? Effect.void : abortUpload(target, uploadId))
-  )
+      ).pipe(
+        Effect.flatMap((out) =>
+          out.UploadId === undefined
+            ? Effect.die(new Error("CreateMultipartUpload answered without an UploadId"))
+            : Effect.succeed(out.UploadId)
+        )
+      ),
+      (uploadId) =>
+        Effect.gen(function* () {
+          const parts = [...(yield* upload(uploadId))].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0))
+          yield* beforeComplete
+          yield* send("CompleteMultipartUpload", (client, abortSignal) =>
+            client.send(
+              new CompleteMultipartUploadCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId: uploadId,
+                MultipartUpload: { Parts: parts },
+                ...conditions
+              }),
+              { abortSignal }
+            )
+          )
+        }),
+      (uploadId, exit) =>
+        Exit.isSuccess(exit)
+          ? Effect.void
+          : Effect.map(abortUpload(target, uploadId), (gone) => {
+              if (!gone) left = uploadId
+            })
+    ).pipe(Effect.mapError((error) => (left === undefined ? error : namingLeftUpload(key, left)(error))))
+  })
 }
 
 /** Uploads parts concurrently (at most `concurrency` in flight, so at most that many buffers besides the one filling). */

@@ -8,7 +8,8 @@
  * starts from a longer base than server errors.
  */
 import { Context, Duration, Effect, Random, Schedule } from "effect"
-import { S3Failure } from "./errors.js"
+import { OnRetry, type RetryEvent, type RetryReason } from "../../Retries.js"
+import { type S3Failure, withFields } from "./errors.js"
 
 /** First delay for 5xx and network errors; throttling waits 5× longer. */
 export const RetryBaseDelay = Context.Reference<Duration.Duration>("@localex/storage-core/s3/RetryBaseDelay", {
@@ -27,29 +28,42 @@ export const backoffMillis = (retry: number, throttled: boolean, baseMillis: num
   return ceiling / 2 + (random * ceiling) / 2
 }
 
-/** The schedule for at most `maxAttempts` attempts in all (so `maxAttempts - 1` retries) of retryable failures. */
-export const retrySchedule = (maxAttempts: number, base: Duration.Duration) =>
+const reasonOf = (failure: S3Failure): RetryReason =>
+  failure.stall !== undefined
+    ? "stalled"
+    : failure.kind === "Throttling"
+      ? "throttled"
+      : failure.kind === "Network"
+        ? "unreachable"
+        : "server-error"
+
+/**
+ * The schedule for at most `maxAttempts` attempts in all (so `maxAttempts - 1` retries) of
+ * retryable failures; `onRetry` hears of each retry as it is scheduled.
+ */
+export const retrySchedule = (
+  maxAttempts: number,
+  base: Duration.Duration,
+  onRetry: (event: RetryEvent) => void = () => {}
+) =>
   Schedule.recurs(Math.max(0, maxAttempts - 1)).pipe(
     Schedule.setInputType<S3Failure>(),
     Schedule.while(({ input }) => input.retryable),
     Schedule.modifyDelay(({ attempt, input }) =>
-      Effect.map(Random.next, (random) =>
-        Duration.millis(backoffMillis(attempt, input.kind === "Throttling", Duration.toMillis(base), random))
-      )
+      Effect.map(Random.next, (random) => {
+        const delayMs = backoffMillis(attempt, input.kind === "Throttling", Duration.toMillis(base), random)
+        onRetry({
+          operation: input.operation,
+          attempt: attempt + 1,
+          maxAttempts,
+          reason: reasonOf(input),
+          detail: input.detail,
+          delayMs
+        })
+        return Duration.millis(delayMs)
+      })
     )
   )
-
-const withAttempts = (failure: S3Failure, attempts: number) =>
-  new S3Failure({
-    operation: failure.operation,
-    kind: failure.kind,
-    ...(failure.status === undefined ? {} : { status: failure.status }),
-    code: failure.code,
-    detail: failure.detail,
-    retryable: failure.retryable,
-    attempts,
-    cause: failure.cause
-  })
 
 /** Runs `attempt` under the retry policy; the final failure records how many attempts were made. */
 export const withRetry =
@@ -57,12 +71,13 @@ export const withRetry =
   <A, R>(attempt: Effect.Effect<A, S3Failure, R>): Effect.Effect<A, S3Failure, R> =>
     Effect.gen(function* () {
       const base = yield* RetryBaseDelay
+      const onRetry = yield* OnRetry
       let attempts = 0
       return yield* Effect.suspend(() => {
         attempts++
         return attempt
       }).pipe(
-        Effect.retry(retrySchedule(maxAttempts, base)),
-        Effect.mapError((failure) => (attempts === 1 ? failure : withAttempts(failure, attempts)))
+        Effect.retry(retrySchedule(maxAttempts, base, onRetry)),
+        Effect.mapError((failure) => (attempts === 1 ? failure : withFields(failure, { attempts })))
       )
     })

@@ -37,6 +37,8 @@ export interface UploadSettings {
   readonly partSize: number
   readonly concurrency: number
   readonly checksums: "when_supported" | "when_required"
+  /** The abort of a failed multipart upload gets this long. */
+  readonly abortDeadlineMs: number
 }
 
 type PutError = PreconditionFailed | ObjectTooLarge | StoreError
@@ -197,7 +199,8 @@ const putObject = (
         bucket,
         key,
         concurrency: settings.concurrency,
-        checksum: settings.checksums === "when_supported" ? "CRC32" : undefined
+        checksum: settings.checksums === "when_supported" ? "CRC32" : undefined,
+        abortDeadlineMs: settings.abortDeadlineMs
       }
       let loaded = 0
       const onPart = (bytes: number) => {
