@@ -1,5 +1,8 @@
+export * as AccessLog from "./AccessLog.js"
+export { AccessLogSourceError } from "./AccessLog.js"
 export * as Inventory from "./Inventory.js"
 export { InventoryError } from "./Inventory.js"
+export * as LogAnalysis from "./LogAnalysis.js"
 export * as Quota from "./Quota.js"
 export { QuotaUsageUnknown } from "./Quota.js"
 export type { StorageStats } from "./Stats.js"
