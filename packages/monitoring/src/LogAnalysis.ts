@@ -190,7 +190,10 @@ export class LogAnalyzer {
     const offsets = this.offsets
     const fieldCount = scanFields(bytes, start, end, offsets)
     const checked = typeof fieldCount === "string" ? { reason: fieldCount } : validateFields(bytes, offsets, fieldCount)
-    if ("reason" in checked) return this.bad(bytes, start, end, checked.reason)
+    if ("reason" in checked) {
+      this.bad(bytes, start, end, checked.reason)
+      return
+    }
     const { time, status } = checked
     if (time < this.since || time >= this.until) {
       this.outside++

@@ -19,7 +19,7 @@ const T0 = Date.UTC(2026, 11, 1, 10, 0, 0)
 const min = (n: number) => T0 + n * 60_000
 
 /** 12 records + 2 malformed + 1 blank, every number of the report known by hand. */
-export const corpus = [
+const corpus = [
   logLine({
     time: min(0),
     operation: "REST.GET.OBJECT",
