@@ -69,11 +69,18 @@ const DAY = 24 * HOUR
 export const storageUsage = (storage: S3Metrics.StorageMetrics, options: DailyOptions): CheckResult => {
   const limit = options.maxStorageBytes ?? 1024 ** 4
   const warnAt = options.warnAt ?? 0.8
-  const [previous, latest] = storage.totalBytes.slice(-2).length === 2 ? storage.totalBytes.slice(-2) : [undefined, storage.totalBytes.at(-1)]
+  const [previous, latest] =
+    storage.totalBytes.slice(-2).length === 2 ? storage.totalBytes.slice(-2) : [undefined, storage.totalBytes.at(-1)]
   const base = { id: "storage-usage", title: "Storage usage" }
   if (latest === undefined)
-    return { ...base, status: "warn", summary: `No BucketSizeBytes data for ${options.bucket} in the last days: is the bucket new, or the name wrong?`, evidence: { bucket: options.bucket } }
-  const growth = previous === undefined || previous.value === 0 ? null : (latest.value - previous.value) / previous.value
+    return {
+      ...base,
+      status: "warn",
+      summary: `No BucketSizeBytes data for ${options.bucket} in the last days: is the bucket new, or the name wrong?`,
+      evidence: { bucket: options.bucket }
+    }
+  const growth =
+    previous === undefined || previous.value === 0 ? null : (latest.value - previous.value) / previous.value
   const evidence = {
     bucket: options.bucket,
     bytes: latest.value,
@@ -82,16 +89,38 @@ export const storageUsage = (storage: S3Metrics.StorageMetrics, options: DailyOp
     share: latest.value / limit,
     previousBytes: previous?.value ?? null,
     growth,
-    byStorageType: Object.fromEntries(storage.bytesByStorageType.map((t) => [t.storageType, t.points.at(-1)?.value ?? 0])),
+    byStorageType: Object.fromEntries(
+      storage.bytesByStorageType.map((t) => [t.storageType, t.points.at(-1)?.value ?? 0])
+    ),
     objects: storage.objects.at(-1)?.value ?? null
   }
   if (latest.value > limit)
-    return { ...base, status: "fail", summary: `${gib(latest.value)} stored: above the ${gib(limit)} limit of the high-storage-usage alarm`, evidence }
+    return {
+      ...base,
+      status: "fail",
+      summary: `${gib(latest.value)} stored: above the ${gib(limit)} limit of the high-storage-usage alarm`,
+      evidence
+    }
   if (latest.value >= warnAt * limit)
-    return { ...base, status: "warn", summary: `${gib(latest.value)} stored: ${pct((latest.value / limit) * 100)} of the ${gib(limit)} limit`, evidence }
+    return {
+      ...base,
+      status: "warn",
+      summary: `${gib(latest.value)} stored: ${pct((latest.value / limit) * 100)} of the ${gib(limit)} limit`,
+      evidence
+    }
   if (growth !== null && growth > (options.maxDailyGrowth ?? 0.1))
-    return { ...base, status: "warn", summary: `${gib(latest.value)} stored: grew ${pct(growth * 100)} since the day before`, evidence }
-  return { ...base, status: "pass", summary: `${gib(latest.value)} stored (${pct((latest.value / limit) * 100)} of the limit)`, evidence }
+    return {
+      ...base,
+      status: "warn",
+      summary: `${gib(latest.value)} stored: grew ${pct(growth * 100)} since the day before`,
+      evidence
+    }
+  return {
+    ...base,
+    status: "pass",
+    summary: `${gib(latest.value)} stored (${pct((latest.value / limit) * 100)} of the limit)`,
+    evidence
+  }
 }
 
 /** Error rates over a window of request metrics. */
@@ -101,12 +130,29 @@ export const errorRates = (requests: S3Metrics.RequestMetrics, options: DailyOpt
   const e5 = requests.totals["5xxErrors"]
   const rate4 = all === 0 ? 0 : (e4 / all) * 100
   const rate5 = all === 0 ? 0 : (e5 / all) * 100
-  const evidence = { requests: all, "4xx": e4, "5xx": e5, rate4xxPercent: rate4, rate5xxPercent: rate5, filterId: requests.filterId }
+  const evidence = {
+    requests: all,
+    "4xx": e4,
+    "5xx": e5,
+    rate4xxPercent: rate4,
+    rate5xxPercent: rate5,
+    filterId: requests.filterId
+  }
   const base = { id: "error-rates", title: "Error rates (last 24 hours)" }
   if (rate5 > (options.max5xxPercent ?? 1))
-    return { ...base, status: "fail", summary: `5xx at ${pct(rate5)} of ${all} requests: the store is failing requests`, evidence }
+    return {
+      ...base,
+      status: "fail",
+      summary: `5xx at ${pct(rate5)} of ${all} requests: the store is failing requests`,
+      evidence
+    }
   if (rate4 > (options.max4xxPercent ?? 5))
-    return { ...base, status: "warn", summary: `4xx at ${pct(rate4)} of ${all} requests (limit ${options.max4xxPercent ?? 5} %): review the access logs`, evidence }
+    return {
+      ...base,
+      status: "warn",
+      summary: `4xx at ${pct(rate4)} of ${all} requests (limit ${options.max4xxPercent ?? 5} %): review the access logs`,
+      evidence
+    }
   return { ...base, status: "pass", summary: `4xx ${pct(rate4)}, 5xx ${pct(rate5)} of ${all} requests`, evidence }
 }
 
@@ -114,7 +160,12 @@ export const errorRates = (requests: S3Metrics.RequestMetrics, options: DailyOpt
 export const failedRequests = (lastHour: S3Metrics.RequestMetrics, options: DailyOptions): CheckResult => {
   const failed = lastHour.totals["4xxErrors"] + lastHour.totals["5xxErrors"]
   const limit = options.maxFailedLastHour ?? 100
-  const evidence = { "4xx": lastHour.totals["4xxErrors"], "5xx": lastHour.totals["5xxErrors"], requests: lastHour.totals.AllRequests, limit }
+  const evidence = {
+    "4xx": lastHour.totals["4xxErrors"],
+    "5xx": lastHour.totals["5xxErrors"],
+    requests: lastHour.totals.AllRequests,
+    limit
+  }
   const base = { id: "failed-requests", title: "Failed requests (last hour)" }
   return failed > limit
     ? { ...base, status: "warn", summary: `${failed} failed requests in the last hour (limit ${limit})`, evidence }
@@ -122,7 +173,10 @@ export const failedRequests = (lastHour: S3Metrics.RequestMetrics, options: Dail
 }
 
 /** The access-log review: error rates, 403s (who and from where), failed deletes, unreadable lines. */
-export const accessLogReview = (report: LogReport, options: Pick<DailyOptions, "max4xxPercent" | "max5xxPercent"> = {}): CheckResult => {
+export const accessLogReview = (
+  report: LogReport,
+  options: Pick<DailyOptions, "max4xxPercent" | "max5xxPercent"> = {}
+): CheckResult => {
   const evidence = {
     records: report.records,
     byStatusClass: report.byStatusClass,
@@ -135,9 +189,15 @@ export const accessLogReview = (report: LogReport, options: Pick<DailyOptions, "
   }
   const base = { id: "access-logs", title: "Access-log review" }
   if (report.errorRates["5xx"] > (options.max5xxPercent ?? 1))
-    return { ...base, status: "fail", summary: `5xx in ${pct(report.errorRates["5xx"])} of ${report.records} logged requests`, evidence }
+    return {
+      ...base,
+      status: "fail",
+      summary: `5xx in ${pct(report.errorRates["5xx"])} of ${report.records} logged requests`,
+      evidence
+    }
   const notes: Array<string> = []
-  if (report.errorRates["4xx"] > (options.max4xxPercent ?? 5)) notes.push(`4xx in ${pct(report.errorRates["4xx"])} of requests`)
+  if (report.errorRates["4xx"] > (options.max4xxPercent ?? 5))
+    notes.push(`4xx in ${pct(report.errorRates["4xx"])} of requests`)
   if (report.forbidden.count > 0) notes.push(`${report.forbidden.count} requests refused (403)`)
   if (report.failedDeletes.count > 0) notes.push(`${report.failedDeletes.count} failed deletes`)
   if (report.malformed.count > 0) notes.push(`${report.malformed.count} unreadable log lines`)
@@ -157,7 +217,11 @@ export const daily = Effect.fn("DailyCheck.daily")(function* (options: DailyOpti
   const filterId = options.filterId ?? "EntireBucket"
   const storage = yield* S3Metrics.storage(options.bucket, { since: new Date(startedAt - 3 * DAY), until: now })
   const lastDay = yield* S3Metrics.requests(options.bucket, { since: new Date(startedAt - DAY), until: now }, filterId)
-  const lastHour = yield* S3Metrics.requests(options.bucket, { since: new Date(startedAt - HOUR), until: now }, filterId)
+  const lastHour = yield* S3Metrics.requests(
+    options.bucket,
+    { since: new Date(startedAt - HOUR), until: now },
+    filterId
+  )
   const checks = [
     storageUsage(storage, options),
     errorRates(lastDay, options),

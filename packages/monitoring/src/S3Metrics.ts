@@ -20,7 +20,14 @@ export const STORAGE_TYPES = [
   "DeepArchiveStorage"
 ] as const
 
-export const REQUEST_METRICS = ["AllRequests", "GetRequests", "PutRequests", "DeleteRequests", "4xxErrors", "5xxErrors"] as const
+export const REQUEST_METRICS = [
+  "AllRequests",
+  "GetRequests",
+  "PutRequests",
+  "DeleteRequests",
+  "4xxErrors",
+  "5xxErrors"
+] as const
 export type RequestMetric = (typeof REQUEST_METRICS)[number]
 
 export interface Point {
@@ -51,10 +58,20 @@ const points = (timestamps: ReadonlyArray<Date> = [], values: ReadonlyArray<numb
     .map((t, i) => ({ time: t.toISOString(), value: values[i] ?? 0 }))
     .sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : 0))
 
-const s3Query = (id: string, metricName: string, dimensions: Record<string, string>, period: number, stat: string): MetricDataQuery => ({
+const s3Query = (
+  id: string,
+  metricName: string,
+  dimensions: Record<string, string>,
+  period: number,
+  stat: string
+): MetricDataQuery => ({
   Id: id,
   MetricStat: {
-    Metric: { Namespace: "AWS/S3", MetricName: metricName, Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value })) },
+    Metric: {
+      Namespace: "AWS/S3",
+      MetricName: metricName,
+      Dimensions: Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value }))
+    },
     Period: period,
     Stat: stat
   },
@@ -69,15 +86,21 @@ export const storage = Effect.fn("S3Metrics.storage")(function* (
 ) {
   const cloudwatch = yield* CloudWatch
   const queries = [
-    ...storageTypes.map((type, i) => s3Query(`bytes${i}`, "BucketSizeBytes", { BucketName: bucket, StorageType: type }, DAY, "Average")),
+    ...storageTypes.map((type, i) =>
+      s3Query(`bytes${i}`, "BucketSizeBytes", { BucketName: bucket, StorageType: type }, DAY, "Average")
+    ),
     s3Query("objects", "NumberOfObjects", { BucketName: bucket, StorageType: "AllStorageTypes" }, DAY, "Average")
   ]
   const results = new Map((yield* cloudwatch.getMetricData(queries, window.since, window.until)).map((r) => [r.Id, r]))
   const bytesByStorageType = storageTypes
-    .map((storageType, i) => ({ storageType, points: points(results.get(`bytes${i}`)?.Timestamps, results.get(`bytes${i}`)?.Values) }))
+    .map((storageType, i) => ({
+      storageType,
+      points: points(results.get(`bytes${i}`)?.Timestamps, results.get(`bytes${i}`)?.Values)
+    }))
     .filter((entry) => entry.points.length > 0)
   const totals = new Map<string, number>()
-  for (const { points: series } of bytesByStorageType) for (const p of series) totals.set(p.time, (totals.get(p.time) ?? 0) + p.value)
+  for (const { points: series } of bytesByStorageType)
+    for (const p of series) totals.set(p.time, (totals.get(p.time) ?? 0) + p.value)
   return {
     bytesByStorageType,
     totalBytes: [...totals].sort(([a], [b]) => (a < b ? -1 : 1)).map(([time, value]) => ({ time, value })),
@@ -96,7 +119,9 @@ export const requests = Effect.fn("S3Metrics.requests")(function* (
   filterId = "EntireBucket"
 ) {
   const cloudwatch = yield* CloudWatch
-  const queries = REQUEST_METRICS.map((name, i) => s3Query(`r${i}`, name, { BucketName: bucket, FilterId: filterId }, 300, "Sum"))
+  const queries = REQUEST_METRICS.map((name, i) =>
+    s3Query(`r${i}`, name, { BucketName: bucket, FilterId: filterId }, 300, "Sum")
+  )
   const results = new Map((yield* cloudwatch.getMetricData(queries, window.since, window.until)).map((r) => [r.Id, r]))
   const series = Object.fromEntries(
     REQUEST_METRICS.map((name, i) => [name, points(results.get(`r${i}`)?.Timestamps, results.get(`r${i}`)?.Values)])

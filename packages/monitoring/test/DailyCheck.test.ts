@@ -100,15 +100,20 @@ describe.skipIf(!aws)("DailyCheck on CloudWatch (moto)", () => {
       const [usage, rates, failed] = report.checks
       assert.strictEqual(usage!.status, "warn") // 900 GiB ≥ 80 % of 1 TiB
       assert.strictEqual(usage!.evidence.bytes, 900 * 1024 ** 3)
-      assert.deepStrictEqual(usage!.evidence.byStorageType, { StandardStorage: 700 * 1024 ** 3, GlacierStorage: 200 * 1024 ** 3 })
+      assert.deepStrictEqual(usage!.evidence.byStorageType, {
+        StandardStorage: 700 * 1024 ** 3,
+        GlacierStorage: 200 * 1024 ** 3
+      })
       assert.strictEqual(usage!.evidence.objects, 12345)
       assert.strictEqual(rates!.status, "warn") // 7.5 % 4xx
       assert.strictEqual(rates!.evidence.rate4xxPercent, 7.5)
       assert.strictEqual(failed!.status, "warn") // 154 failed in the last hour
       assert.strictEqual(report.status, "warn")
       const decoded = yield* DailyCheck.decodeChecklistReport(JSON.parse(JSON.stringify(report)))
-      assert.deepStrictEqual(decoded.checks.map((c) => c.id), ["storage-usage", "error-rates", "failed-requests"])
+      assert.deepStrictEqual(
+        decoded.checks.map((c) => c.id),
+        ["storage-usage", "error-rates", "failed-requests"]
+      )
     })
   )
 })
-

@@ -13,104 +13,11 @@ import * as Testing from "@localex/storage-core/testing"
 import { Effect, Stream } from "effect"
 import * as AccessLog from "../src/AccessLog.js"
 import * as LogAnalysis from "../src/LogAnalysis.js"
-import { generatedLine, logLine, seeded } from "../src/testing.js"
+import { generatedLine, SAMPLE_T0, sampleCorpus, seeded } from "../src/testing.js"
 
-const T0 = Date.UTC(2026, 11, 1, 10, 0, 0)
+const T0 = SAMPLE_T0
 const min = (n: number) => T0 + n * 60_000
-
-/** 12 records + 2 malformed + 1 blank, every number of the report known by hand. */
-const corpus = [
-  logLine({
-    time: min(0),
-    operation: "REST.GET.OBJECT",
-    key: "items/1/a.jpg",
-    status: 200,
-    bytesSent: 1000,
-    totalTimeMs: 10,
-    turnAroundTimeMs: 2
-  }),
-  logLine({
-    time: min(1),
-    operation: "REST.GET.OBJECT",
-    key: "items/1/a.jpg",
-    status: 200,
-    bytesSent: 1000,
-    totalTimeMs: 20,
-    turnAroundTimeMs: 3
-  }),
-  logLine({ time: min(2), operation: "REST.GET.OBJECT", key: "items/1/a.jpg", status: 304, totalTimeMs: 30 }),
-  logLine({
-    time: min(3),
-    operation: "REST.GET.OBJECT",
-    key: "items/2/b%20c.jpg",
-    status: 200,
-    bytesSent: 5000,
-    totalTimeMs: 40
-  }),
-  logLine({ time: min(4), operation: "REST.HEAD.OBJECT", key: "items/2/b%20c.jpg", status: 200, totalTimeMs: 50 }),
-  // A 404 on HTTP/2: the guide's grep for `HTTP/1.1" 4` misses it.
-  logLine({
-    time: min(5),
-    operation: "REST.GET.OBJECT",
-    key: "items/9/gone.jpg",
-    requestUri: "GET /localex-storage/items/9/gone.jpg HTTP/2.0",
-    status: 404,
-    errorCode: "NoSuchKey",
-    bytesSent: 243,
-    totalTimeMs: 60
-  }),
-  logLine({
-    time: min(6),
-    operation: "REST.GET.OBJECT",
-    key: "items/3/x.jpg",
-    requestUri: "-",
-    status: 403,
-    errorCode: "AccessDenied",
-    remoteIp: "203.0.113.9",
-    requester: "-",
-    totalTimeMs: 70
-  }),
-  logLine({
-    time: min(7),
-    operation: "REST.PUT.OBJECT",
-    key: "items/3/x.jpg",
-    status: 403,
-    errorCode: "AccessDenied",
-    remoteIp: "203.0.113.9",
-    requester: "arn:aws:iam::1:user/mallory",
-    totalTimeMs: 80
-  }),
-  logLine({
-    time: min(8),
-    operation: "REST.DELETE.OBJECT",
-    key: "items/4/y.jpg",
-    status: 403,
-    errorCode: "AccessDenied",
-    remoteIp: "203.0.113.10",
-    requester: "arn:aws:iam::1:user/mallory",
-    totalTimeMs: 90
-  }),
-  logLine({ time: min(9), operation: "REST.DELETE.OBJECT", key: "items/5/z.jpg", status: 204, totalTimeMs: 100 }),
-  logLine({
-    time: min(70),
-    operation: "BATCH.DELETE.OBJECT",
-    key: "items/6/w.jpg",
-    status: 500,
-    errorCode: "InternalError",
-    totalTimeMs: 110
-  }),
-  logLine({
-    time: min(71),
-    operation: "REST.PUT.OBJECT",
-    key: "items/7/v.jpg",
-    status: 503,
-    errorCode: "SlowDown",
-    totalTimeMs: 400_000
-  }),
-  "this is not an access log line",
-  "",
-  logLine({ time: min(72), operation: "REST.GET.OBJECT", key: "k", status: 200 }).replace(" 200 ", " 2OO ")
-]
+const corpus = sampleCorpus()
 
 const checkCorpusReport = (report: LogAnalysis.LogReport) => {
   assert.strictEqual(report.lines, 15)
