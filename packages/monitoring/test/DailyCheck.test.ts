@@ -9,7 +9,7 @@ import { awsClientConfig, createTestAccount, testAws, uniqueName } from "@locale
 import { Effect } from "effect"
 import { CloudWatch } from "../src/CloudWatch.js"
 import * as DailyCheck from "../src/DailyCheck.js"
-import * as S3Metrics from "../src/S3Metrics.js"
+import type * as S3Metrics from "../src/S3Metrics.js"
 
 const TIB = 1024 ** 4
 const storageOf = (...totals: Array<number>): S3Metrics.StorageMetrics => {
