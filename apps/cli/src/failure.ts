@@ -92,7 +92,9 @@ const USAGE_TAGS = new Set([
   "StorageConfigError",
   "ImageConfigError",
   "UsageError",
-  "RootNotFound"
+  "RootNotFound",
+  "InvalidTime",
+  "AlarmSpecInvalid"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

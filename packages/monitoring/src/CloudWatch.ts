@@ -67,14 +67,20 @@ export class CloudWatch extends Context.Service<
     ) => Effect.Effect<ReadonlyArray<MetricDataResult>, CloudWatchError>
   }
 >()("@localex/monitoring/CloudWatch") {
-  /** From the environment: `loadAwsSettings("CLOUDWATCH")`. */
-  static readonly layer: Layer.Layer<CloudWatch, StorageConfigError> = Layer.effect(
-    CloudWatch,
-    Effect.gen(function* () {
-      const settings = yield* loadAwsSettings("CLOUDWATCH")
-      return make(new CloudWatchClient(clientConfig(settings)))
-    })
-  )
+  /** From the environment (`loadAwsSettings("CLOUDWATCH")`), with a region or profile given by the caller winning. */
+  static readonly layerConfig = (
+    overrides: { readonly region?: string; readonly profile?: string } = {}
+  ): Layer.Layer<CloudWatch, StorageConfigError> =>
+    Layer.effect(
+      CloudWatch,
+      Effect.gen(function* () {
+        const settings = yield* loadAwsSettings("CLOUDWATCH", overrides)
+        return make(new CloudWatchClient(clientConfig(settings)))
+      })
+    )
+
+  /** From the environment. */
+  static readonly layer: Layer.Layer<CloudWatch, StorageConfigError> = CloudWatch.layerConfig()
 
   /** Over a client the caller built (tests at the SDK boundary). */
   static readonly layerClient = (client: CloudWatchClient): Layer.Layer<CloudWatch> =>
