@@ -12,10 +12,18 @@ import {
   type LogFile,
   localFiles,
   type MalformedReason,
-  storeFiles,
-  validateFields
+  MIN_FIELDS,
+  storeFiles
 } from "./AccessLog.js"
-import { LineSplitter, MAX_FIELDS, parseCount, scanFields } from "./internal/logScan.js"
+import {
+  Interner,
+  LineSplitter,
+  MAX_FIELDS,
+  parseCount,
+  parseLogTime,
+  sameBytes,
+  scanFields
+} from "./internal/logScan.js"
 import { BoundedTally, MillisHistogram, type Percentiles } from "./internal/tally.js"
 
 export interface AnalysisOptions {
@@ -112,6 +120,7 @@ const HOUR_MS = 3_600_000
 /** Folds lines into a report. Feed it with `file(name)` then `push(chunk)`…, `endFile()`; read `report()`. */
 export class LogAnalyzer {
   private readonly offsets = new Int32Array(2 * MAX_FIELDS)
+  private readonly operationNames = new Interner()
   private readonly since: number
   private readonly until: number
   private readonly top: number
@@ -180,7 +189,21 @@ export class LogAnalyzer {
     return bytes.toString("latin1", this.offsets[2 * field]!, this.offsets[2 * field + 1]!)
   }
 
-  private line(bytes: Buffer, start: number, end: number): void {
+  /** Log times repeat (many requests a second): the last one parsed is reused. */
+  private readonly lastTime = Buffer.alloc(26)
+  private lastTimeMs = Number.NaN
+
+  private time(bytes: Buffer, start: number, end: number): number {
+    if (end - start === 26 && sameBytes(this.lastTime, bytes, start, 26)) return this.lastTimeMs
+    const ms = parseLogTime(bytes, start, end)
+    if (end - start === 26) {
+      bytes.copy(this.lastTime, 0, start, end)
+      this.lastTimeMs = ms
+    }
+    return ms
+  }
+
+  private line(bytes: Buffer, start: number, end: number): undefined {
     this.lineInFile++
     this.lines++
     if (end === start) {
@@ -188,13 +211,19 @@ export class LogAnalyzer {
       return
     }
     const offsets = this.offsets
-    const fieldCount = scanFields(bytes, start, end, offsets)
-    const checked = typeof fieldCount === "string" ? { reason: fieldCount } : validateFields(bytes, offsets, fieldCount)
-    if ("reason" in checked) {
-      this.bad(bytes, start, end, checked.reason)
-      return
-    }
-    const { time, status } = checked
+    const fieldCount = scanFields(bytes, start, end, offsets, MIN_FIELDS)
+    if (typeof fieldCount === "string") return this.bad(bytes, start, end, fieldCount)
+    if (fieldCount < MIN_FIELDS) return this.bad(bytes, start, end, "too few fields")
+    const time = this.time(bytes, offsets[2 * F.time]!, offsets[2 * F.time + 1]!)
+    if (Number.isNaN(time)) return this.bad(bytes, start, end, "bad time")
+    const status = parseCount(bytes, offsets[2 * F.httpStatus]!, offsets[2 * F.httpStatus + 1]!, -1)
+    if (Number.isNaN(status) || (status !== -1 && (status < 100 || status > 599)))
+      return this.bad(bytes, start, end, "bad status")
+    const sent = parseCount(bytes, offsets[2 * F.bytesSent]!, offsets[2 * F.bytesSent + 1]!, 0)
+    const size = parseCount(bytes, offsets[2 * F.objectSize]!, offsets[2 * F.objectSize + 1]!, 0)
+    const total = parseCount(bytes, offsets[2 * F.totalTimeMs]!, offsets[2 * F.totalTimeMs + 1]!, -1)
+    const turn = parseCount(bytes, offsets[2 * F.turnAroundTimeMs]!, offsets[2 * F.turnAroundTimeMs + 1]!, -1)
+    if (Number.isNaN(sent + size + total + turn)) return this.bad(bytes, start, end, "bad number")
     if (time < this.since || time >= this.until) {
       this.outside++
       return
@@ -206,7 +235,7 @@ export class LogAnalyzer {
     const statusClass = status === -1 ? "other" : classOf(status)
     this.classes[statusClass]++
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1)
-    const operation = this.text(bytes, F.operation)
+    const operation = this.operationNames.get(bytes, offsets[2 * F.operation]!, offsets[2 * F.operation + 1]!)
     let perOperation = this.operations.get(operation)
     if (perOperation === undefined) {
       perOperation = zeroClasses()
@@ -222,11 +251,8 @@ export class LogAnalyzer {
     }
     hour.requests++
 
-    const sent = parseCount(bytes, offsets[2 * F.bytesSent]!, offsets[2 * F.bytesSent + 1]!, 0)
     this.bytesSent += sent
-    const total = parseCount(bytes, offsets[2 * F.totalTimeMs]!, offsets[2 * F.totalTimeMs + 1]!, -1)
     if (total >= 0) this.totalTime.add(total)
-    const turn = parseCount(bytes, offsets[2 * F.turnAroundTimeMs]!, offsets[2 * F.turnAroundTimeMs + 1]!, -1)
     if (turn >= 0) this.turnAround.add(turn)
 
     if (statusClass === "4xx" || statusClass === "5xx") {
@@ -251,7 +277,7 @@ export class LogAnalyzer {
     }
   }
 
-  private bad(bytes: Buffer, start: number, end: number, reason: MalformedReason): void {
+  private bad(bytes: Buffer, start: number, end: number, reason: MalformedReason): undefined {
     this.malformed++
     this.malformedByReason[reason] = (this.malformedByReason[reason] ?? 0) + 1
     if (this.samples.length < this.samplesWanted)

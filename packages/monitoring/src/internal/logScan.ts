@@ -24,13 +24,15 @@ export type ScanFailure = "unterminated quote" | "unterminated bracket" | "too m
 
 /**
  * Splits `bytes[start, end)` into fields: `offsets[2i]`/`offsets[2i+1]` are field i's value
- * (without its quotes or brackets). Returns the field count, or a failure.
+ * (without its quotes or brackets). Returns the field count, or a failure. With `limit`, stops
+ * after that many fields (the analysis reads none after the user agent).
  */
 export const scanFields = (
   bytes: Uint8Array,
   start: number,
   end: number,
-  offsets: Int32Array
+  offsets: Int32Array,
+  limit = MAX_FIELDS + 1
 ): number | ScanFailure => {
   let count = 0
   let i = start
@@ -40,6 +42,7 @@ export const scanFields = (
       i++
       continue
     }
+    if (count === limit) return count
     if (count === MAX_FIELDS) return "too many fields"
     if (c === QUOTE) {
       let j = i + 1
@@ -171,3 +174,28 @@ export const parseCount = (bytes: Uint8Array, start: number, end: number, dash: 
 /** True when the field is exactly `-`. */
 export const isDash = (bytes: Uint8Array, start: number, end: number): boolean =>
   end - start === 1 && bytes[start] === 0x2d
+
+/**
+ * Strings for the few distinct values a field takes (operations): looked up by their bytes, so a
+ * line costs a comparison, not a new string. Past `capacity` values, strings are made as usual.
+ */
+export class Interner {
+  private readonly entries: Array<{ readonly bytes: Buffer; readonly text: string }> = []
+
+  constructor(private readonly capacity = 64) {}
+
+  get(bytes: Buffer, start: number, end: number): string {
+    const length = end - start
+    for (const entry of this.entries)
+      if (entry.bytes.length === length && sameBytes(entry.bytes, bytes, start, length)) return entry.text
+    const text = bytes.toString("latin1", start, end)
+    if (this.entries.length < this.capacity) this.entries.push({ bytes: Buffer.from(bytes.subarray(start, end)), text })
+    return text
+  }
+}
+
+/** `a[0, length)` equals `b[start, start + length)` (a JS loop: cheaper than a native call for short runs). */
+export const sameBytes = (a: Uint8Array, b: Uint8Array, start: number, length: number): boolean => {
+  for (let i = 0; i < length; i++) if (a[i] !== b[start + i]) return false
+  return true
+}
