@@ -13,16 +13,26 @@ import * as Dashboard from "../src/Dashboard.js"
 
 const BUCKET = "localex-storage"
 
+/** The rendered widget, as the tests read it. */
+interface RenderedWidget {
+  readonly type: string
+  readonly x: number
+  readonly y: number
+  readonly width: number
+  readonly height: number
+  readonly properties: {
+    readonly title: string
+    readonly region: string
+    readonly period: number
+    readonly stat: string
+    readonly metrics: Array<Array<unknown>>
+  }
+}
+
 describe("Dashboard.render", () => {
   it("renders the guide's two widgets with their dimensions, periods and statistics", () => {
     const body = Dashboard.render(Dashboard.guideDashboard({ bucket: BUCKET, region: "eu-west-1" }))
-    const [usage, requests] = body.widgets as Array<{
-      type: string
-      x: number
-      y: number
-      width: number
-      properties: any
-    }>
+    const [usage, requests] = body.widgets as unknown as Array<RenderedWidget>
     assert.deepStrictEqual(usage, {
       type: "metric",
       x: 0,
@@ -78,7 +88,7 @@ describe("Dashboard.render", () => {
       distributionId: "E2EXAMPLE",
       storageTypes: ["StandardStorage", "StandardIAStorage"]
     })
-    const body = Dashboard.render(spec) as { widgets: Array<{ properties: any }> }
+    const body = Dashboard.render(spec) as unknown as { widgets: Array<RenderedWidget> }
     const cdn = body.widgets.at(-1)!.properties
     assert.strictEqual(cdn.region, "us-east-1")
     assert.deepStrictEqual(cdn.metrics[0], [
@@ -91,7 +101,7 @@ describe("Dashboard.render", () => {
       { stat: "Sum" }
     ])
     assert.deepStrictEqual(
-      body.widgets[0]!.properties.metrics.map((row: Array<unknown>) => row[5]),
+      body.widgets[0]!.properties.metrics.map((row) => row[5]),
       ["StandardStorage", "StandardIAStorage", "AllStorageTypes"]
     )
   })

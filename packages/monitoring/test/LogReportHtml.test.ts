@@ -58,7 +58,10 @@ describe("LogReportHtml", () => {
       yield* Effect.promise(() => page.waitForSelector("body[data-charts-ready=true]", { timeout: 10_000 }))
       const drawn = yield* Effect.promise(() =>
         page.evaluate(() => {
-          const chart = (id: string) => (window as any).Chart.getChart(id)
+          type Charts = {
+            getChart: (id: string) => { data: { labels: Array<string>; datasets: Array<{ data: Array<number> }> } }
+          }
+          const chart = (id: string) => (window as unknown as { Chart: Charts }).Chart.getChart(id)
           const painted = (id: string) => {
             const canvas = document.getElementById(id) as HTMLCanvasElement
             const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data
@@ -69,7 +72,7 @@ describe("LogReportHtml", () => {
           return {
             hourly: chart("hourly").data.datasets.map((d: { data: Array<number> }) => d.data),
             hourlyLabels: chart("hourly").data.labels,
-            classes: chart("status-classes").data.datasets[0].data,
+            classes: chart("status-classes").data.datasets[0]!.data,
             topKeys: chart("top-keys").data.labels,
             painted: ["hourly", "status-classes", "operations", "top-keys"].map(painted)
           }
