@@ -7,10 +7,14 @@ import { Schema } from "effect"
 
 export class InvalidTime extends Schema.TaggedError<InvalidTime>()("InvalidTime", {
   flag: Schema.String,
-  value: Schema.String
+  value: Schema.String,
+  /** Set when the value parsed but the window is empty. */
+  reason: Schema.optionalKey(Schema.String)
 }) {
   override get message() {
-    return `${this.flag} "${this.value}" is neither an ISO date or time (2026-12-01, 2026-12-01T10:00:00Z) nor a duration back from now (30m, 24h, 7d)`
+    return this.reason !== undefined
+      ? `${this.flag} "${this.value}": ${this.reason}`
+      : `${this.flag} "${this.value}" is neither an ISO date or time (2026-12-01, 2026-12-01T10:00:00Z) nor a duration back from now (30m, 24h, 7d)`
   }
 }
 
@@ -38,6 +42,6 @@ export const parseWindow = (
   const to = until === undefined ? undefined : parseInstant(until, now)
   if (until !== undefined && to === undefined) return new InvalidTime({ flag: "--until", value: until })
   if (from !== undefined && to !== undefined && from >= to)
-    return new InvalidTime({ flag: "--until", value: `${until} (not after --since ${sinceText})` })
+    return new InvalidTime({ flag: "--until", value: until ?? "", reason: `must be after --since ${sinceText}` })
   return { since: from, until: to }
 }
