@@ -4,20 +4,13 @@
  * region, profile). Every call has a deadline and is abortable; SDK failures become
  * `CloudWatchError` here, once.
  */
-import {
+import type {
   CloudWatchClient,
-  DeleteAlarmsCommand,
-  DescribeAlarmsCommand,
-  GetDashboardCommand,
-  GetMetricDataCommand,
-  type MetricAlarm,
-  type MetricDataQuery,
-  type MetricDataResult,
-  type MetricDatum,
-  PutDashboardCommand,
-  PutMetricAlarmCommand,
-  type PutMetricAlarmCommandInput,
-  PutMetricDataCommand
+  MetricAlarm,
+  MetricDataQuery,
+  MetricDataResult,
+  MetricDatum,
+  PutMetricAlarmCommandInput
 } from "@aws-sdk/client-cloudwatch"
 import { loadAwsSettings, type StorageConfigError } from "@localex/storage-core"
 import { clientConfig } from "@localex/storage-core/aws"
@@ -75,7 +68,8 @@ export class CloudWatch extends Context.Service<
       CloudWatch,
       Effect.gen(function* () {
         const settings = yield* loadAwsSettings("CLOUDWATCH", overrides)
-        return make(new CloudWatchClient(clientConfig(settings)))
+        const sdk = yield* loadSdk
+        return make(sdk, new sdk.CloudWatchClient(clientConfig(settings)))
       })
     )
 
@@ -84,8 +78,16 @@ export class CloudWatch extends Context.Service<
 
   /** Over a client the caller built (tests at the SDK boundary). */
   static readonly layerClient = (client: CloudWatchClient): Layer.Layer<CloudWatch> =>
-    Layer.succeed(CloudWatch, make(client))
+    Layer.effect(
+      CloudWatch,
+      Effect.map(loadSdk, (sdk) => make(sdk, client))
+    )
 }
+
+type Sdk = typeof import("@aws-sdk/client-cloudwatch")
+
+/** The SDK is loaded when a CloudWatch layer is built, not when the package is imported (CLI start-up). */
+const loadSdk: Effect.Effect<Sdk> = Effect.promise(() => import("@aws-sdk/client-cloudwatch"))
 
 const codeOf = (cause: unknown): string =>
   typeof cause === "object" && cause !== null && "name" in cause ? String((cause as { name: unknown }).name) : "Unknown"
@@ -116,7 +118,18 @@ const send = <A>(
     })
   )
 
-const make = (client: CloudWatchClient): CloudWatch["Service"] =>
+const make = (
+  {
+    DeleteAlarmsCommand,
+    DescribeAlarmsCommand,
+    GetDashboardCommand,
+    GetMetricDataCommand,
+    PutDashboardCommand,
+    PutMetricAlarmCommand,
+    PutMetricDataCommand
+  }: Sdk,
+  client: CloudWatchClient
+): CloudWatch["Service"] =>
   CloudWatch.of({
     getDashboard: (name) =>
       send("GetDashboard", (abortSignal) =>
