@@ -9,6 +9,7 @@ import { backup } from "./commands/backup.js"
 import { cleanup } from "./commands/cleanup.js"
 import { image } from "./commands/image.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
+import { monitor } from "./commands/monitor.js"
 import { object } from "./commands/object.js"
 import { stats } from "./commands/stats.js"
 import { report } from "./failure.js"
@@ -17,7 +18,7 @@ import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
-export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup]))
+export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor]))
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command

@@ -93,7 +93,9 @@ const USAGE_TAGS = new Set([
   "ImageConfigError",
   "UsageError",
   "RootNotFound",
-  "LocationInvalid"
+  "LocationInvalid",
+  "InvalidTime",
+  "AlarmSpecInvalid"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

@@ -6,7 +6,7 @@
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { ImagePipeline, Photos } from "@localex/image-processing"
-import { Stats } from "@localex/monitoring"
+import { AppMetrics, Stats } from "@localex/monitoring"
 import { loadSettings, ObjectStore, Storage } from "@localex/storage-core"
 import { Console, Context, Effect, Layer, Option } from "effect"
 import { HttpRouter, HttpServer, HttpServerResponse } from "effect/http"
@@ -53,7 +53,8 @@ const StorageServices = Layer.unwrap(
     const settings = yield* loadSettings({}, { publicUrl: baseUrl(server.address) })
     // One storage layer (built once): the metered ObjectStore on top of it, its BucketAdmin as is.
     const storage = Storage.layer(settings)
-    const store = meteredStore.pipe(Layer.provide(storage))
+    // …and under it the monitoring package's (Effect metrics: bytes moved, errors; also on /metrics).
+    const store = meteredStore.pipe(Layer.provide(AppMetrics.meteredStore), Layer.provide(storage))
     return Layer.mergeAll(
       SignedUrls.layer(settings),
       ApiKeys.layer(settings),

@@ -286,6 +286,8 @@ describe("/metrics", () => {
         3
       )
       assert.strictEqual(value('localex_store_operation_duration_seconds_count{operation="put",outcome="ok"}'), 2)
+      // The monitoring package's Effect metrics, on the same page: two 1-byte uploads.
+      assert.strictEqual(value('localex_store_bytes_total{direction="upload"}'), 2)
       assert.strictEqual(value('localex_store_operation_duration_seconds_count{operation="head",outcome="ok"}'), 3)
       assert.strictEqual(
         value('localex_store_operation_duration_seconds_count{operation="head",outcome="ObjectNotFound"}'),

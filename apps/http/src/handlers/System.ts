@@ -1,5 +1,6 @@
 /** /health and /metrics: no authentication. */
 
+import { AppMetrics } from "@localex/monitoring"
 import { ObjectStore } from "@localex/storage-core"
 import { Duration, Effect, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
@@ -25,8 +26,11 @@ export const SystemHandlers = HttpApiBuilder.group(
         )
       )
       .handle("metrics", () =>
-        Effect.promise(() => metrics.registry.metrics()).pipe(
-          Effect.map((text) => HttpServerResponse.text(text, { contentType: metrics.registry.contentType }))
+        // The app's prom-client registry, then every Effect metric (the packages' application metrics).
+        Effect.zipWith(
+          Effect.promise(() => metrics.registry.metrics()),
+          AppMetrics.prometheusText,
+          (app, effect) => HttpServerResponse.text(`${app}\n${effect}`, { contentType: metrics.registry.contentType })
         )
       )
   })
