@@ -247,7 +247,8 @@ const ttlFindings = (
 /** The TTLs a behavior caches with: its legacy settings, or those of its cache policy. */
 const behaviorTtls = (cloudfront: CloudFrontClient, behavior: DefaultCacheBehavior | CacheBehavior) =>
   Effect.gen(function* () {
-    if (behavior.CachePolicyId === undefined)
+    // A behavior with legacy TTL settings has no cache policy (some answers carry an empty id).
+    if (!behavior.CachePolicyId)
       return { min: behavior.MinTTL, default: behavior.DefaultTTL, max: behavior.MaxTTL }
     const answer = yield* awsCall("CloudFront.GetCachePolicy", (abortSignal) =>
       cloudfront.send(new GetCachePolicyCommand({ Id: behavior.CachePolicyId }), { abortSignal })
@@ -287,7 +288,7 @@ export const review = (cloudfront: CloudFrontClient, distributionId: string): Ef
               detail: "off: manifests and other text are sent uncompressed (more bytes billed); turn Compress on"
             }
       )
-      const policy = behavior.CachePolicyId ?? "(legacy TTL settings)"
+      const policy = behavior.CachePolicyId || "(legacy TTL settings)"
       if (MANAGED_POLICIES[policy] === "CachingDisabled") {
         findings.push({
           setting: `${where} cache policy`,
