@@ -248,8 +248,7 @@ const ttlFindings = (
 const behaviorTtls = (cloudfront: CloudFrontClient, behavior: DefaultCacheBehavior | CacheBehavior) =>
   Effect.gen(function* () {
     // A behavior with legacy TTL settings has no cache policy (some answers carry an empty id).
-    if (!behavior.CachePolicyId)
-      return { min: behavior.MinTTL, default: behavior.DefaultTTL, max: behavior.MaxTTL }
+    if (!behavior.CachePolicyId) return { min: behavior.MinTTL, default: behavior.DefaultTTL, max: behavior.MaxTTL }
     const answer = yield* awsCall("CloudFront.GetCachePolicy", (abortSignal) =>
       cloudfront.send(new GetCachePolicyCommand({ Id: behavior.CachePolicyId }), { abortSignal })
     ).pipe(Effect.option)

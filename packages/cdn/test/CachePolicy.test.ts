@@ -7,7 +7,13 @@ describe("CachePolicy", () => {
   it.each([
     // key, rule, Cache-Control, edge TTL, ETag
     [`${PHOTO}/large.webp`, "variant", "public, max-age=31536000, immutable", 31_536_000, false],
-    [`profiles/7/photos/${"0f".repeat(32)}/thumbnail.avif`, "variant", "public, max-age=31536000, immutable", 31_536_000, false],
+    [
+      `profiles/7/photos/${"0f".repeat(32)}/thumbnail.avif`,
+      "variant",
+      "public, max-age=31536000, immutable",
+      31_536_000,
+      false
+    ],
     [`${PHOTO}/manifest.json`, "manifest", "public, max-age=0, s-maxage=60, must-revalidate", 60, true],
     ["profiles/7/photo.json", "manifest", "public, max-age=0, s-maxage=60, must-revalidate", 60, true],
     ["items/123/photo.jpg", "mutable", "public, max-age=300", 300, true],
@@ -24,7 +30,10 @@ describe("CachePolicy", () => {
 
   it("clamps TTLs the way CloudFront does: never below the min TTL, never above the max TTL", () => {
     const ttls = { minTTL: 600, defaultTTL: 86_400, maxTTL: 604_800 }
-    assert.strictEqual(CachePolicy.decide(`${PHOTO}/large.jpg`, ttls).headers["Cache-Control"], "public, max-age=604800, immutable")
+    assert.strictEqual(
+      CachePolicy.decide(`${PHOTO}/large.jpg`, ttls).headers["Cache-Control"],
+      "public, max-age=604800, immutable"
+    )
     assert.strictEqual(CachePolicy.decide("items/1/a.jpg", ttls).edgeTtl, 600)
     assert.strictEqual(CachePolicy.decide(`${PHOTO}/manifest.json`, ttls).headers["CDN-Cache-Control"], "max-age=600")
     // No Cache-Control from the origin: the default TTL.
@@ -34,7 +43,11 @@ describe("CachePolicy", () => {
   })
 
   it("the guide's getCacheHeaders(key, { minTTL, maxTTL, defaultTTL }) gives headers; text varies by encoding", () => {
-    const headers = CachePolicy.getCacheHeaders("items/photo.jpg", { minTTL: 0, maxTTL: 31_536_000, defaultTTL: 2_592_000 })
+    const headers = CachePolicy.getCacheHeaders("items/photo.jpg", {
+      minTTL: 0,
+      maxTTL: 31_536_000,
+      defaultTTL: 2_592_000
+    })
     assert.deepStrictEqual(headers, { "Cache-Control": "public, max-age=300" })
     assert.strictEqual(CachePolicy.getCacheHeaders(`${PHOTO}/manifest.json`).Vary, "Accept-Encoding")
     assert.strictEqual(CachePolicy.cacheControlFor(`${PHOTO}/medium.png`), "public, max-age=31536000, immutable")

@@ -1,9 +1,5 @@
 // The Cdn service against CloudFront and CloudWatch on the local moto server.
-import {
-  CreateDistributionCommand,
-  GetInvalidationCommand,
-  ListInvalidationsCommand
-} from "@aws-sdk/client-cloudfront"
+import { CreateDistributionCommand, GetInvalidationCommand, ListInvalidationsCommand } from "@aws-sdk/client-cloudfront"
 import { PutMetricDataCommand } from "@aws-sdk/client-cloudwatch"
 import { assert } from "@effect/vitest"
 import { createTestAccount, type TestAccount, testAws, uniqueName } from "@localex/local-aws"
@@ -43,9 +39,12 @@ describe.skipIf(!aws)("Cdn on moto", () => {
     const before = (await invalidations()).length
     const report = await run(
       use((cdn) =>
-        cdn.invalidateCache(["items/123/photo 1.jpg", "/items/123/photo 1.jpg", "profiles/456/*", "profiles/456/a.jpg"], {
-          wait: true
-        })
+        cdn.invalidateCache(
+          ["items/123/photo 1.jpg", "/items/123/photo 1.jpg", "profiles/456/*", "profiles/456/a.jpg"],
+          {
+            wait: true
+          }
+        )
       )
     )
     assert.strictEqual(report.mode, "cloudfront")
@@ -54,7 +53,10 @@ describe.skipIf(!aws)("Cdn on moto", () => {
     const stored = await clients.cloudfront.send(
       new GetInvalidationCommand({ DistributionId: distributionId, Id: report.invalidations[0]!.id })
     )
-    assert.deepStrictEqual(stored.Invalidation?.InvalidationBatch?.Paths?.Items, ["/items/123/photo%201.jpg", "/profiles/456/*"])
+    assert.deepStrictEqual(stored.Invalidation?.InvalidationBatch?.Paths?.Items, [
+      "/items/123/photo%201.jpg",
+      "/profiles/456/*"
+    ])
     assert.strictEqual(stored.Invalidation?.InvalidationBatch?.CallerReference, report.plan.batches[0]?.callerReference)
     assert.strictEqual((await invalidations()).length, before + 1)
   })
@@ -63,7 +65,10 @@ describe.skipIf(!aws)("Cdn on moto", () => {
     const before = (await invalidations()).length
     const paths = Array.from({ length: 3001 }, (_, i) => `items/${i}/photo.jpg`)
     const report = await run(use((cdn) => cdn.invalidateCache(paths, { maxPaths: 5000 })))
-    assert.deepStrictEqual(report.invalidations.map((invalidation) => invalidation.paths), [3000, 1])
+    assert.deepStrictEqual(
+      report.invalidations.map((invalidation) => invalidation.paths),
+      [3000, 1]
+    )
     assert.strictEqual((await invalidations()).length, before + 2)
   })
 
@@ -72,9 +77,7 @@ describe.skipIf(!aws)("Cdn on moto", () => {
     const dry = await run(use((cdn) => cdn.invalidateCache(["items/*"], { dryRun: true })))
     assert.deepStrictEqual(dry.plan.paths, ["/items/*"])
     assert.deepStrictEqual(dry.invalidations, [])
-    const bad = await run(
-      Effect.flip(use((cdn) => cdn.invalidateCache(["items/1.jpg", "items/*/x.jpg"])))
-    )
+    const bad = await run(Effect.flip(use((cdn) => cdn.invalidateCache(["items/1.jpg", "items/*/x.jpg"]))))
     assert.instanceOf(bad, InvalidInvalidationPath)
     const local = await Effect.runPromise(
       Effect.provide(
@@ -117,9 +120,7 @@ describe.skipIf(!aws)("Cdn on moto", () => {
       })
     )
     const report = await run(
-      use((cdn) =>
-        cdn.stats({ since: new Date(twoHoursAgo.getTime() - 60_000), until: new Date(Date.now() + 60_000) })
-      )
+      use((cdn) => cdn.stats({ since: new Date(twoHoursAgo.getTime() - 60_000), until: new Date(Date.now() + 60_000) }))
     )
     assert.strictEqual(report.stats.requests, 1000)
     assert.strictEqual(report.stats.bytesDownloaded, 5_000_000)
@@ -156,9 +157,12 @@ describe.skipIf(!aws)("Cdn on moto", () => {
         })
       })
     )
-    const review = await run(use((cdn) => cdn.review), {
-      distributionId: costly.Distribution!.Id!
-    })
+    const review = await run(
+      use((cdn) => cdn.review),
+      {
+        distributionId: costly.Distribution!.Id!
+      }
+    )
     assert.strictEqual(review.verdict, "warn")
     assert.deepStrictEqual(
       review.findings.map((finding) => [finding.setting, finding.verdict]),
@@ -182,7 +186,10 @@ describe.skipIf(!aws)("Cdn on moto", () => {
         })
       })
     )
-    const good = await run(use((cdn) => cdn.review), { distributionId: tuned.Distribution!.Id! })
+    const good = await run(
+      use((cdn) => cdn.review),
+      { distributionId: tuned.Distribution!.Id! }
+    )
     assert.strictEqual(good.verdict, "pass")
   })
 })

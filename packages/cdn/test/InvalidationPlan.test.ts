@@ -89,6 +89,10 @@ describe("InvalidationPlan", () => {
 
   it("prices with the paths already used this month; a wildcard is one path", () => {
     assert.deepStrictEqual(InvalidationPlan.estimateCost(1, 1000), { billablePaths: 1, freeRemaining: 0, usd: 0.005 })
-    assert.deepStrictEqual(planOf(["items/*"], { usedThisMonth: 999 }).cost, { billablePaths: 0, freeRemaining: 1, usd: 0 })
+    assert.deepStrictEqual(planOf(["items/*"], { usedThisMonth: 999 }).cost, {
+      billablePaths: 0,
+      freeRemaining: 1,
+      usd: 0
+    })
   })
 })

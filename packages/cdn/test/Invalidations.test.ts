@@ -12,7 +12,10 @@ import { Effect } from "effect"
 import { beforeEach } from "vitest"
 import { InvalidationPlan, Invalidations, InvalidationsThrottled, InvalidationWaitTimedOut } from "../src/index.js"
 
-const cloudfront = new CloudFrontClient({ region: "us-east-1", credentials: { accessKeyId: "a", secretAccessKey: "b" } })
+const cloudfront = new CloudFrontClient({
+  region: "us-east-1",
+  credentials: { accessKeyId: "a", secretAccessKey: "b" }
+})
 const mock = mockClient(cloudfront)
 beforeEach(() => mock.reset())
 
@@ -20,9 +23,14 @@ const planOf = (paths: ReadonlyArray<string>, options: InvalidationPlan.PlanOpti
   InvalidationPlan.plan(paths, { reference: "r", ...options }) as InvalidationPlan.InvalidationPlan
 
 const tooMany = () =>
-  new TooManyInvalidationsInProgress({ message: "Your request contains too many invalidations.", $metadata: { httpStatusCode: 400 } })
+  new TooManyInvalidationsInProgress({
+    message: "Your request contains too many invalidations.",
+    $metadata: { httpStatusCode: 400 }
+  })
 
-const created = (Id: string, Status: string) => ({ Invalidation: { Id, Status, CreateTime: new Date(), InvalidationBatch: undefined } })
+const created = (Id: string, Status: string) => ({
+  Invalidation: { Id, Status, CreateTime: new Date(), InvalidationBatch: undefined }
+})
 
 const fast = { retryBase: "5 millis", pollEvery: "5 millis" } as const
 
@@ -36,7 +44,9 @@ describe("Invalidations at the SDK boundary", () => {
         .resolves(created("I1", "InProgress") as never)
       const plan = planOf(["items/1/a.jpg", "items/2/*"])
       const submitted = yield* Invalidations.submit(cloudfront, "E1", plan, fast)
-      assert.deepStrictEqual(submitted, [{ id: "I1", callerReference: plan.batches[0]!.callerReference, paths: 2, status: "InProgress" }])
+      assert.deepStrictEqual(submitted, [
+        { id: "I1", callerReference: plan.batches[0]!.callerReference, paths: 2, status: "InProgress" }
+      ])
       const calls = mock.commandCalls(CreateInvalidationCommand).map((call) => call.args[0].input)
       assert.strictEqual(calls.length, 3)
       for (const input of calls)
@@ -52,8 +62,14 @@ describe("Invalidations at the SDK boundary", () => {
 
   it.live("gives up at the deadline with InvalidationsThrottled naming what was and was not sent", () =>
     Effect.gen(function* () {
-      mock.on(CreateInvalidationCommand).resolvesOnce(created("I1", "InProgress") as never).rejects(tooMany())
-      const plan = planOf(Array.from({ length: 3001 }, (_, i) => `items/${i}.jpg`), { maxPaths: 5000 })
+      mock
+        .on(CreateInvalidationCommand)
+        .resolvesOnce(created("I1", "InProgress") as never)
+        .rejects(tooMany())
+      const plan = planOf(
+        Array.from({ length: 3001 }, (_, i) => `items/${i}.jpg`),
+        { maxPaths: 5000 }
+      )
       const error = yield* Effect.flip(Invalidations.submit(cloudfront, "E1", plan, { ...fast, retryFor: "60 millis" }))
       assert.instanceOf(error, InvalidationsThrottled)
       assert.deepStrictEqual((error as InvalidationsThrottled).submitted, ["I1"])
@@ -64,7 +80,9 @@ describe("Invalidations at the SDK boundary", () => {
 
   it.live("other errors are not retried", () =>
     Effect.gen(function* () {
-      mock.on(CreateInvalidationCommand).rejects(Object.assign(new Error("no such distribution"), { name: "NoSuchDistribution" }))
+      mock
+        .on(CreateInvalidationCommand)
+        .rejects(Object.assign(new Error("no such distribution"), { name: "NoSuchDistribution" }))
       const error = yield* Effect.flip(Invalidations.submit(cloudfront, "E404", planOf(["a.jpg"]), fast))
       assert.strictEqual(error._tag, "CdnAwsError")
       assert.strictEqual((error as { code: string }).code, "NoSuchDistribution")
@@ -83,7 +101,10 @@ describe("Invalidations at the SDK boundary", () => {
         .resolvesOnce(created("I1", "InProgress") as never)
         .resolves(created("I1", "Completed") as never)
       mock.on(GetInvalidationCommand, { Id: "I2" }).resolves(created("I2", "COMPLETED") as never)
-      const plan = planOf(Array.from({ length: 3001 }, (_, i) => `items/${i}.jpg`), { maxPaths: 5000 })
+      const plan = planOf(
+        Array.from({ length: 3001 }, (_, i) => `items/${i}.jpg`),
+        { maxPaths: 5000 }
+      )
       const submitted = yield* Invalidations.submit(cloudfront, "E1", plan, { ...fast, wait: true })
       assert.deepStrictEqual(
         submitted.map((s) => [s.id, s.status, s.paths]),
@@ -100,7 +121,10 @@ describe("Invalidations at the SDK boundary", () => {
         }),
         ["create 3000", "I1", "I1", "create 1", "I2"]
       )
-      assert.deepStrictEqual(mock.commandCalls(GetInvalidationCommand)[0]?.args[0].input, { DistributionId: "E1", Id: "I1" })
+      assert.deepStrictEqual(mock.commandCalls(GetInvalidationCommand)[0]?.args[0].input, {
+        DistributionId: "E1",
+        Id: "I1"
+      })
     })
   )
 

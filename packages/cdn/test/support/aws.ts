@@ -4,7 +4,7 @@ import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
 import type { AwsSettings as MotoSettings, TestAccount } from "@localex/local-aws"
 import { clientConfig } from "@localex/storage-core/aws"
 import { Layer } from "effect"
-import { Cdn, type CdnSettings, CdnClients, DEFAULT_TTLS } from "../../src/index.js"
+import { Cdn, CdnClients, type CdnSettings, DEFAULT_TTLS } from "../../src/index.js"
 
 /** Clients exactly as the package builds them: storage-core's clientConfig over AwsSettings. */
 export const motoClients = (aws: MotoSettings, account: TestAccount) => {
