@@ -92,7 +92,11 @@ const USAGE_TAGS = new Set([
   "StorageConfigError",
   "ImageConfigError",
   "UsageError",
-  "RootNotFound"
+  "RootNotFound",
+  "CdnConfigError",
+  "CdnNotConfigured",
+  "InvalidInvalidationPath",
+  "WarmTargetRefused"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

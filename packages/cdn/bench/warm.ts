@@ -23,7 +23,11 @@ const KEYS = Number(process.env.BENCH_WARM_KEYS ?? 2000)
 const CONCURRENCY = Number(process.env.BENCH_WARM_CONCURRENCY ?? 16)
 const BYTES = Number(process.env.BENCH_WARM_BYTES ?? 20_000)
 
-const quantile = (values: Array<number>, q: number) => Warming.quantile([...values].sort((a, b) => a - b), q)
+const quantile = (values: Array<number>, q: number) =>
+  Warming.quantile(
+    [...values].sort((a, b) => a - b),
+    q
+  )
 
 /** `xargs -P N curl` over the URLs: wall time and each request's total time. */
 const curl = (urls: ReadonlyArray<string>) =>
@@ -53,7 +57,11 @@ const curl = (urls: ReadonlyArray<string>) =>
 const origin = await testing.startOrigin({ size: BYTES })
 const varnish = await testing.startVarnish(origin.port)
 try {
-  const keys = (who: string) => Array.from({ length: KEYS }, (_, i) => `items/${who}-${i}/photos/${i.toString(16).padStart(64, "0")}/thumbnail.webp`)
+  const keys = (who: string) =>
+    Array.from(
+      { length: KEYS },
+      (_, i) => `items/${who}-${i}/photos/${i.toString(16).padStart(64, "0")}/thumbnail.webp`
+    )
   const ours = Warming.resolveTargets(keys("ours"), varnish.url, ["127.0.0.1"]) as ReadonlyArray<Warming.WarmTarget>
   const report = await Effect.runPromise(Warming.warm(ours, ["127.0.0.1"], { concurrency: CONCURRENCY, passes: 2 }))
   const theirs = keys("curl").map((key) => Warming.urlOfKey(varnish.url, key))
@@ -63,13 +71,25 @@ try {
   const [cold, cached] = report.passes.map((pass) => pass.summary)
   const rows = [
     ["localex warm (cold)", rps(KEYS, cold!.elapsedMs), cold!.p95Ms, `${cold!.misses} misses`],
-    ["xargs -P curl (cold)", rps(KEYS, curlCold.elapsedMs), Math.round(quantile(curlCold.latencies, 0.95) * 10) / 10, curlCold.statuses.filter((s) => s !== "200").length + " non-200"],
+    [
+      "xargs -P curl (cold)",
+      rps(KEYS, curlCold.elapsedMs),
+      Math.round(quantile(curlCold.latencies, 0.95) * 10) / 10,
+      curlCold.statuses.filter((s) => s !== "200").length + " non-200"
+    ],
     ["localex warm (cached)", rps(KEYS, cached!.elapsedMs), cached!.p95Ms, `hit ratio ${cached!.hitRatio}`],
-    ["xargs -P curl (cached)", rps(KEYS, curlCached.elapsedMs), Math.round(quantile(curlCached.latencies, 0.95) * 10) / 10, ""]
+    [
+      "xargs -P curl (cached)",
+      rps(KEYS, curlCached.elapsedMs),
+      Math.round(quantile(curlCached.latencies, 0.95) * 10) / 10,
+      ""
+    ]
   ] as const
   console.log(`cache warming, ${KEYS} keys of ${BYTES} bytes through varnish, concurrency ${CONCURRENCY}`)
   for (const [name, throughput, p95, note] of rows)
-    console.log(`${name.padEnd(24)} ${String(throughput).padStart(7)} req/s   p95 ${String(p95).padStart(7)} ms   ${note}`)
+    console.log(
+      `${name.padEnd(24)} ${String(throughput).padStart(7)} req/s   p95 ${String(p95).padStart(7)} ms   ${note}`
+    )
   const ratio = rps(KEYS, cold!.elapsedMs) / rps(KEYS, curlCold.elapsedMs)
   console.log(`throughput vs curl (cold): ${ratio.toFixed(2)}× (target ≥ 1×) ${ratio >= 1 ? "ok" : "BELOW TARGET"}`)
   console.log(`cached p95: ${cached!.p95Ms} ms (guide: < 100 ms) ${cached!.p95Ms < 100 ? "ok" : "ABOVE"}`)

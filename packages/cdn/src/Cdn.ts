@@ -5,7 +5,7 @@
  * origin, invalidation has nothing to invalidate, statistics and the review need a distribution.
  */
 import { GetDistributionCommand } from "@aws-sdk/client-cloudfront"
-import type { StorageConfigError } from "@localex/storage-core"
+import type { StorageConfigError, StorageOverrides } from "@localex/storage-core"
 import { Context, Effect, Layer } from "effect"
 import * as CachePolicy from "./CachePolicy.js"
 import { awsCall, CdnClients } from "./CdnClients.js"
@@ -86,9 +86,12 @@ export class Cdn extends Context.Service<
   static readonly layer = (settings: CdnSettings): Layer.Layer<Cdn, never, CdnClients> =>
     Layer.effect(Cdn, make(settings))
 
-  /** Settings from LOCALEX_CDN_* (overrides win), clients from AWS_*. */
-  static readonly layerConfig = (overrides: CdnOverrides = {}): Layer.Layer<Cdn, CdnConfigError | StorageConfigError> =>
-    Layer.unwrap(Effect.map(loadCdnSettings(overrides), Cdn.layer)).pipe(Layer.provide(CdnClients.layerConfig))
+  /** Settings from LOCALEX_CDN_* (overrides win), clients from AWS_* (a program's region or profile wins). */
+  static readonly layerConfig = (
+    overrides: CdnOverrides = {},
+    aws: Pick<StorageOverrides, "region" | "profile"> = {}
+  ): Layer.Layer<Cdn, CdnConfigError | StorageConfigError> =>
+    Layer.unwrap(Effect.map(loadCdnSettings(overrides), Cdn.layer)).pipe(Layer.provide(CdnClients.layerConfig(aws)))
 }
 
 const make = (settings: CdnSettings) =>

@@ -4,7 +4,7 @@
  */
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront"
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
-import { loadAwsSettings, type StorageConfigError } from "@localex/storage-core"
+import { loadAwsSettings, type StorageConfigError, type StorageOverrides } from "@localex/storage-core"
 import { clientConfig } from "@localex/storage-core/aws"
 import { Context, Effect, Layer } from "effect"
 import { CdnAwsError } from "./Errors.js"
@@ -19,18 +19,21 @@ export class CdnClients extends Context.Service<
   CdnClients,
   { readonly cloudfront: CloudFrontClient; readonly cloudwatch: CloudWatchClient }
 >()("@localex/cdn/CdnClients") {
-  /** From `AWS_*` (and `AWS_ENDPOINT_URL_CLOUDFRONT` / `AWS_ENDPOINT_URL_CLOUDWATCH`). */
-  static readonly layerConfig: Layer.Layer<CdnClients, StorageConfigError> = Layer.effect(
-    CdnClients,
-    Effect.gen(function* () {
-      const cloudfront = yield* loadAwsSettings("CLOUDFRONT")
-      const cloudwatch = yield* loadAwsSettings("CLOUDWATCH")
-      return CdnClients.of({
-        cloudfront: new CloudFrontClient(clientConfig(cloudfront)),
-        cloudwatch: new CloudWatchClient({ ...clientConfig(cloudwatch), region: METRICS_REGION })
+  /** From `AWS_*` (and `AWS_ENDPOINT_URL_CLOUDFRONT` / `AWS_ENDPOINT_URL_CLOUDWATCH`); a program's region or profile wins. */
+  static readonly layerConfig = (
+    overrides: Pick<StorageOverrides, "region" | "profile"> = {}
+  ): Layer.Layer<CdnClients, StorageConfigError> =>
+    Layer.effect(
+      CdnClients,
+      Effect.gen(function* () {
+        const cloudfront = yield* loadAwsSettings("CLOUDFRONT", overrides)
+        const cloudwatch = yield* loadAwsSettings("CLOUDWATCH", overrides)
+        return CdnClients.of({
+          cloudfront: new CloudFrontClient(clientConfig(cloudfront)),
+          cloudwatch: new CloudWatchClient({ ...clientConfig(cloudwatch), region: METRICS_REGION })
+        })
       })
-    })
-  )
+    )
 
   static readonly layer = (clients: {
     readonly cloudfront: CloudFrontClient
