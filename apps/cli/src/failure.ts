@@ -96,7 +96,8 @@ const USAGE_TAGS = new Set([
   "CdnConfigError",
   "CdnNotConfigured",
   "InvalidInvalidationPath",
-  "WarmTargetRefused"
+  "WarmTargetRefused",
+  "SigningKeyError"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */
