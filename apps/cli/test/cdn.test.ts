@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, it } from "vitest"
 import { run, tempDir } from "./helpers.js"
 
 const PHOTO = `items/42/photos/${"ab".repeat(32)}`
+// biome-ignore lint/suspicious/noExplicitAny: the CLI's JSON documents, checked field by field below
 const json = (text: string) => JSON.parse(text) as Record<string, any>
 
 describe("cdn (local mode)", () => {

@@ -75,7 +75,7 @@ try {
       "xargs -P curl (cold)",
       rps(KEYS, curlCold.elapsedMs),
       Math.round(quantile(curlCold.latencies, 0.95) * 10) / 10,
-      curlCold.statuses.filter((s) => s !== "200").length + " non-200"
+      `${curlCold.statuses.filter((s) => s !== "200").length} non-200`
     ],
     ["localex warm (cached)", rps(KEYS, cached!.elapsedMs), cached!.p95Ms, `hit ratio ${cached!.hitRatio}`],
     [
