@@ -30,6 +30,23 @@ describe("cdn (local mode)", () => {
     assert.strictEqual(json(short.text).headers["Cache-Control"], "public, max-age=600")
   })
 
+  it("object put stores the cache policy's Cache-Control unless --cache-control says otherwise", async () => {
+    await using dir = await tempDir()
+    const file = join(dir.path, "a.webp")
+    await writeFile(file, "pixels")
+    const env = { LOCALEX_STORAGE_DRIVER: "fs", LOCALEX_STORAGE_FS_ROOT: join(dir.path, "data") }
+    for (const [key, extra, expected] of [
+      [`${PHOTO}/large.webp`, [], "public, max-age=31536000, immutable"],
+      ["items/1/a.webp", [], "public, max-age=300"],
+      ["items/2/a.webp", ["--cache-control", "no-store"], "no-store"]
+    ] as const) {
+      const put = await run(["--json", "object", "put", file, key, ...extra], { env, cwd: dir.path })
+      assert.strictEqual(put.code, 0, put.stderr)
+      const stat = await run(["--json", "object", "stat", key], { env, cwd: dir.path })
+      assert.strictEqual(json(stat.text).cacheControl, expected, key)
+    }
+  })
+
   it("invalidate: nothing to invalidate without a distribution; a bad path or setting is a usage error", async () => {
     await using dir = await tempDir()
     const local = await run(["--json", "cdn", "invalidate", "items/1/a.jpg", "/items/1/a.jpg"], {

@@ -13,7 +13,18 @@
  * changes and can be cached for the longest time allowed. Anything that can change under its key
  * gets short TTLs and an `ETag` so caches revalidate it cheaply (`If-None-Match` → 304).
  */
-import { DEFAULT_TTLS, type TtlBounds } from "./CdnConfig.js"
+
+// No imports: upload paths (image-processing, the CLI) load this module alone (`@localex/cdn/policy`).
+
+/** CloudFront's three TTL bounds, in seconds. */
+export interface TtlBounds {
+  readonly minTTL: number
+  readonly defaultTTL: number
+  readonly maxTTL: number
+}
+
+/** The operations guide's TTLs: 0, 30 days, a year. */
+export const DEFAULT_TTLS: TtlBounds = { minTTL: 0, defaultTTL: 2_592_000, maxTTL: 31_536_000 }
 
 export type RuleName = "variant" | "manifest" | "reserved" | "mutable"
 

@@ -15,16 +15,10 @@
  */
 import { Units } from "@localex/storage-core"
 import { Config, Effect, Option } from "effect"
+import { DEFAULT_TTLS, type TtlBounds } from "./CachePolicy.js"
 import { CdnConfigError } from "./Errors.js"
 
-/** CloudFront's three TTL bounds, in seconds. */
-export interface TtlBounds {
-  readonly minTTL: number
-  readonly defaultTTL: number
-  readonly maxTTL: number
-}
-
-export const DEFAULT_TTLS: TtlBounds = { minTTL: 0, defaultTTL: 2_592_000, maxTTL: 31_536_000 }
+export { DEFAULT_TTLS, type TtlBounds }
 
 export interface CdnSettings {
   /** Undefined: local mode (no CloudFront). */
