@@ -141,13 +141,13 @@ describe.skipIf(!aws)("Cdn on moto", () => {
   })
 
   it("review: compression, TTLs and price class of the distribution", async () => {
+    const behavior = { TargetOriginId: "photos", ViewerProtocolPolicy: "redirect-to-https" } as const
     const costly = await clients.cloudfront.send(
       new CreateDistributionCommand({
         DistributionConfig: distributionConfig(uniqueName("costly"), {
           PriceClass: "PriceClass_All",
           DefaultCacheBehavior: {
-            TargetOriginId: "photos",
-            ViewerProtocolPolicy: "redirect-to-https",
+            ...behavior,
             Compress: false,
             ForwardedValues: { QueryString: false, Cookies: { Forward: "none" } },
             MinTTL: 0,
@@ -178,8 +178,7 @@ describe.skipIf(!aws)("Cdn on moto", () => {
         DistributionConfig: distributionConfig(uniqueName("tuned"), {
           PriceClass: "PriceClass_100",
           DefaultCacheBehavior: {
-            TargetOriginId: "photos",
-            ViewerProtocolPolicy: "redirect-to-https",
+            ...behavior,
             Compress: true,
             CachePolicyId: "658327ea-f89d-4fab-a63d-7e88639e58f6"
           }

@@ -69,6 +69,10 @@ export const warming = (report: Warming.WarmReport): Document => {
   }
 }
 
+/** A table of pass/warn/fail lines: what was judged, the verdict, why. */
+const verdicts = (title: string, what: string, rows: ReadonlyArray<ReadonlyArray<string>>) =>
+  table(title, [what, "verdict", "detail"], rows, [])
+
 export const cdnStats = (report: StatsReport): Document => {
   const { stats, check } = report
   const rate = (value: number | undefined) => (value === undefined ? "no data" : `${value}%`)
@@ -84,11 +88,10 @@ export const cdnStats = (report: StatsReport): Document => {
         ["cache hit rate", rate(stats.cacheHitRate)],
         ["daily check", check.verdict.toUpperCase()]
       ]),
-      ...table(
+      ...verdicts(
         "checks",
-        ["check", "verdict", "detail"],
-        check.checks.map((c) => [c.name, c.verdict, c.detail]),
-        []
+        "check",
+        check.checks.map((c) => [c.name, c.verdict, c.detail])
       )
     ],
     json: report
@@ -101,11 +104,10 @@ export const review = (result: Statistics.Review): Document => ({
       ["distribution", result.distributionId],
       ["verdict", result.verdict.toUpperCase()]
     ]),
-    ...table(
+    ...verdicts(
       "findings",
-      ["setting", "verdict", "detail"],
-      result.findings.map((f) => [f.setting, f.verdict, f.detail]),
-      []
+      "setting",
+      result.findings.map((f) => [f.setting, f.verdict, f.detail])
     )
   ],
   json: result
