@@ -168,14 +168,38 @@ const warm = Command.make(
   withCdn
 )
 
+/** `--since`/`--until`: an ISO time, or a duration back from now (`24h`, `7d`). */
+const timeFlag = (name: string, description: string) =>
+  Flag.String(name).pipe(Flag.withDescription(description), Flag.withMetavar("time"), Flag.optional)
+
+const instant = (flag: string, value: Option.Option<string>, fallback: Date, now: Date) =>
+  Option.match(value, {
+    onNone: () => Effect.succeed(fallback),
+    onSome: (text) => {
+      const at = Units.parseTime(text, now)
+      return at === undefined
+        ? Effect.fail(
+            new UsageError({
+              reason: `--${flag} ${JSON.stringify(text)}: give an ISO time or a duration back from now (24h, 7d)`
+            })
+          )
+        : Effect.succeed(at)
+    }
+  })
+
 const stats = Command.make(
   "stats",
-  { since: durationFlag("since", "The window: this long back from now (default 24h)", "24h") },
+  {
+    since: timeFlag("since", "Start of the window: an ISO time or a duration back from now (default 24h)"),
+    until: timeFlag("until", "End of the window (default now)")
+  },
   Effect.fn("cdn.stats")(function* (input) {
     const cdn = yield* useCdn
-    const until = new Date()
-    const report = yield* cdn.stats({ since: new Date(until.getTime() - input.since), until })
-    yield* (yield* Output).print(views.cdnStats(report))
+    const now = new Date()
+    const until = yield* instant("until", input.until, now, now)
+    const since = yield* instant("since", input.since, new Date(now.getTime() - 86_400_000), now)
+    if (since.getTime() >= until.getTime()) return yield* new UsageError({ reason: "--since must be before --until" })
+    yield* (yield* Output).print(views.cdnStats(yield* cdn.stats({ since, until })))
   })
 ).pipe(
   Command.withDescription(
