@@ -68,6 +68,9 @@ describe("cdn (local mode)", () => {
 
   it("stats and review need a distribution (exit 2, naming the setting)", async () => {
     await using dir = await tempDir()
+    const window = await run(["cdn", "stats", "--since", "yesterday-ish"], { env: {}, cwd: dir.path })
+    assert.strictEqual(window.code, 2)
+    assert.match(window.stderr, /--since "yesterday-ish"/)
     for (const command of ["stats", "review"]) {
       const result = await run(["cdn", command], { env: {}, cwd: dir.path })
       assert.strictEqual(result.code, 2, command)
@@ -192,7 +195,10 @@ describe.skipIf(!aws)("cdn on moto", () => {
         ]
       })
     )
-    const stats = await run(["--json", "cdn", "stats", "--since", "2h"], { env, cwd: dir.path })
+    const stats = await run(
+      ["--json", "cdn", "stats", "--since", "2h", "--until", new Date(Date.now() + 60_000).toISOString()],
+      { env, cwd: dir.path }
+    )
     assert.strictEqual(stats.code, 0, stats.stderr)
     const report = json(stats.text)
     assert.strictEqual(report.stats.requests, 500)
