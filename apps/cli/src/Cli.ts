@@ -6,6 +6,7 @@ import { createRequire } from "node:module"
 import { Console, Effect, Layer, Logger, References, Stdio, Stream } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { backup } from "./commands/backup.js"
+import { cdn } from "./commands/cdn.js"
 import { cleanup } from "./commands/cleanup.js"
 import { image } from "./commands/image.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
@@ -18,7 +19,7 @@ import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
-export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor]))
+export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn]))
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command

@@ -95,7 +95,12 @@ const USAGE_TAGS = new Set([
   "RootNotFound",
   "LocationInvalid",
   "InvalidTime",
-  "AlarmSpecInvalid"
+  "AlarmSpecInvalid",
+  "CdnConfigError",
+  "CdnNotConfigured",
+  "InvalidInvalidationPath",
+  "WarmTargetRefused",
+  "SigningKeyError"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

@@ -6,3 +6,6 @@ import { Effect } from "effect"
 
 /** `@localex/image-processing` (and sharp with it), imported on first use. */
 export const imageProcessing = Effect.promise(() => import("@localex/image-processing"))
+
+/** `@localex/cdn` (and the CloudFront and CloudWatch clients with it), imported on first use. */
+export const cdnPackage = Effect.promise(() => import("@localex/cdn"))

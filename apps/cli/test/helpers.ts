@@ -23,7 +23,7 @@ export interface Run {
 export const cleanEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {}
   for (const [name, value] of Object.entries(process.env)) {
-    if (/^(LOCALEX_STORAGE_|LOCALEX_HTTP_|AWS_)/.test(name)) continue
+    if (/^(LOCALEX_STORAGE_|LOCALEX_HTTP_|LOCALEX_CDN_|AWS_)/.test(name)) continue
     env[name] = value
   }
   return { ...env, ...extra }

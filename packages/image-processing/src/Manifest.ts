@@ -8,14 +8,15 @@
  * `photoId` is the SHA-256 (hex) of the normalised pixels and of the settings that shape the
  * variants, so the same photo uploaded twice lands on the same keys, and a key never changes content.
  */
+import * as CachePolicy from "@localex/cdn/policy"
 import { Keys } from "@localex/storage-core"
 import { Result, Schema } from "effect"
 import { InvalidPhotoRef } from "./Errors.js"
 
-/** Variants never change under their key. */
-export const IMMUTABLE = "public, max-age=31536000, immutable"
-/** The manifest says whether the photo still exists: caches revalidate it. */
-export const MANIFEST_CACHE_CONTROL = "no-cache"
+/** Variants never change under their key: what the CDN cache policy gives them (a year, immutable). */
+export const IMMUTABLE = CachePolicy.cacheControlFor(`items/0/photos/${"0".repeat(64)}/large.webp`)
+/** The manifest says whether the photo still exists: browsers revalidate it, the CDN keeps it briefly (the cache policy's). */
+export const MANIFEST_CACHE_CONTROL = CachePolicy.cacheControlFor(`items/0/photos/${"0".repeat(64)}/manifest.json`)
 export const MANIFEST_FILE = "manifest.json"
 
 export const PhotoTarget = Schema.Struct({

@@ -12,6 +12,7 @@
  * - Users set before the pointer existed have none: their newest whole photo is theirs, and the
  *   first swap deletes their older photos.
  */
+import * as CachePolicy from "@localex/cdn/policy"
 import { type InvalidKey, Keys, ObjectStore, type StoreError } from "@localex/storage-core"
 import { Context, Effect, Layer, Option, Random, Schema, Stream } from "effect"
 import type { Declared } from "./detect.js"
@@ -133,7 +134,7 @@ const make = Effect.gen(function* () {
     return yield* store
       .put(key, Buffer.from(JSON.stringify(body)), {
         contentType: "application/json",
-        cacheControl: "no-cache",
+        cacheControl: CachePolicy.cacheControlFor(key),
         ...(seen.etag === undefined ? { ifNoneMatch: "*" as const } : { ifMatch: seen.etag })
       })
       .pipe(

@@ -3,6 +3,7 @@
  * input, calls the ObjectStore, and hands the result to a shared renderer.
  */
 
+import * as CachePolicy from "@localex/cdn/policy"
 import { Keys, MAX_PRESIGN_SECONDS, objectInfoJson } from "@localex/storage-core"
 import { Effect, Option, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
@@ -33,7 +34,11 @@ const put = Command.make(
       "Content-Type to store (default: from the file name, e.g. .jpg → image/jpeg; none for stdin)",
       "type"
     ),
-    cacheControl: optionalString("cache-control", "Cache-Control to store", "value"),
+    cacheControl: optionalString(
+      "cache-control",
+      "Cache-Control to store (default: the CDN cache policy's for the key, see `cdn headers`)",
+      "value"
+    ),
     metadata: Flag.KeyValuePair("metadata").pipe(
       Flag.withDescription("User metadata, repeatable: --metadata owner=42"),
       Flag.optional
@@ -48,7 +53,8 @@ const put = Command.make(
     const info = yield* withProgress(`put ${input.key}`, source.size, (progress) =>
       store.put(input.key, source.body, {
         ...(contentType === undefined ? {} : { contentType }),
-        ...Option.match(input.cacheControl, { onNone: () => ({}), onSome: (cacheControl) => ({ cacheControl }) }),
+        // The CDN's cache policy for the key unless the flag says otherwise.
+        cacheControl: Option.getOrElse(input.cacheControl, () => CachePolicy.cacheControlFor(input.key)),
         ...Option.match(input.metadata, { onNone: () => ({}), onSome: (metadata) => ({ metadata }) }),
         ...(source.size === undefined ? {} : { contentLength: source.size }),
         ...(input.createOnly ? { ifNoneMatch: "*" as const } : {}),
