@@ -19,7 +19,9 @@ import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
-export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn]))
+export const cli = root.pipe(
+  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn])
+)
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command
