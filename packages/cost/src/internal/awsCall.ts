@@ -3,7 +3,7 @@
  * (the clients make one attempt: retries are ours), and its failure described once, here, as
  * data the package's errors carry — nothing above this file sees an SDK exception.
  */
-import { Effect, Schedule } from "effect"
+import { Context, Duration, Effect, Schedule } from "effect"
 
 export interface AwsFailure {
   /** The AWS error code (`AccessDeniedException`, `NotFoundException`, …), or `Timeout`, `Network`. */
@@ -33,11 +33,21 @@ const retryable = (failure: AwsFailure) =>
 
 const DEADLINE_MS = 30_000
 
+/** The first retry's delay (doubling after); tests shorten it. */
+export const AwsRetryDelay = Context.Reference<Duration.Duration>("@localex/cost/AwsRetryDelay", {
+  defaultValue: () => Duration.millis(200)
+})
+
 /**
  * `send(signal)` once, within `DEADLINE_MS`; throttling, 5xx and network errors are tried again
- * (3 more times, backing off from 200 ms). Fails with `toError(failure)`.
+ * (3 more times, backing off from `AwsRetryDelay`, 200 ms). Fails with `toError(failure)`.
  */
 export const awsCall = <A, E>(send: (signal: AbortSignal) => Promise<A>, toError: (failure: AwsFailure) => E) =>
+  Effect.gen(function* () {
+    return yield* attempt(send, yield* AwsRetryDelay)
+  }).pipe(Effect.mapError(toError))
+
+const attempt = <A>(send: (signal: AbortSignal) => Promise<A>, delay: Duration.Duration) =>
   Effect.tryPromise({
     try: send,
     catch: (cause): AwsFailure => {
@@ -58,6 +68,5 @@ export const awsCall = <A, E>(send: (signal: AbortSignal) => Promise<A>, toError
           reason: `no answer within ${DEADLINE_MS / 1000} s`
         })
     }),
-    Effect.retry({ while: retryable, schedule: Schedule.exponential(200), times: 3 }),
-    Effect.mapError(toError)
+    Effect.retry({ while: retryable, schedule: Schedule.exponential(delay), times: 3 })
   )
