@@ -109,7 +109,11 @@ export interface BudgetPlan extends ConfigPlan<BudgetItem> {
   readonly warnings: ReadonlyArray<string>
 }
 
-function notificationId(n: { readonly type: string; readonly thresholdPercent: number }, comparison = "GREATER_THAN", thresholdType = "PERCENTAGE") {
+function notificationId(
+  n: { readonly type: string; readonly thresholdPercent: number },
+  comparison = "GREATER_THAN",
+  thresholdType = "PERCENTAGE"
+) {
   const above = comparison === "GREATER_THAN" ? ">" : comparison === "LESS_THAN" ? "<" : "="
   return `${n.type.toLowerCase()} ${above} ${n.thresholdPercent}${thresholdType === "PERCENTAGE" ? "%" : " USD"}`
 }
@@ -137,7 +141,12 @@ const desiredItems = (policy: BudgetPolicy): Array<BudgetItem> => [
     (n): BudgetItem => ({
       id: notificationId(n),
       kind: "notification",
-      state: { type: n.type, thresholdPercent: n.thresholdPercent, comparison: "GREATER_THAN", thresholdType: "PERCENTAGE" },
+      state: {
+        type: n.type,
+        thresholdPercent: n.thresholdPercent,
+        comparison: "GREATER_THAN",
+        thresholdType: "PERCENTAGE"
+      },
       subscribers: n.subscribers
     })
   )
@@ -181,8 +190,7 @@ export class Budget extends Context.Service<
   }
 >()("@localex/cost/Budget") {}
 
-const ignoreCode = (code: string) => (error: BudgetsError) =>
-  error.code === code ? Effect.void : Effect.fail(error)
+const ignoreCode = (code: string) => (error: BudgetsError) => (error.code === code ? Effect.void : Effect.fail(error))
 
 export const make = (api: BudgetsApi): Budget["Service"] => {
   const read = Effect.fn("Budget.read")(function* (name: string) {
@@ -218,10 +226,14 @@ export const make = (api: BudgetsApi): Budget["Service"] => {
     if (c.id === "budget") {
       if (after?.kind !== "budget") return
       if (c.action === "add") {
-        const notifications = policy.notifications
-        // Someone created it meanwhile: the re-plan after apply compares what is there now.
-        yield* api.createBudget(name, after.state, notifications).pipe(Effect.catch(ignoreCode("DuplicateRecordException")))
-        return "created"
+        // Created meanwhile by another runner: apply plans again against what is there now.
+        return yield* api.createBudget(name, after.state, policy.notifications).pipe(
+          Effect.as("created" as const),
+          Effect.catchIf(
+            (error) => error.code === "DuplicateRecordException",
+            () => Effect.succeed("exists" as const)
+          )
+        )
       }
       yield* api.updateBudget(name, after.state)
       return
@@ -237,20 +249,29 @@ export const make = (api: BudgetsApi): Budget["Service"] => {
       const want = new Set(sorted(after.subscribers ?? []))
       for (const address of want)
         if (!had.has(address))
-          yield* api.createSubscriber(name, after.state, address).pipe(Effect.catch(ignoreCode("DuplicateRecordException")))
+          yield* api
+            .createSubscriber(name, after.state, address)
+            .pipe(Effect.catch(ignoreCode("DuplicateRecordException")))
       for (const address of had)
         if (!want.has(address))
           yield* api.deleteSubscriber(name, after.state, address).pipe(Effect.catch(ignoreCode("NotFoundException")))
     }
   })
 
+  /** The changes of one plan; "raced" when the budget appeared between the plan and its creation. */
+  const write = Effect.fn("Budget.write")(function* (policy: BudgetPolicy, current: BudgetPlan) {
+    for (const c of current.changes) {
+      const outcome = yield* change(policy, c)
+      if (outcome === "exists") return "raced" as const
+      if (outcome === "created") break // CreateBudget sent the notifications with it
+    }
+    return "done" as const
+  })
+
   const apply = Effect.fn("Budget.apply")(function* (policy: BudgetPolicy) {
     const before = yield* plan(policy)
     if (before.empty) return { plan: before, applied: false } satisfies BudgetApplyResult
-    for (const c of before.changes) {
-      // CreateBudget sends the notifications with it.
-      if ((yield* change(policy, c)) === "created") break
-    }
+    if ((yield* write(policy, before)) === "raced") yield* write(policy, yield* plan(policy))
     const after = yield* plan(policy)
     if (!after.empty)
       return yield* new ConfigurationNotApplied({
@@ -273,7 +294,10 @@ export const layerConfig = (
   Layer.effect(
     Budget,
     Effect.gen(function* () {
-      const overrides = { ...(options.region ? { region: options.region } : {}), ...(options.profile ? { profile: options.profile } : {}) }
+      const overrides = {
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.profile ? { profile: options.profile } : {})
+      }
       const settings = yield* loadAwsSettings("BUDGETS", overrides)
       const client = yield* Effect.acquireRelease(
         Effect.sync(() => new BudgetsClient(clientConfig(settings))),

@@ -4,11 +4,7 @@
  * (DescribeSubscribersForNotification answers 500): the plan says so, and the subscriber paths
  * are covered at the SDK boundary (Budget.sdk.test.ts).
  */
-import {
-  BudgetsClient,
-  DescribeBudgetCommand,
-  DescribeNotificationsForBudgetCommand
-} from "@aws-sdk/client-budgets"
+import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand } from "@aws-sdk/client-budgets"
 import { awsClientConfig, createTestAccount, type TestAccount, testAws, uniqueName } from "@localex/local-aws"
 import { Duration, Effect } from "effect"
 import { assert, beforeAll, describe, it } from "vitest"
@@ -67,9 +63,11 @@ describe.skipIf(!aws)("budgets on moto", () => {
     const name = uniqueName("storage")
     const policy = defaultBudgetPolicy({ limitUsd: 120, emails: ["ops@localex.test"], name })
 
-    const first = await withBudget(Effect.gen(function* () {
+    const first = await withBudget(
+      Effect.gen(function* () {
         return yield* (yield* Budget).plan(policy)
-      }))
+      })
+    )
     assert.strictEqual(first.accountId, account.accountId) // asked of STS
     assert.deepStrictEqual(
       first.changes.map((c) => [c.action, c.id]),
@@ -81,9 +79,11 @@ describe.skipIf(!aws)("budgets on moto", () => {
     )
     assert.include(formatBudgetPlan(first).join("\n"), "limitUsd: (none) → 120")
 
-    const applied = await withBudget(Effect.gen(function* () {
+    const applied = await withBudget(
+      Effect.gen(function* () {
         return yield* (yield* Budget).apply(policy)
-      }))
+      })
+    )
     assert.strictEqual(applied.applied, true)
 
     // What AWS (moto) now holds, read with a client of the test's own.
@@ -103,21 +103,27 @@ describe.skipIf(!aws)("budgets on moto", () => {
       ]
     )
 
-    const again = await withBudget(Effect.gen(function* () {
+    const again = await withBudget(
+      Effect.gen(function* () {
         return yield* (yield* Budget).plan(policy)
-      }))
+      })
+    )
     assert.strictEqual(again.empty, true)
     assert.strictEqual(again.warnings.length, 2) // moto cannot list subscribers: said, not guessed
     assert.include(again.warnings[0]!, "could not be read")
-    const second = await withBudget(Effect.gen(function* () {
+    const second = await withBudget(
+      Effect.gen(function* () {
         return yield* (yield* Budget).apply(policy)
-      }))
+      })
+    )
     assert.strictEqual(second.applied, false)
 
     const quiet = defaultBudgetPolicy({ limitUsd: 120, name })
-    const removed = await withBudget(Effect.gen(function* () {
+    const removed = await withBudget(
+      Effect.gen(function* () {
         return yield* (yield* Budget).apply(quiet)
-      }))
+      })
+    )
     assert.deepStrictEqual(
       removed.plan.changes.map((c) => [c.action, c.id]),
       [

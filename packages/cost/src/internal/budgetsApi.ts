@@ -28,9 +28,7 @@ export class BudgetsError extends Schema.TaggedError<BudgetsError>()("BudgetsErr
 }) {
   override get message() {
     const hint =
-      this.code === "AccessDeniedException"
-        ? " — the credentials need budgets:ViewBudget and budgets:ModifyBudget"
-        : ""
+      this.code === "AccessDeniedException" ? " — the credentials need budgets:ViewBudget and budgets:ModifyBudget" : ""
     return `AWS Budgets ${this.operation} answered ${this.code}: ${this.reason}${hint}`
   }
 }
