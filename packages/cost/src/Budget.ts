@@ -21,8 +21,8 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { S3_SERVICE } from "./CostReports.js"
 import {
   type BudgetState,
-  BudgetsError,
   type BudgetsApi,
+  type BudgetsError,
   budgetsApi,
   callerAccount,
   type NotificationState

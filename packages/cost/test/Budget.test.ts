@@ -8,7 +8,7 @@ import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCom
 import { awsClientConfig, createTestAccount, type TestAccount, testAws, uniqueName } from "@localex/local-aws"
 import { Duration, Effect } from "effect"
 import { assert, beforeAll, describe, it } from "vitest"
-import { Budget, defaultBudgetPolicy, decodeBudgetPolicy, formatBudgetPlan, layerConfig } from "../src/Budget.js"
+import { Budget, decodeBudgetPolicy, defaultBudgetPolicy, formatBudgetPlan, layerConfig } from "../src/Budget.js"
 import { S3_SERVICE } from "../src/CostReports.js"
 import { AwsRetryDelay } from "../src/internal/awsCall.js"
 
