@@ -6,6 +6,7 @@ import { createRequire } from "node:module"
 import { Console, Effect, Layer, Logger, References, Stdio, Stream } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { cleanup } from "./commands/cleanup.js"
+import { cost } from "./commands/cost.js"
 import { image } from "./commands/image.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { object } from "./commands/object.js"
@@ -16,7 +17,7 @@ import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
-export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering]))
+export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, cost]))
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command

@@ -32,7 +32,9 @@ import { PolicyInvalid } from "./LifecyclePolicy.js"
 
 export { BudgetsError } from "./internal/budgetsApi.js"
 
-const Email = Schema.String.check(Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/))
+const Email = Schema.String.check(
+  Schema.isPattern(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, { message: "subscribers must be e-mail addresses (name@example.com)" })
+)
 
 export const BudgetNotification = Schema.Struct({
   type: Schema.Literals(["ACTUAL", "FORECASTED"]),

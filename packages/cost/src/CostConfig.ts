@@ -15,7 +15,15 @@
  */
 import { Units } from "@localex/storage-core"
 import { Config, Effect, Option, Schema } from "effect"
-import { defaultPrices, loadPriceFile, type PriceModel, type PricesInvalid } from "./PriceModel.js"
+import {
+  defaultPrices,
+  loadPriceFile,
+  type PriceModel,
+  type PricesInvalid,
+  type RegionNotPriced,
+  type RegionPrices,
+  regionPrices
+} from "./PriceModel.js"
 
 export interface CostSettings {
   readonly pricesFile: string | undefined
@@ -82,3 +90,15 @@ export const loadCostSettings = (overrides: CostOverrides = {}): Effect.Effect<C
 /** The price model the settings name: the file, else the built-in AWS prices. */
 export const loadPrices = (settings: CostSettings): Effect.Effect<PriceModel, PricesInvalid> =>
   settings.pricesFile === undefined ? Effect.succeed(defaultPrices) : loadPriceFile(settings.pricesFile)
+
+/** The price model and the prices of the settings' region. */
+export const loadRegionPrices = (
+  settings: CostSettings
+): Effect.Effect<
+  { readonly model: PriceModel; readonly prices: RegionPrices; readonly region: string },
+  PricesInvalid | RegionNotPriced
+> =>
+  Effect.gen(function* () {
+    const model = yield* loadPrices(settings)
+    return { model, prices: yield* regionPrices(model, settings.region), region: settings.region }
+  })

@@ -6,7 +6,9 @@
  * Pure: prices in, statistics in, dollars out. What the statistics cannot tell is priced on
  * the safe side and said in `assumptions`.
  */
+import { readFile } from "node:fs/promises"
 import type { StorageStats } from "@localex/monitoring"
+import { Effect, Schema } from "effect"
 import {
   GB,
   isPricedClass,
@@ -18,6 +20,8 @@ import {
 
 /** A month of traffic. Every field defaults to 0. */
 export interface RequestVolumes {
+  /** CloudFront requests answered from its cache (for the hit-ratio advice). */
+  readonly cdnHits?: number
   /** PUT, COPY, POST and LIST requests to the bucket. */
   readonly putRequests?: number
   /** GET and other requests to the bucket (not those CloudFront answers from its cache). */
@@ -233,3 +237,40 @@ export const estimate = (
     assumptions
   }
 }
+
+const Volume = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
+
+/** A traffic file: the `RequestVolumes` of a month, as JSON. */
+export const TrafficFile = Schema.Struct({
+  putRequests: Schema.optionalKey(Volume),
+  getRequests: Schema.optionalKey(Volume),
+  dataTransferOutBytes: Schema.optionalKey(Volume),
+  cdnBytesOut: Schema.optionalKey(Volume),
+  cdnRequests: Schema.optionalKey(Volume),
+  cdnHits: Schema.optionalKey(Volume),
+  cdnHttpsShare: Schema.optionalKey(Volume.check(Schema.isLessThanOrEqualTo(1)))
+})
+
+const decodeTraffic = Schema.decodeUnknownEffect(Schema.fromJsonString(TrafficFile))
+
+/** A traffic file that cannot be read or does not decode. */
+export class TrafficInvalid extends Schema.TaggedError<TrafficInvalid>()("TrafficInvalid", {
+  source: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `The traffic file ${this.source} is not valid: ${this.reason}`
+  }
+}
+
+/** Reads and checks a traffic file. */
+export const loadTrafficFile = Effect.fn("Estimate.loadTrafficFile")(function* (path: string) {
+  const text = yield* Effect.tryPromise({
+    try: () => readFile(path, "utf8"),
+    catch: (cause) => new TrafficInvalid({ source: path, reason: `cannot read it (${String(cause)})` })
+  })
+  const volumes: RequestVolumes = yield* decodeTraffic(text).pipe(
+    Effect.mapError((error) => new TrafficInvalid({ source: path, reason: error.message }))
+  )
+  return volumes
+})
