@@ -5,7 +5,12 @@
  * region (United States/Mexico/Canada, Europe). Replace the whole table with a price file when
  * AWS changes a price or for another region (see the package README).
  */
-import type { PriceModel, PriceTier, StorageClassPrices } from "../PriceModel.js"
+// No import of PriceModel.ts (it imports this table): \`defaultPrices\` there checks the shape.
+
+interface PriceTier {
+  readonly upToGb: number | null
+  readonly perGb: number
+}
 
 const KiB = 1024
 const TB = 1024 // GB
@@ -48,7 +53,7 @@ const cloudFrontTiers: ReadonlyArray<PriceTier> = [
   { upToGb: null, perGb: 0.02 }
 ]
 
-const usEast1Classes: Record<string, StorageClassPrices> = {
+const usEast1Classes = {
   STANDARD: {
     storage: standardTiers(0.023, 0.022, 0.021),
     putPer1000: 0.005,
@@ -110,7 +115,7 @@ const usEast1Classes: Record<string, StorageClassPrices> = {
   }
 }
 
-const euCentral1Classes: Record<string, StorageClassPrices> = {
+const euCentral1Classes = {
   STANDARD: {
     storage: standardTiers(0.0245, 0.0235, 0.0225),
     putPer1000: 0.0054,
@@ -173,14 +178,14 @@ const euCentral1Classes: Record<string, StorageClassPrices> = {
 }
 
 export const awsPrices = {
-  currency: "USD",
+  currency: "USD" as const,
   effectiveDate: "2025-01-01",
   source:
     "AWS list prices from https://aws.amazon.com/s3/pricing/ and https://aws.amazon.com/cloudfront/pricing/ " +
     "(on-demand, S3 Standard volume steps, Glacier standard retrievals); transcribed 2026-12-02",
   regions: {
     "us-east-1": {
-      storageClasses: usEast1Classes as PriceModel["regions"][string]["storageClasses"],
+      storageClasses: usEast1Classes,
       intelligentTiering: {
         infrequentPerGb: 0.0125,
         archiveInstantPerGb: 0.004,
@@ -199,7 +204,7 @@ export const awsPrices = {
       }
     },
     "eu-central-1": {
-      storageClasses: euCentral1Classes as PriceModel["regions"][string]["storageClasses"],
+      storageClasses: euCentral1Classes,
       intelligentTiering: {
         infrequentPerGb: 0.0135,
         archiveInstantPerGb: 0.005,
@@ -218,4 +223,4 @@ export const awsPrices = {
       }
     }
   }
-} satisfies PriceModel
+}
