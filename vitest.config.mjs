@@ -6,6 +6,11 @@ import SummaryReporter from "./tooling/vitest-config/summary-reporter.mjs"
 export default defineConfig({
   test: {
     reporters: ["default", new SummaryReporter()],
-    projects: ["packages/*/vitest.config.mjs", "apps/*/vitest.config.mjs", "tooling/*/vitest.config.mjs"]
+    projects: [
+      "packages/*/vitest.config.mjs",
+      "apps/*/vitest.config.mjs",
+      "tooling/*/vitest.config.mjs",
+      "examples/vitest.config.mjs"
+    ]
   }
 })

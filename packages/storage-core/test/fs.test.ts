@@ -19,7 +19,7 @@ import { decodeName, encodeSegment, objectPath } from "../src/drivers/fs/paths.j
 import { ObjectStore } from "../src/ObjectStore.js"
 import * as SignedUrl from "../src/SignedUrl.js"
 import { collectBytes, MiB, seededBytes } from "./contract/fixtures.js"
-import { objectStoreContract, type PresignCheck } from "./contract/ObjectStoreContract.js"
+import { checkLocalSignature, objectStoreContract } from "./contract/ObjectStoreContract.js"
 
 const scratch = nodeFs.mkdtempSync(path.join(os.tmpdir(), "localex-fs-test-"))
 afterAll(() => fs.rm(scratch, { recursive: true, force: true }))
@@ -53,21 +53,7 @@ const writeLock = (root: string, key: string, owner: object, modified?: Date) =>
 const contractRoot = freshRoot()
 
 objectStoreContract("fs", storeAt(contractRoot), {
-  checkPresigned: (url, request) =>
-    Effect.sync((): PresignCheck => {
-      const parts = SignedUrl.parse(url)
-      if (parts === undefined) return "invalid"
-      const verdict = SignedUrl.verify({
-        secret: SECRET,
-        key: parts.key,
-        method: request.method,
-        expires: parts.expires,
-        sig: parts.sig,
-        ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
-        now: new Date()
-      })
-      return verdict._tag === "Valid" ? "valid" : verdict._tag === "Expired" ? "expired" : "invalid"
-    }),
+  checkPresigned: checkLocalSignature(SECRET),
   tagsOf: (key) =>
     Effect.promise(async () => {
       const handle = await fs.open(objectPath(contractRoot, key)!, "r")
@@ -247,7 +233,7 @@ describe("fs driver", () => {
         yield* store.put("closing/object", bytes)
         // The object's file as the fs driver opened it (found by its link in /proc, so other
         // workers' files do not count).
-        const objectFile = nodeFs.realpathSync(objectPath(root, "closing/object"))
+        const objectFile = nodeFs.realpathSync(objectPath(root, "closing/object")!)
         const openCopies = () =>
           nodeFs.readdirSync("/proc/self/fd").filter((fd) => {
             try {

@@ -7,9 +7,8 @@ import { Context, Effect, Layer, Stream } from "effect"
 import { BucketAdmin } from "../src/BucketAdmin.js"
 import * as Memory from "../src/drivers/Memory.js"
 import { ObjectStore } from "../src/ObjectStore.js"
-import * as SignedUrl from "../src/SignedUrl.js"
 import { layerMemory } from "../src/testing.js"
-import { objectStoreContract, type PresignCheck } from "./contract/ObjectStoreContract.js"
+import { checkLocalSignature, objectStoreContract } from "./contract/ObjectStoreContract.js"
 
 const SECRET = "memory-contract-secret"
 const services = Effect.runSync(Memory.makeServices({ signingSecret: SECRET }))
@@ -18,21 +17,7 @@ objectStoreContract(
   "memory",
   Layer.succeedContext(Context.make(ObjectStore, services.store).pipe(Context.add(BucketAdmin, services.admin))),
   {
-    checkPresigned: (url, request) =>
-      Effect.sync((): PresignCheck => {
-        const parts = SignedUrl.parse(url)
-        if (parts === undefined) return "invalid"
-        const verdict = SignedUrl.verify({
-          secret: SECRET,
-          key: parts.key,
-          method: request.method,
-          expires: parts.expires,
-          sig: parts.sig,
-          ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
-          now: new Date()
-        })
-        return verdict._tag === "Valid" ? "valid" : verdict._tag === "Expired" ? "expired" : "invalid"
-      }),
+    checkPresigned: checkLocalSignature(SECRET),
     tagsOf: (key) => services.admin.getObjectTags(key)
   }
 )

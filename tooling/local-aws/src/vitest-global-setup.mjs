@@ -5,28 +5,16 @@
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { readEnvFile } from "@localex/local-s3"
+import { sharedGlobalSetup, startOrSkip } from "@localex/local-s3/shared-setup"
 import { answers, start, TEST_ENV } from "./index.mjs"
 
 const say = (line) => process.stderr.write(`[local-aws] ${line}\n`)
 
-// Vitest calls setup once per project, each time from that project's own module graph, so the
-// shared state lives on globalThis: the first call starts the engine, the last teardown stops it.
-const STATE = Symbol.for("@localex/local-aws/vitest-global-setup")
-
-/** @param {import("vitest/node").TestProject} project */
-export default async function setup(project) {
-  globalThis[STATE] ??= { users: 0, settings: undefined, engine: undefined }
-  const state = globalThis[STATE]
-  state.users++
-  state.settings ??= acquire(state)
-  const settings = await state.settings
-  project.provide("localAws", settings)
-  return async () => {
-    if (--state.users > 0) return
-    delete globalThis[STATE]
-    await state.engine?.stop()
-  }
-}
+export default sharedGlobalSetup({
+  key: "@localex/local-aws/vitest-global-setup",
+  provide: "localAws",
+  acquire
+})
 
 /** Finds or starts the engine; undefined when AWS tests should skip. */
 async function acquire(state) {
@@ -49,15 +37,8 @@ async function acquire(state) {
     settings = { endpoint, region: "us-east-1", accessKeyId: "testing", secretAccessKey: "testing" }
   } else {
     const started = performance.now()
-    try {
-      state.engine = await start()
-    } catch (error) {
-      if (error?.name !== "EngineUnavailable") throw error
-      if (env.CI === "true")
-        throw new Error(`[local-aws] CI=true and no moto server: ${error.message}`, { cause: error })
-      say(`SKIPPING AWS control-plane tests: ${error.message}`)
-      return undefined
-    }
+    state.engine = await startOrSkip({ name: "local-aws", what: "AWS control-plane", start, say })
+    if (!state.engine) return undefined
     const { endpoint, region, accessKeyId, secretAccessKey, log } = state.engine
     settings = { endpoint, region, accessKeyId, secretAccessKey }
     const seconds = ((performance.now() - started) / 1000).toFixed(1)

@@ -5,27 +5,15 @@
 import { existsSync } from "node:fs"
 import { resolve } from "node:path"
 import { readEnvFile, s3Request, start, TEST_ENV } from "./index.mjs"
+import { sharedGlobalSetup, startOrSkip } from "./sharedSetup.mjs"
 
 const say = (line) => process.stderr.write(`[local-s3] ${line}\n`)
 
-// Vitest calls setup once per project, each time from that project's own module graph, so the
-// shared state lives on globalThis: the first call starts the engine, the last teardown stops it.
-const STATE = Symbol.for("@localex/local-s3/vitest-global-setup")
-
-/** @param {import("vitest/node").TestProject} project */
-export default async function setup(project) {
-  globalThis[STATE] ??= { users: 0, settings: undefined, engine: undefined }
-  const state = globalThis[STATE]
-  state.users++
-  state.settings ??= acquire(state)
-  const settings = await state.settings
-  project.provide("localS3", settings)
-  return async () => {
-    if (--state.users > 0) return
-    delete globalThis[STATE]
-    await state.engine?.stop()
-  }
-}
+export default sharedGlobalSetup({
+  key: "@localex/local-s3/vitest-global-setup",
+  provide: "localS3",
+  acquire
+})
 
 /** Finds or starts the engine; undefined when S3 tests should skip. */
 async function acquire(state) {
@@ -45,14 +33,8 @@ async function acquire(state) {
     settings = await reuse(fromAwsVariables(env, "the environment (LOCALEX_S3_REUSE=1)"))
   } else {
     const started = performance.now()
-    try {
-      state.engine = await start()
-    } catch (error) {
-      if (error?.name !== "EngineUnavailable") throw error
-      if (env.CI === "true") throw new Error(`[local-s3] CI=true and no S3 engine: ${error.message}`, { cause: error })
-      say(`SKIPPING S3 tests: ${error.message}`)
-      return undefined
-    }
+    state.engine = await startOrSkip({ name: "local-s3", what: "S3", start, say })
+    if (!state.engine) return undefined
     const { endpoint, region, accessKeyId, secretAccessKey, dataDir } = state.engine
     settings = { endpoint, region, accessKeyId, secretAccessKey, dataDir }
     const seconds = ((performance.now() - started) / 1000).toFixed(1)

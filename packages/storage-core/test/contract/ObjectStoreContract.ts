@@ -14,6 +14,7 @@ import { assert, layer } from "@effect/vitest"
 import { Deferred, Effect, Fiber, type Layer, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { MAX_PRESIGN_SECONDS, ObjectStore, type PresignedUrl, type PutBody } from "../../src/ObjectStore.js"
+import * as SignedUrl from "../../src/SignedUrl.js"
 import {
   byteOrder,
   chunked,
@@ -27,6 +28,25 @@ import {
 } from "./fixtures.js"
 
 export type PresignCheck = "valid" | "expired" | "invalid"
+
+/** `checkPresigned` for the drivers that sign with the local HMAC scheme (fs, memory). */
+export const checkLocalSignature =
+  (secret: string): NonNullable<ContractOptions["checkPresigned"]> =>
+  (url, request) =>
+    Effect.sync((): PresignCheck => {
+      const parts = SignedUrl.parse(url)
+      if (parts === undefined) return "invalid"
+      const verdict = SignedUrl.verify({
+        secret,
+        key: parts.key,
+        method: request.method,
+        expires: parts.expires,
+        sig: parts.sig,
+        ...(request.contentType === undefined ? {} : { contentType: request.contentType }),
+        now: new Date()
+      })
+      return verdict._tag === "Valid" ? "valid" : verdict._tag === "Expired" ? "expired" : "invalid"
+    })
 
 export interface ContractOptions {
   /** The driver's presigned URLs work with plain `fetch` (s3): the suite uses them for real. */
