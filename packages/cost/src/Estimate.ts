@@ -6,9 +6,9 @@
  * Pure: prices in, statistics in, dollars out. What the statistics cannot tell is priced on
  * the safe side and said in `assumptions`.
  */
-import { readFile } from "node:fs/promises"
 import type { StorageStats } from "@localex/monitoring"
 import { Effect, Schema } from "effect"
+import { readJsonFile } from "./internal/jsonFile.js"
 import {
   GB,
   isPricedClass,
@@ -251,7 +251,7 @@ export const TrafficFile = Schema.Struct({
   cdnHttpsShare: Schema.optionalKey(Volume.check(Schema.isLessThanOrEqualTo(1)))
 })
 
-const decodeTraffic = Schema.decodeUnknownEffect(Schema.fromJsonString(TrafficFile))
+const decodeTraffic = Schema.decodeUnknownEffect(TrafficFile)
 
 /** A traffic file that cannot be read or does not decode. */
 export class TrafficInvalid extends Schema.TaggedError<TrafficInvalid>()("TrafficInvalid", {
@@ -265,11 +265,8 @@ export class TrafficInvalid extends Schema.TaggedError<TrafficInvalid>()("Traffi
 
 /** Reads and checks a traffic file. */
 export const loadTrafficFile = Effect.fn("Estimate.loadTrafficFile")(function* (path: string) {
-  const text = yield* Effect.tryPromise({
-    try: () => readFile(path, "utf8"),
-    catch: (cause) => new TrafficInvalid({ source: path, reason: `cannot read it (${String(cause)})` })
-  })
-  const volumes: RequestVolumes = yield* decodeTraffic(text).pipe(
+  const json = yield* readJsonFile(path, (reason) => new TrafficInvalid({ source: path, reason }))
+  const volumes: RequestVolumes = yield* decodeTraffic(json).pipe(
     Effect.mapError((error) => new TrafficInvalid({ source: path, reason: error.message }))
   )
   return volumes

@@ -7,9 +7,9 @@
  * Units are AWS's: a "GB" is 2^30 bytes (S3 and CloudFront bill binary gigabytes), storage is
  * per GB-month, requests per 1,000 (CloudFront: per 10,000).
  */
-import { readFile } from "node:fs/promises"
 import { Effect, Schema } from "effect"
 import { awsPrices } from "./internal/awsPrices.js"
+import { readJsonFile } from "./internal/jsonFile.js"
 
 /** The bytes AWS calls a GB. */
 export const GB = 2 ** 30
@@ -154,14 +154,7 @@ export const decodePrices = (input: unknown, source = "given") =>
 
 /** Reads and checks a JSON price file (the whole model: every region it prices). */
 export const loadPriceFile = Effect.fn("PriceModel.loadPriceFile")(function* (path: string) {
-  const text = yield* Effect.tryPromise({
-    try: () => readFile(path, "utf8"),
-    catch: (cause) => new PricesInvalid({ source: path, reason: `cannot read it (${String(cause)})` })
-  })
-  const json = yield* Effect.try({
-    try: () => JSON.parse(text) as unknown,
-    catch: (cause) => new PricesInvalid({ source: path, reason: `not JSON (${String(cause)})` })
-  })
+  const json = yield* readJsonFile(path, (reason) => new PricesInvalid({ source: path, reason }))
   return yield* decodePrices(json, path)
 })
 

@@ -129,6 +129,15 @@ beforeEach(() => {
 })
 afterEach(() => budgetsMock.reset())
 
+/** "Actual spend above 80 %" and "forecast above 100 %", as AWS holds them. */
+const actual = {
+  NotificationType: "ACTUAL" as const,
+  ComparisonOperator: "GREATER_THAN" as const,
+  Threshold: 80,
+  ThresholdType: "PERCENTAGE" as const
+}
+const forecast = { ...actual, NotificationType: "FORECASTED" as const, Threshold: 100 }
+
 const client = () =>
   new BudgetsClient({
     region: "us-east-1",
@@ -205,13 +214,6 @@ describe("budgets at the SDK boundary", () => {
   })
 
   it("subscribers are added and removed one by one, with the notification they belong to", async () => {
-    const actual = {
-      NotificationType: "ACTUAL" as const,
-      ComparisonOperator: "GREATER_THAN" as const,
-      Threshold: 80,
-      ThresholdType: "PERCENTAGE" as const
-    }
-    const forecast = { ...actual, NotificationType: "FORECASTED" as const, Threshold: 100 }
     fake = {
       limit: "120",
       notifications: [
@@ -249,12 +251,7 @@ describe("budgets at the SDK boundary", () => {
   })
 
   it("a notification the policy does not name is deleted; already gone (NotFoundException) is fine", async () => {
-    const other = {
-      NotificationType: "ACTUAL" as const,
-      ComparisonOperator: "GREATER_THAN" as const,
-      Threshold: 50,
-      ThresholdType: "PERCENTAGE" as const
-    }
+    const other = { ...actual, Threshold: 50 }
     fake = { limit: "120", notifications: [{ notification: other, subscribers: ["ops@localex.test"] }] }
     budgetsMock.on(DeleteNotificationCommand).callsFakeOnce(async () => {
       fake!.notifications = [] // someone else removed it first
@@ -280,12 +277,6 @@ describe("budgets at the SDK boundary", () => {
   })
 
   it("subscribers that cannot be read are not compared and left alone; access denied is a typed error", async () => {
-    const actual = {
-      NotificationType: "ACTUAL" as const,
-      ComparisonOperator: "GREATER_THAN" as const,
-      Threshold: 80,
-      ThresholdType: "PERCENTAGE" as const
-    }
     fake = { limit: "120", notifications: [{ notification: actual, subscribers: ["someone@localex.test"] }] }
     subscribersReadable = false
     const policy = defaultBudgetPolicy({ limitUsd: 120, emails: ["ops@localex.test"] })
