@@ -8,6 +8,7 @@ import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { backup } from "./commands/backup.js"
 import { cdn } from "./commands/cdn.js"
 import { cleanup } from "./commands/cleanup.js"
+import { cost } from "./commands/cost.js"
 import { image } from "./commands/image.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { monitor } from "./commands/monitor.js"
@@ -20,7 +21,7 @@ import { NAME, root } from "./root.js"
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
 export const cli = root.pipe(
-  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn])
+  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn, cost])
 )
 
 /**
