@@ -42,6 +42,16 @@ export interface LocalS3 extends S3Settings {
 }
 
 /** Thrown by start() when no engine can exist here (not Linux, not root, no apt-get, apt-get failed). */
+/**
+ * The path of a tool the tests need (e.g. chromium), installing its Debian package with apt-get when
+ * missing and root on Linux; undefined when it cannot be had here (under CI=true: throws).
+ */
+export function ensureDebianTool(tool: {
+  readonly binary: string
+  readonly debianPackage: string
+  readonly log: (line: string) => void
+}): Promise<string | undefined>
+
 export class EngineUnavailable extends Error {
   readonly name: "EngineUnavailable"
 }

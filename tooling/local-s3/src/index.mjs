@@ -1,6 +1,6 @@
 // @localex/local-s3: a throwaway single-node Ceph RADOS Gateway on loopback.
 export { isRunning, REGION, radosgwAdmin, readEnvFile, start, stop } from "./engine.mjs"
-export { EngineUnavailable } from "./install.mjs"
+export { EngineUnavailable, ensureDebianTool } from "./install.mjs"
 export { encodeRfc3986, s3Request, signV4, UNSIGNED_PAYLOAD } from "./sigv4.mjs"
 
 /** Names of the variables the vitest global setup sets for test workers. */

@@ -1,6 +1,6 @@
 // Finds the Ceph binaries, or installs them with apt-get when that is possible.
 import { spawn } from "node:child_process"
-import { accessSync, constants } from "node:fs"
+import { accessSync, constants, existsSync } from "node:fs"
 import { delimiter, join } from "node:path"
 
 /** Thrown when no S3 engine can exist on this machine (not Linux, not root, no apt-get…). */
@@ -81,4 +81,30 @@ function aptGet(args, log) {
         : reject(new EngineUnavailable(`apt-get ${args[0]} failed with exit code ${code} (output above)`))
     )
   })
+}
+
+/**
+ * The path of a tool the tests need (e.g. chromium), installing its Debian package with apt-get
+ * when missing and root on Linux. Undefined when it cannot be had here — except under CI=true,
+ * where that throws: CI must run every test.
+ * @param {{ binary: string, debianPackage: string, log: (line: string) => void }} tool
+ */
+export async function ensureDebianTool({ binary, debianPackage, log }) {
+  const found = binary.startsWith("/") ? (existsSync(binary) ? binary : undefined) : which(binary)
+  if (found) return found
+  const why =
+    process.platform !== "linux" || process.getuid?.() !== 0 || !which("apt-get")
+      ? `${binary} is missing (install it: sudo apt-get install ${debianPackage})`
+      : undefined
+  if (why === undefined) {
+    log(`${binary} is missing; installing ${debianPackage} with apt-get (once per machine)`)
+    await aptGet(["update"], log)
+    await aptGet(["install", "-y", "--no-install-recommends", debianPackage], log)
+    const installed = binary.startsWith("/") ? (existsSync(binary) ? binary : undefined) : which(binary)
+    if (installed) return installed
+  }
+  const reason = why ?? `apt-get install ${debianPackage} did not provide ${binary}`
+  if (process.env.CI === "true") throw new EngineUnavailable(`CI=true and ${reason}`)
+  log(`SKIPPING what needs ${binary}: ${reason}`)
+  return undefined
 }
