@@ -12,7 +12,7 @@ export const JOB_NAMES = ["daily", "weekly", "monthly", "quarterly"] as const
 export type JobName = (typeof JOB_NAMES)[number]
 
 export interface Job {
-  readonly name: JobName
+  readonly name: string
   readonly description: string
   /** Cron expression used unless LOCALEX_CRON_SCHEDULE_<JOB> overrides it. */
   readonly defaultSchedule: string

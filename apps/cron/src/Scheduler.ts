@@ -23,18 +23,20 @@ export const scheduleOf = (job: Job) =>
   })
 
 /** Runs the slot until it is done here or elsewhere, or until the next slot is due. */
-const runSlot = (job: Job, schedule: Schedules.Schedule, slot: Date, trigger: "schedule" | "missed") =>
+export const runSlot = (job: Job, schedule: Schedules.Schedule, slot: Date, trigger: "schedule" | "missed") =>
   Effect.gen(function* () {
     const config = yield* CronConfig
     const giveUpAt = schedule.next(slot)
     for (;;) {
       const outcome = yield* runJob(job, { trigger, slot })
       if (outcome._tag !== "Held") return outcome
-      // Wait for the holder's lease to end (finished or expired), then look again.
-      const retryAt = new Date(Math.max(Date.parse(outcome.expiresAt), 0) + 1000)
-      if (giveUpAt !== undefined && retryAt >= giveUpAt) return outcome
-      const wait = yield* untilInstant(retryAt)
-      yield* Effect.sleep(Duration.max(wait, Duration.millis(Math.min(1000, Duration.toMillis(config.leaseTtl)))))
+      // Look again when the holder's lease ends (it finished, or crashed and its lease expired),
+      // or sooner: a holder that finishes hands its lease back at once.
+      const expiresAt = Date.parse(outcome.expiresAt)
+      if (giveUpAt !== undefined && expiresAt >= giveUpAt.getTime()) return outcome
+      const untilExpiry = Duration.sum(yield* untilInstant(new Date(expiresAt)), Duration.millis(100))
+      const poll = Duration.millis(Math.max(1000, Duration.toMillis(config.leaseTtl) / 4))
+      yield* Effect.sleep(Duration.min(untilExpiry, poll))
     }
   })
 

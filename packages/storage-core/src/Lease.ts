@@ -17,7 +17,7 @@
  * Times come from the `Clock` (tests drive expiry with `TestClock`); holders should keep their
  * clocks in sync to well under the lease's time to live.
  */
-import { Clock, Deferred, Duration, Effect, Fiber, Option, Ref, Schedule, Schema, type Scope, Stream } from "effect"
+import { Clock, Deferred, Duration, Effect, Fiber, Option, Ref, Schema, type Scope, Stream } from "effect"
 import type { InvalidKey, StoreError } from "./Errors.js"
 import { AccessDenied, PreconditionFailed } from "./Errors.js"
 import { write } from "./internal/objectIo.js"
@@ -255,7 +255,8 @@ export interface Held {
 
 /**
  * Acquires the lease for the scope: renewed every third of its time to live; handed back when
- * the scope closes (unless it was lost). When a renewal fails, `lost` completes — the holder
+ * the scope closes (unless it was lost). When renewal finds the lease taken over — or cannot
+ * reach the store until the lease would expire — `lost` completes — the holder
  * should stop (interrupt its work) — and `guard` fails from then on.
  */
 export const hold = (store: Store, options: AcquireOptions): Effect.Effect<Held, LeaseHeld | LeaseError, Scope.Scope> =>
@@ -268,19 +269,26 @@ export const hold = (store: Store, options: AcquireOptions): Effect.Effect<Held,
     )
     const lostSignal = yield* Deferred.make<never, LeaseLost>()
     const every = Duration.divideUnsafe(Duration.fromInputUnsafe(options.ttl), 3)
-    const renewal = yield* Ref.get(lease).pipe(
-      Effect.flatMap((current) => renew(store, current)),
-      Effect.flatMap((renewed) => Ref.set(lease, renewed)),
-      Effect.delay(every),
-      Effect.repeat(Schedule.forever),
-      Effect.catch((error) =>
-        Effect.flatMap(Ref.get(lease), (current) =>
-          Deferred.fail(
-            lostSignal,
-            error._tag === "LeaseLost" ? error : lost(current, `renewal failed: ${error.message}`)
-          )
+    // A renewal that fails for another reason (the store did not answer) is tried again at the
+    // next tick while the lease still has time; it is lost when it would expire first.
+    const renewOnce = Effect.flatMap(Ref.get(lease), (current) =>
+      renew(store, current).pipe(
+        Effect.flatMap((renewed) => Ref.set(lease, renewed)),
+        Effect.catch((error) =>
+          error._tag === "LeaseLost"
+            ? Effect.fail(error)
+            : Effect.flatMap(Clock.currentTimeMillis, (now) =>
+                now + Duration.toMillis(every) < current.expiresAt
+                  ? Effect.void
+                  : Effect.fail(lost(current, `renewal failed: ${error.message}`))
+              )
         )
-      ),
+      )
+    )
+    const renewal = yield* renewOnce.pipe(
+      Effect.delay(every),
+      Effect.forever,
+      Effect.catch((error) => Deferred.fail(lostSignal, error)),
       Effect.forkScoped
     )
     yield* Effect.addFinalizer(() => Fiber.interrupt(renewal))
