@@ -25,6 +25,7 @@
  * Durations are seconds or a duration string (`30s`, `5m`).
  */
 import { hostname } from "node:os"
+import { Units } from "@localex/storage-core"
 import { Config, Context, Duration, Effect, Layer, Option, Schema } from "effect"
 
 export type MissedPolicy = "run-once" | "skip"
@@ -51,13 +52,23 @@ export interface CronSettings {
   readonly perfSamples: number
 }
 
-/** A duration in seconds (`30`) or as a string (`30s`, `5m`). */
-const duration = (name: string, fallback: Duration.Input) =>
-  Config.Int(name).pipe(
-    Config.map(Duration.seconds),
-    Config.orElse(() => Config.Duration(name)),
-    Config.withDefault(Duration.fromInputUnsafe(fallback))
+/** A duration as written: parsed (and refused when it is not one) by `check`. */
+const duration = (name: string, fallback: string) =>
+  Config.String(name).pipe(
+    Config.withDefault(fallback),
+    Config.map((text) => ({ name, text }))
   )
+
+/** Seconds (`30`), the project's short form (`30s`, `5m`, `2h`), or Effect's (`5 minutes`). */
+const parseDuration = ({ name, text }: { readonly name: string; readonly text: string }) => {
+  const ms = Units.parseDuration(text)
+  const parsed = ms !== undefined ? Option.some(Duration.millis(ms)) : Duration.fromInput(text as Duration.Input)
+  return Option.match(parsed, {
+    onNone: () =>
+      Effect.fail(new CronConfigError({ setting: name, reason: `"${text}" is not a duration (use 30s, 5m, 2h)` })),
+    onSome: Effect.succeed
+  })
+}
 
 const JOBS = ["daily", "weekly", "monthly", "quarterly"] as const
 
@@ -77,15 +88,15 @@ const settings = Config.all({
   timezone: Config.String("LOCALEX_CRON_TIMEZONE").pipe(Config.withDefault("UTC")),
   schedules,
   missed: Config.Literals(["run-once", "skip"], "LOCALEX_CRON_MISSED").pipe(Config.withDefault("run-once" as const)),
-  leaseTtl: duration("LOCALEX_CRON_LEASE_TTL", "5 minutes"),
+  leaseTtl: duration("LOCALEX_CRON_LEASE_TTL", "5m"),
   retries: Config.Int("LOCALEX_CRON_RETRIES").pipe(Config.withDefault(3)),
-  retryDelay: duration("LOCALEX_CRON_RETRY_DELAY", "2 seconds"),
+  retryDelay: duration("LOCALEX_CRON_RETRY_DELAY", "2s"),
   webhookUrl: Config.option(Config.String("LOCALEX_CRON_WEBHOOK_URL")),
-  webhookTimeout: duration("LOCALEX_CRON_WEBHOOK_TIMEOUT", "10 seconds"),
+  webhookTimeout: duration("LOCALEX_CRON_WEBHOOK_TIMEOUT", "10s"),
   host: Config.String("LOCALEX_CRON_HOST").pipe(Config.withDefault("127.0.0.1")),
   port: Config.Int("LOCALEX_CRON_PORT").pipe(Config.withDefault(9464)),
   runnerId: Config.String("LOCALEX_CRON_RUNNER_ID").pipe(Config.withDefault(`${hostname()}-${process.pid}`)),
-  shutdownTimeout: duration("LOCALEX_CRON_SHUTDOWN_TIMEOUT", "30 seconds"),
+  shutdownTimeout: duration("LOCALEX_CRON_SHUTDOWN_TIMEOUT", "30s"),
   quotaFile: Config.option(Config.String("LOCALEX_CRON_QUOTA_FILE")),
   lifecyclePolicy: Config.option(Config.String("LOCALEX_CRON_LIFECYCLE_POLICY")),
   cleanup: Config.Literals(["plan", "delete"], "LOCALEX_CRON_CLEANUP").pipe(Config.withDefault("plan" as const)),
@@ -111,10 +122,18 @@ const check = (s: typeof settings extends Config.Config<infer A> ? A : never) =>
       return yield* new CronConfigError({ setting: "LOCALEX_CRON_RETRIES", reason: `must be ≥ 0, not ${s.retries}` })
     if (s.perfSamples < 1)
       return yield* new CronConfigError({ setting: "LOCALEX_CRON_PERF_SAMPLES", reason: "must be ≥ 1" })
-    if (Duration.toMillis(s.leaseTtl) < 1000)
+    const leaseTtl = yield* parseDuration(s.leaseTtl)
+    const retryDelay = yield* parseDuration(s.retryDelay)
+    const webhookTimeout = yield* parseDuration(s.webhookTimeout)
+    const shutdownTimeout = yield* parseDuration(s.shutdownTimeout)
+    if (Duration.toMillis(leaseTtl) < 1000)
       return yield* new CronConfigError({ setting: "LOCALEX_CRON_LEASE_TTL", reason: "must be at least 1 second" })
     const value: CronSettings = {
       ...s,
+      leaseTtl,
+      retryDelay,
+      webhookTimeout,
+      shutdownTimeout,
       schedules: Object.fromEntries(
         Object.entries(s.schedules).map(([job, o]) => [
           job,

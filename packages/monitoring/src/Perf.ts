@@ -18,7 +18,7 @@
  */
 import { deflateSync } from "node:zlib"
 import { Keys, ObjectStore, readBody, writeObject } from "@localex/storage-core"
-import { Clock, Effect, Random, Stream } from "effect"
+import { Clock, Effect, Random, Schema, Stream } from "effect"
 
 export type PerfLineId = "upload" | "download" | "thumbnail" | "cdn" | "signed-url"
 
@@ -185,7 +185,7 @@ export const samplePng = (width = 1600, height = 1200): Uint8Array => {
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", header),
-    chunk("IDAT", deflateSync(raw)),
+    chunk("IDAT", deflateSync(raw, { level: 1 })),
     chunk("IEND", new Uint8Array())
   ]
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
@@ -195,6 +195,13 @@ export const samplePng = (width = 1600, height = 1200): Uint8Array => {
     at += p.length
   }
   return out
+}
+
+let cachedSample: Uint8Array | undefined
+/** The sample photo, made once per process (it takes a moment of CPU). */
+const sample = () => {
+  cachedSample ??= samplePng()
+  return cachedSample
 }
 
 /** Runs the performance review; what it stores is removed at the end, even on failure. */
@@ -275,3 +282,31 @@ export const formatPerf = (result: PerfResult): Array<string> =>
       ? `skip  ${line.title}: ${line.hint}`
       : `${line.status === "pass" ? "pass" : "FAIL"}  ${line.title}: p50 ${line.p50Ms} ms, p95 ${line.p95Ms} ms (target < ${line.targetMs} ms)${line.hint === null ? "" : ` — ${line.hint}`}`
   )
+
+/** Fetching took longer than its deadline or answered with an error status. */
+export class CdnFetchFailed extends Schema.TaggedError<CdnFetchFailed>()("CdnFetchFailed", {
+  url: Schema.String,
+  reason: Schema.String
+}) {
+  override get message() {
+    return `Fetching ${this.url} through the CDN failed: ${this.reason}`
+  }
+}
+
+/**
+ * The CDN operation for `check`: a GET of `<baseUrl>/<key>`, body read, within `timeoutMs`
+ * (default 10 s).
+ */
+export const fetchThroughCdn =
+  (baseUrl: string, timeoutMs = 10_000) =>
+  (key: string): Effect.Effect<void, CdnFetchFailed> => {
+    const url = `${baseUrl.replace(/\/+$/, "")}/${key.split("/").map(encodeURIComponent).join("/")}`
+    return Effect.tryPromise({
+      try: async (signal) => {
+        const response = await fetch(url, { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]) })
+        await response.arrayBuffer()
+        if (!response.ok) throw new Error(`HTTP ${response.status}`)
+      },
+      catch: (error) => new CdnFetchFailed({ url, reason: error instanceof Error ? error.message : String(error) })
+    })
+  }

@@ -45,6 +45,8 @@ export const ChecklistReport = Schema.Struct({
   location: Schema.String,
   /** Why it ran: `schedule`, `manual`, `missed` (catching up after downtime). */
   trigger: Schema.String,
+  /** The scheduled time this run is for (schedule and missed runs): a second runner skips a slot already done. */
+  scheduledFor: Schema.optionalKey(Schema.String),
   startedAt: Schema.String,
   finishedAt: Schema.String,
   durationMs: Schema.Number,
