@@ -9,6 +9,7 @@ import { cleanup } from "./commands/cleanup.js"
 import { image } from "./commands/image.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { object } from "./commands/object.js"
+import { perf } from "./commands/perf.js"
 import { stats } from "./commands/stats.js"
 import { report } from "./failure.js"
 import { JsonDocument } from "./Output.js"
@@ -16,7 +17,7 @@ import { NAME, root } from "./root.js"
 
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
-export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering]))
+export const cli = root.pipe(Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, perf]))
 
 /**
  * Help goes to stdout when asked for (`--help`) and to stderr when shown because a command
