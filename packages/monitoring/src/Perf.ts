@@ -240,10 +240,7 @@ export const check = <E = never>(operations: PerfOperations<E> = {}, options: Pe
           : judge(
               "thumbnail",
               target("thumbnail"),
-              yield* Effect.flatMap(
-                Effect.sync(() => samplePng()),
-                (image) => repeat(() => timed(thumbnailOp(image)))
-              )
+              yield* Effect.flatMap(Effect.sync(sample), (image) => repeat(() => timed(thumbnailOp(image))))
             )
       const cdnFetch = operations.cdnFetch
       const cdn =
