@@ -2,7 +2,8 @@
  * Prometheus metrics (prom-client) of the runner, served at /metrics:
  *
  * - `localex_cron_job_runs_total{job,result}`: runs by result — pass, warn, fail, `held` (another
- *   runner had the lease), `done` (the slot had already run elsewhere), `lost` (lease lost mid-run);
+ *   runner had the lease), `done` (the slot had already run elsewhere), `lost` (lease lost mid-run),
+ *   `error` (a scheduled run that could not run: the store unreachable for the lease or report);
  * - `localex_cron_job_duration_seconds{job,result}`: how long a completed run took;
  * - `localex_cron_job_last_success_timestamp_seconds{job}` and `localex_cron_job_last_status{job}`
  *   (0 pass, 1 warn, 2 fail) of the runs this runner completed;
@@ -32,7 +33,7 @@ export class Metrics extends Context.Service<
       registry,
       runs: new Counter({
         name: "localex_cron_job_runs_total",
-        help: "Job runs by result (pass, warn, fail, held, done, lost)",
+        help: "Job runs by result (pass, warn, fail, held, done, lost, error)",
         labelNames: ["job", "result"] as const,
         registers: [registry]
       }),

@@ -8,9 +8,10 @@
  */
 import { Report } from "@localex/monitoring"
 import { ObjectStore } from "@localex/storage-core"
-import { Clock, Duration, Effect, Fiber, Option } from "effect"
+import { Cause, Clock, Duration, Effect, Fiber, Option } from "effect"
 import { CronConfig } from "./CronConfig.js"
 import { JOBS, type Job } from "./Jobs.js"
+import { Metrics } from "./Metrics.js"
 import { runJob, untilInstant } from "./Runner.js"
 import * as Schedules from "./Schedules.js"
 
@@ -56,6 +57,24 @@ const finishOnShutdown = <A, E, R>(work: Effect.Effect<A, E, R>) =>
     )
   })
 
+/**
+ * A slot that fails outside its checks (the store unreachable for the lease or the report) is
+ * logged and counted; the loop goes on to the next slot rather than stopping the runner.
+ */
+const survive = <A, E, R>(job: Job, slot: Effect.Effect<A, E, R>) =>
+  slot.pipe(
+    Effect.asVoid,
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause)
+        ? Effect.failCause(cause)
+        : Effect.gen(function* () {
+            const metrics = yield* Metrics
+            metrics.runs.inc({ job: job.name, result: "error" })
+            yield* Effect.logError(`localex-cron: ${job.name} could not run: ${Cause.pretty(cause)}`)
+          })
+    )
+  )
+
 /** One job's loop, forever. */
 export const loop = (job: Job) =>
   Effect.gen(function* () {
@@ -68,12 +87,12 @@ export const loop = (job: Job) =>
     )
     const lastRunAt = Option.map(last, (r) => new Date(r.scheduledFor ?? r.startedAt))
     const missed = Schedules.missedSlot(schedule, Option.getOrUndefined(lastRunAt), now, config.missed)
-    if (missed !== undefined) yield* finishOnShutdown(runSlot(job, schedule, missed, "missed"))
+    if (missed !== undefined) yield* survive(job, finishOnShutdown(runSlot(job, schedule, missed, "missed")))
     for (;;) {
       const next = schedule.next(new Date(yield* Clock.currentTimeMillis))
       if (next === undefined) return
       yield* Effect.sleep(yield* untilInstant(next))
-      yield* finishOnShutdown(runSlot(job, schedule, next, "schedule"))
+      yield* survive(job, finishOnShutdown(runSlot(job, schedule, next, "schedule")))
     }
   })
 
