@@ -13,6 +13,7 @@ import { image } from "./commands/image.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { monitor } from "./commands/monitor.js"
 import { object } from "./commands/object.js"
+import { perf } from "./commands/perf.js"
 import { stats } from "./commands/stats.js"
 import { report } from "./failure.js"
 import { JsonDocument } from "./Output.js"
@@ -21,7 +22,7 @@ import { NAME, root } from "./root.js"
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
 export const cli = root.pipe(
-  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn, cost])
+  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn, cost, perf])
 )
 
 /**
