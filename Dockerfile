@@ -19,7 +19,7 @@ WORKDIR /workspace
 ENV TURBO_TELEMETRY_DISABLED=1
 COPY . .
 RUN pnpm install --frozen-lockfile
-RUN pnpm turbo run build --output-logs=errors-only --filter=@localex/http... --filter=@localex/cli...
+RUN pnpm turbo run build --output-logs=errors-only
 RUN pnpm --filter @localex/http deploy --prod out/http
 RUN pnpm --filter @localex/cli deploy --prod out/cli
 

@@ -35,11 +35,15 @@ export const stage = (name) => {
   return found
 }
 
-/** A stage's ENV values, with those of the stages it is built FROM (by name) first. */
+/**
+ * A stage's ENV values, with those of the stages it is built FROM (by name) first.
+ * @returns {Record<string, string>}
+ */
 export const stageEnv = (name) => {
   const all = stages()
   const chain = []
   for (let s = all.find((x) => x.name === name); s; s = all.find((x) => x.name === s.from)) chain.unshift(s)
+  /** @type {Record<string, string>} */
   const env = {}
   for (const s of chain) {
     for (const { keyword, args } of s.instructions) {
@@ -50,7 +54,10 @@ export const stageEnv = (name) => {
   return env
 }
 
-/** The exec form (`["node", "…"]`) of a stage's CMD or HEALTHCHECK … CMD. */
+/**
+ * The exec form (`["node", "…"]`) of a stage's CMD, ENTRYPOINT or HEALTHCHECK … CMD.
+ * @returns {string[]}
+ */
 export const execForm = (name, keyword) => {
   const instruction = stage(name).instructions.findLast((i) => i.keyword === keyword)
   if (!instruction) throw new Error(`stage ${name} has no ${keyword}`)

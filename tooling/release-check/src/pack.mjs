@@ -1,14 +1,22 @@
 // Packs the published packages the way `pnpm publish` would, and checks what the tarballs hold.
-import { builtinModules } from "node:module"
+
 import { readdirSync, readFileSync } from "node:fs"
+import { builtinModules } from "node:module"
 import { join, relative } from "node:path"
 import { run } from "./proc.mjs"
 import { quietEnv } from "./workspace.mjs"
 
 /** `pnpm pack` (workspace: ranges become real versions) into `dest`; returns the tarball's path. */
 export const pack = async (pkg, dest) => {
-  const out = await run("pnpm", ["pack", "--pack-destination", dest], { cwd: pkg.dir, env: quietEnv(), timeoutMs: 120_000 })
-  const tarball = out.trim().split("\n").findLast((line) => line.trim().endsWith(".tgz"))
+  const out = await run("pnpm", ["pack", "--pack-destination", dest], {
+    cwd: pkg.dir,
+    env: quietEnv(),
+    timeoutMs: 120_000
+  })
+  const tarball = out
+    .trim()
+    .split("\n")
+    .findLast((line) => line.trim().endsWith(".tgz"))
   if (!tarball) throw new Error(`pnpm pack printed no tarball for ${pkg.name}:\n${out}`)
   return tarball.trim()
 }
@@ -35,7 +43,11 @@ const walk = (dir) =>
 
 const builtins = new Set(builtinModules)
 const bareSpecifier = /^(@[a-z0-9][\w.-]*\/)?[a-z0-9][\w.-]*(\/[\w./-]*)?$/i
-const packageName = (specifier) => specifier.split("/").slice(0, specifier.startsWith("@") ? 2 : 1).join("/")
+const packageName = (specifier) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/")
 
 /**
  * Packages the built code imports (statically or with `import()`, so drivers loaded on demand

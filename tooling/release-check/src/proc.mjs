@@ -31,7 +31,9 @@ export const exec = (command, args, { cwd, env = process.env, timeoutMs = 120_00
 export const run = async (command, args, options) => {
   const result = await exec(command, args, options)
   if (result.code !== 0) {
-    throw new Error(`${command} ${args.join(" ")} (in ${options.cwd}) exited ${result.code ?? result.signal}:\n${result.out}`)
+    throw new Error(
+      `${command} ${args.join(" ")} (in ${options.cwd}) exited ${result.code ?? result.signal}:\n${result.out}`
+    )
   }
   return result.out
 }

@@ -1,7 +1,7 @@
 // The Dockerfile is linted (dockerfile-utils: the linter behind the VS Code Docker extension) and
 // has what the issue asks of it; the deploy test runs its build steps.
 import { readFileSync } from "node:fs"
-import { type ValidatorSettings, ValidationSeverity, validate } from "dockerfile-utils"
+import { ValidationSeverity, type ValidatorSettings, validate } from "dockerfile-utils"
 import { describe, expect, it } from "vitest"
 import { dockerfilePath, stage, stageEnv, stages } from "../src/dockerfile.mjs"
 
@@ -39,7 +39,9 @@ describe("Dockerfile", () => {
       const s = stage(app)
       expect(s.from).toBe("runtime")
       expect(s.instructions.findLast((i) => i.keyword === "USER")?.args).toBe("node")
-      expect(s.instructions.find((i) => i.keyword === "COPY")?.args).toMatch(new RegExp(`^--from=build \\S+/out/${app} /app$`))
+      expect(s.instructions.find((i) => i.keyword === "COPY")?.args).toMatch(
+        new RegExp(`^--from=build \\S+/out/${app} /app$`)
+      )
     }
     // The last stage is what a plain `docker build .` gives: the HTTP API.
     expect(names.at(-1)).toBe("http")

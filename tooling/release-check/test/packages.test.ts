@@ -36,7 +36,11 @@ const lintTarball = async (tarball: string) => {
 
 // ESM only, Node 22+: CommonJS and node10 resolution are not supported on purpose.
 const typesProblems = (tarball: string) =>
-  exec(attw, [tarball, "--profile", "esm-only", "--format", "ascii"], { cwd: scratch, env: quietEnv(), timeoutMs: 120_000 })
+  exec(attw, [tarball, "--profile", "esm-only", "--format", "ascii"], {
+    cwd: scratch,
+    env: quietEnv(),
+    timeoutMs: 120_000
+  })
 
 describe.each(packages)("$name as published", (pkg) => {
   it("has the metadata a release needs", () => {
@@ -102,7 +106,10 @@ describe("installed from the tarballs with npm, outside the workspace", () => {
       }
       // A consumer brings its own effect, as a user does (`npm install @localex/storage-core effect`).
       dependencies.effect = packages.find((p) => p.name === "@localex/storage-core")?.manifest.dependencies.effect
-      writeFileSync(join(app, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module", dependencies, overrides }, null, 2))
+      writeFileSync(
+        join(app, "package.json"),
+        JSON.stringify({ name: "consumer", private: true, type: "module", dependencies, overrides }, null, 2)
+      )
       // --prefer-offline: npm's cache answers what it can (the suite stays fast on a warm machine).
       await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline", "--loglevel=error"], {
         cwd: app,
@@ -129,7 +136,11 @@ describe("installed from the tarballs with npm, outside the workspace", () => {
     await install()
     const specifiers = packages.flatMap(exportSpecifiers)
     const script = `for (const s of ${JSON.stringify(specifiers)}) await import(s)\nconsole.log("ok")`
-    const { code, out } = await exec("node", ["--input-type=module", "-e", script], { cwd: app, env: quietEnv(), timeoutMs: 120_000 })
+    const { code, out } = await exec("node", ["--input-type=module", "-e", script], {
+      cwd: app,
+      env: quietEnv(),
+      timeoutMs: 120_000
+    })
     expect(out.trim(), out).toBe("ok")
     expect(code).toBe(0)
   })

@@ -1,7 +1,7 @@
-// The release as a maintainer and the Docker build run it, in a throwaway clean copy of the
-// workspace (never in this tree): the Dockerfile's build steps, then each deploy folder started from
-// a scratch folder with only Node; then `pnpm version-packages` and `pnpm -r publish --dry-run`.
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+// A release as a maintainer and the Docker build run it, in a throwaway clean copy of the workspace
+// (never in this tree): `pnpm version-packages` and a commit; the Dockerfile's build steps as
+// written; each deploy folder started from a scratch folder with only Node; `pnpm -r publish --dry-run`.
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -15,7 +15,8 @@ const scratch = mkdtempSync(join(tmpdir(), "localex-deploy-"))
 const workspace = join(scratch, "workspace")
 let git: (...args: string[]) => Promise<string>
 
-// The turbo cache of this tree: the copy's build is then as fast as a cached one here.
+// The turbo cache of this tree, so a rerun with the same sources builds nothing (versions differ
+// from this tree's, so the first run builds everything, as the image build does).
 const buildEnv = () => quietEnv({ ...stageEnv("build"), TURBO_CACHE_DIR: join(root, ".turbo/cache") })
 
 beforeAll(async () => {
@@ -35,6 +36,12 @@ const snapshot = (dir: string, base = dir): string[] =>
     return [`${relative(base, path)} ${size} ${mtimeMs}`]
   })
 
+/** The `RUN` lines of the Dockerfile's build stage, as written. */
+const buildSteps = () =>
+  stage("build")
+    .instructions.filter((i) => i.keyword === "RUN")
+    .map((i) => i.args)
+
 /** Where `COPY --from=build <copy>/out/<stage> /app` takes the app from, in the copy. */
 const deployedFolder = (app: { stage: string }) => join(scratch, "apps", app.stage)
 
@@ -45,19 +52,55 @@ const onlyNode = (extra: Record<string, string>) => ({ PATH: dirname(process.exe
 const appEnv = (stageName: string, data: string) =>
   Object.fromEntries(Object.entries(stageEnv(stageName)).map(([k, v]) => [k, v.replace(/^\/data(?=\/|$)/, data)]))
 
-describe("the Dockerfile's build steps in a clean copy of the workspace", () => {
-  it("run as written: install, build, one deploy folder per app", async () => {
-    const steps = stage("build").instructions.filter((i) => i.keyword === "RUN")
+describe("a release rehearsed in a clean copy of the workspace", () => {
+  const published = publishedPackages()
+
+  it("pnpm version-packages applies the pending changesets", async () => {
+    // The Dockerfile's first step (the install) brings the changesets CLI; the rest run after the commit.
+    await runShell(buildSteps()[0] as string, { cwd: workspace, env: buildEnv(), timeoutMs: 480_000 })
+    const pending = readdirSync(join(workspace, ".changeset")).filter((f) => f.endsWith(".md") && f !== "README.md")
+    await run("pnpm", ["version-packages"], { cwd: workspace, env: buildEnv(), timeoutMs: 120_000 })
+    const left = readdirSync(join(workspace, ".changeset")).filter((f) => f.endsWith(".md") && f !== "README.md")
+    expect(left).toEqual([])
+    for (const pkg of published) {
+      const dir = join(workspace, relative(root, pkg.dir))
+      const mentioned = pending.some((f) => readFileSync(join(root, ".changeset", f), "utf8").includes(`"${pkg.name}"`))
+      if (!mentioned) continue
+      const next = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version
+      expect(next, `${pkg.name} is bumped`).not.toBe(pkg.version)
+      expect(readFileSync(join(dir, "CHANGELOG.md"), "utf8")).toContain(`## ${next}`)
+    }
+    await git("add", "-A")
+    await git(
+      "-c",
+      "user.name=release-check",
+      "-c",
+      "user.email=release-check@localhost",
+      "commit",
+      "-qm",
+      "version packages"
+    )
+  })
+
+  it("the Dockerfile's build steps run as written: install, build, one deploy folder per app", async () => {
+    const steps = buildSteps()
     expect(steps.length).toBeGreaterThan(0)
-    for (const step of steps) await runShell(step.args, { cwd: workspace, env: buildEnv(), timeoutMs: 480_000 })
+    for (const step of steps) await runShell(step, { cwd: workspace, env: buildEnv(), timeoutMs: 480_000 })
     for (const app of deployedApps) {
-      expect(existsSync(join(workspace, "out", app.stage, "package.json")), `${app.name} deployed to out/${app.stage}`).toBe(true)
+      expect(
+        existsSync(join(workspace, "out", app.stage, "package.json")),
+        `${app.name} deployed to out/${app.stage}`
+      ).toBe(true)
       // COPY --from=build …/out/<stage> /app: the folder leaves the workspace for a place of its own.
       mkdirSync(dirname(deployedFolder(app)), { recursive: true })
-      cpSync(join(workspace, "out", app.stage), deployedFolder(app), { recursive: true, verbatimSymlinks: true })
+      renameSync(join(workspace, "out", app.stage), deployedFolder(app))
       const manifest = JSON.parse(readFileSync(join(deployedFolder(app), "package.json"), "utf8"))
       expect(manifest.name).toBe(app.name)
-      expect(Object.keys(manifest.devDependencies ?? {}).filter((d) => existsSync(join(deployedFolder(app), "node_modules", d)))).toEqual([])
+      expect(
+        Object.keys(manifest.devDependencies ?? {}).filter((d) =>
+          existsSync(join(deployedFolder(app), "node_modules", d))
+        )
+      ).toEqual([])
     }
     rmSync(join(workspace, "out"), { recursive: true, force: true })
   })
@@ -70,10 +113,14 @@ describe("the Dockerfile's build steps in a clean copy of the workspace", () => 
       const data = join(cwd, "data")
       const [command, ...args] = execForm(app.stage, "CMD")
       expect(command).toBe("node")
-      const server = await startServer(process.execPath, args.map((arg) => (arg.startsWith("dist/") ? join(folder, arg) : arg)), {
-        cwd,
-        env: onlyNode({ ...appEnv(app.stage, data), LOCALEX_HTTP_HOST: "127.0.0.1", LOCALEX_HTTP_PORT: "0" })
-      })
+      const server = await startServer(
+        process.execPath,
+        args.map((arg) => (arg.startsWith("dist/") ? join(folder, arg) : arg)),
+        {
+          cwd,
+          env: onlyNode({ ...appEnv(app.stage, data), LOCALEX_HTTP_HOST: "127.0.0.1", LOCALEX_HTTP_PORT: "0" })
+        }
+      )
       try {
         const health = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(10_000) })
         expect(health.status).toBe(200)
@@ -119,35 +166,20 @@ describe("the Dockerfile's build steps in a clean copy of the workspace", () => 
       expect((await cli("--version")).trim()).toBe(`localex-storage v${version}`)
       expect(await cli("--help")).toMatch(/USAGE/)
       await cli("object", "put", join(folder, "package.json"), "docs/package.json")
-      expect(JSON.parse(await cli("object", "ls", "-r", "--json"))).toMatchObject({ entries: [{ type: "object", key: "docs/package.json" }] })
+      expect(JSON.parse(await cli("object", "ls", "-r", "--json"))).toMatchObject({
+        entries: [{ type: "object", key: "docs/package.json" }]
+      })
       expect(snapshot(folder)).toEqual(before)
     })
   }
-})
 
-describe("versioning and a publish dry run from the clean copy", () => {
-  const published = publishedPackages()
-
-  it("pnpm version-packages applies the pending changesets", async () => {
-    const pending = readdirSync(join(workspace, ".changeset")).filter((f) => f.endsWith(".md") && f !== "README.md")
-    await run("pnpm", ["version-packages"], { cwd: workspace, env: buildEnv(), timeoutMs: 120_000 })
-    const left = readdirSync(join(workspace, ".changeset")).filter((f) => f.endsWith(".md") && f !== "README.md")
-    expect(left).toEqual([])
-    for (const pkg of published) {
-      const dir = join(workspace, relative(root, pkg.dir))
-      const mentioned = pending.some((f) => readFileSync(join(root, ".changeset", f), "utf8").includes(`"${pkg.name}"`))
-      if (!mentioned) continue
-      const next = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version
-      expect(next, `${pkg.name} is bumped`).not.toBe(pkg.version)
-      expect(readFileSync(join(dir, "CHANGELOG.md"), "utf8")).toContain(`## ${next}`)
-    }
-    await git("add", "-A")
-    await git("-c", "user.name=release-check", "-c", "user.email=release-check@localhost", "commit", "-qm", "version packages")
-  })
-
-  it("pnpm build then pnpm -r publish --dry-run packs every published package, and only those", async () => {
-    await run("pnpm", ["build"], { cwd: workspace, env: buildEnv(), timeoutMs: 480_000 })
-    const out = await run("pnpm", ["-r", "publish", "--dry-run"], { cwd: workspace, env: buildEnv(), timeoutMs: 300_000 })
+  // `pnpm build` is the Dockerfile's build step, already run on this commit.
+  it("pnpm -r publish --dry-run packs every published package at its new version, and only those", async () => {
+    const out = await run("pnpm", ["-r", "publish", "--dry-run"], {
+      cwd: workspace,
+      env: buildEnv(),
+      timeoutMs: 300_000
+    })
     for (const pkg of published) {
       const next = JSON.parse(readFileSync(join(workspace, relative(root, pkg.dir), "package.json"), "utf8")).version
       expect(out, `${pkg.name}@${next} in the dry run`).toContain(`${pkg.name}@${next}`)

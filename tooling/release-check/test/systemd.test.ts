@@ -1,6 +1,6 @@
 // The systemd units (deploy/systemd) are accepted by `systemd-analyze verify` without a warning,
 // and start what the deploy folders hold.
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
@@ -27,7 +27,9 @@ const verify = async (files: Record<string, string>) => {
 
 describe.skipIf(!analyze)("systemd units", () => {
   it("verify without an error or a warning", async () => {
-    const { code, out } = await verify(Object.fromEntries(units.map((u) => [u, readFileSync(join(unitsDir, u), "utf8")])))
+    const { code, out } = await verify(
+      Object.fromEntries(units.map((u) => [u, readFileSync(join(unitsDir, u), "utf8")]))
+    )
     expect(out.trim()).toBe("")
     expect(code).toBe(0)
   })
