@@ -73,21 +73,26 @@ describe.each(packages)("$name as published", (pkg) => {
 })
 
 describe("the checks can fail", () => {
-  it("publint and arethetypeswrong refuse a package whose exports point at nothing", async () => {
+  it("publint and arethetypeswrong refuse a broken package", async () => {
     const dir = join(scratch, "broken")
     mkdirSync(join(dir, "dist"), { recursive: true })
+    // publint: the import condition names a file that is not there; attw: the types import
+    // "./other" without an extension, which Node's ESM resolution cannot follow.
     const manifest = {
       name: "broken",
       version: "1.0.0",
       type: "module",
       files: ["dist"],
-      exports: { ".": { types: "./dist/missing.d.ts", import: "./dist/index.js" } }
+      exports: { ".": { types: "./dist/index.d.ts", import: "./dist/missing.js" } }
     }
     writeFileSync(join(dir, "package.json"), JSON.stringify(manifest))
-    writeFileSync(join(dir, "dist/index.js"), "export const x = 1\n")
+    writeFileSync(join(dir, "dist/index.d.ts"), 'export * from "./other"\n')
+    writeFileSync(join(dir, "dist/other.d.ts"), "export declare const x: number\n")
     const tarball = await pack({ name: "broken", dir, version: "1.0.0", manifest }, scratch)
     expect((await lintTarball(tarball)).join("\n")).toMatch(/FILE_DOES_NOT_EXIST/)
-    expect((await typesProblems(tarball)).code).not.toBe(0)
+    const types = await typesProblems(tarball)
+    expect(types.out).toMatch(/Internal resolution error/)
+    expect(types.code).not.toBe(0)
   })
 })
 
