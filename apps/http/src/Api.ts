@@ -469,7 +469,17 @@ const keyPaths = (spec: Record<string, unknown>): Record<string, unknown> => {
     const shown = JSON.parse(JSON.stringify(item).replaceAll('"name":"*"', '"name":"key"'))
     paths[renamed] = { ...paths[renamed], ...shown }
   }
-  return { ...spec, paths }
+  return { ...spec, paths: singleAnyOf(paths) }
+}
+
+/** `Schema.optional(x)` comes out as `{ anyOf: [x] }`; OpenAPI linters want `x` itself. */
+const singleAnyOf = (node: unknown): unknown => {
+  if (Array.isArray(node)) return node.map(singleAnyOf)
+  if (node === null || typeof node !== "object") return node
+  const { anyOf, ...rest } = node as Record<string, unknown>
+  const lone = Array.isArray(anyOf) && anyOf.length === 1 ? (anyOf[0] as Record<string, unknown>) : undefined
+  const merged = lone === undefined ? (anyOf === undefined ? rest : { ...rest, anyOf }) : { ...lone, ...rest }
+  return Object.fromEntries(Object.entries(merged).map(([key, value]) => [key, singleAnyOf(value)]))
 }
 
 export class Api extends HttpApi.make("localex-storage")
@@ -486,6 +496,10 @@ export class Api extends HttpApi.make("localex-storage")
       title: "LocalEx Storage API",
       version: "0.1.0",
       description: "Uploads, metadata, deletes and signed URLs for LocalEx's files, and item and profile photos.",
+      // The package's license (UNLICENSED: LocalEx internal; SPDX has no id for that, hence a LicenseRef);
+      // the server is wherever this document is served from.
+      license: { name: "UNLICENSED (LocalEx internal use only)", identifier: "LicenseRef-LocalEx-Internal" },
+      servers: [{ url: "/", description: "The server that serves this document" }],
       transform: keyPaths
     })
   ) {}
