@@ -21,7 +21,7 @@
  * | LOCALEX_CRON_CLEANUP              | plan                    | weekly expired clean-up: `plan` (dry run) or `delete` |
  * | LOCALEX_CRON_CDN_BASE_URL         | (none: line skipped)    | the CDN the performance review fetches through   |
  * | LOCALEX_CRON_PERF_SAMPLES         | 5                       | samples per performance line                     |
- * | LOCALEX_CRON_CLOUDWATCH_BUCKET    | (none: checks skipped)  | bucket whose CloudWatch metrics and alarms are reviewed (region/credentials: LOCALEX_CLOUDWATCH_*, AWS_*) |
+ * | LOCALEX_CRON_CLOUDWATCH_BUCKET    | (none: checks skipped)  | bucket whose CloudWatch metrics and alarms are reviewed (region, credentials: AWS_*) |
  * | LOCALEX_CRON_ALARM_SNS_TOPICS     | (none)                  | SNS topic ARNs (comma-separated) the guide's alarms should notify |
  * | LOCALEX_CRON_BACKUP_DESTINATION   | (none: checks skipped)  | the backup location (folder or s3://bucket/prefix) of this store |
  *

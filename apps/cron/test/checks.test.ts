@@ -27,33 +27,39 @@ const checksOf = (name: string, overrides: Parameters<typeof runnerLayer>[0] = {
   })
 
 layer(layerFs())("checks wired to their packages (fs)", (it) => {
-  it.effect("cost.analysis: an empty store passes with its estimate; an oversized original is advised as a saving", () =>
-    live(
-      Effect.gen(function* () {
-        const run = (name: string) =>
-          Effect.map(runJob(job(name, [costAnalysis]), { trigger: "manual" }).pipe(Effect.provide(runnerLayer())), (o) =>
-            o._tag === "Completed" ? o.report.checks[0] : undefined
-          )
-        const empty = yield* run("cost-empty")
-        assert.strictEqual(empty?.status, "pass")
-        assert.match(empty?.summary ?? "", /^\$0\.00 a month estimated in [a-z0-9-]+; no savings found$/)
+  it.effect(
+    "cost.analysis: an empty store passes with its estimate; an oversized original is advised as a saving",
+    () =>
+      live(
+        Effect.gen(function* () {
+          const run = (name: string) =>
+            Effect.map(
+              runJob(job(name, [costAnalysis]), { trigger: "manual" }).pipe(Effect.provide(runnerLayer())),
+              (o) => (o._tag === "Completed" ? o.report.checks[0] : undefined)
+            )
+          const empty = yield* run("cost-empty")
+          assert.strictEqual(empty?.status, "pass")
+          assert.match(empty?.summary ?? "", /^\$0\.00 a month estimated in [a-z0-9-]+; no savings found$/)
 
-        const store = yield* ObjectStore
-        yield* store.put("items/1/photo.jpg", new Uint8Array(4096))
-        // An original of 12 MiB: over the 10 MiB the advice re-encodes.
-        yield* store.put("items/1/photos/h1/original.jpg", new Uint8Array(12 * 1024 * 1024))
-        const found = yield* run("cost-found")
-        assert.strictEqual(found?.status, "warn")
-        assert.match(found?.summary ?? "", /a month estimated in .*; 1 savings worth \$[0-9.]+ a month/)
-        const evidence = found?.evidence as { advice: Array<{ kind: string }>; estimate: { metrics: { total: number } } }
-        assert.deepStrictEqual(
-          evidence.advice.map((a) => a.kind),
-          ["oversized-originals"]
-        )
-        assert.isAbove(evidence.estimate.metrics.total, 0)
-        assert.isDefined(found?.hint)
-      })
-    )
+          const store = yield* ObjectStore
+          yield* store.put("items/1/photo.jpg", new Uint8Array(4096))
+          // An original of 12 MiB: over the 10 MiB the advice re-encodes.
+          yield* store.put("items/1/photos/h1/original.jpg", new Uint8Array(12 * 1024 * 1024))
+          const found = yield* run("cost-found")
+          assert.strictEqual(found?.status, "warn")
+          assert.match(found?.summary ?? "", /a month estimated in .*; 1 savings worth \$[0-9.]+ a month/)
+          const evidence = found?.evidence as {
+            advice: Array<{ kind: string }>
+            estimate: { metrics: { total: number } }
+          }
+          assert.deepStrictEqual(
+            evidence.advice.map((a) => a.kind),
+            ["oversized-originals"]
+          )
+          assert.isAbove(evidence.estimate.metrics.total, 0)
+          assert.isDefined(found?.hint)
+        })
+      )
   )
 
   it.effect("without their settings the CloudWatch, backup and CDN checks are skipped, naming the setting", () =>
