@@ -37,3 +37,12 @@ export interface Check {
 
 export const outcome = (status: Report.CheckStatus, summary: string, evidence: unknown, hint?: string): Outcome =>
   hint === undefined ? { status, summary, evidence } : { status, summary, evidence, hint }
+
+/** A check whose setting is missing: skipped (never a pass), saying which setting turns it on. */
+export const notConfigured = (setting: string, what: string): Outcome =>
+  outcome(
+    "skip",
+    `not configured: set ${setting} (${what})`,
+    { configured: false, setting },
+    `set ${setting} to run it`
+  )

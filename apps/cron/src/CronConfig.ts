@@ -21,6 +21,9 @@
  * | LOCALEX_CRON_CLEANUP              | plan                    | weekly expired clean-up: `plan` (dry run) or `delete` |
  * | LOCALEX_CRON_CDN_BASE_URL         | (none: line skipped)    | the CDN the performance review fetches through   |
  * | LOCALEX_CRON_PERF_SAMPLES         | 5                       | samples per performance line                     |
+ * | LOCALEX_CRON_CLOUDWATCH_BUCKET    | (none: checks skipped)  | bucket whose CloudWatch metrics and alarms are reviewed (region, credentials: AWS_*) |
+ * | LOCALEX_CRON_ALARM_SNS_TOPICS     | (none)                  | SNS topic ARNs (comma-separated) the guide's alarms should notify |
+ * | LOCALEX_CRON_BACKUP_DESTINATION   | (none: checks skipped)  | the backup location (folder or s3://bucket/prefix) of this store |
  *
  * Durations are seconds or a duration string (`30s`, `5m`).
  */
@@ -50,6 +53,9 @@ export interface CronSettings {
   readonly cleanup: CleanupMode
   readonly cdnBaseUrl: Option.Option<string>
   readonly perfSamples: number
+  readonly cloudwatchBucket: Option.Option<string>
+  readonly alarmTopics: ReadonlyArray<string>
+  readonly backupDestination: Option.Option<string>
 }
 
 /** A duration as written: parsed (and refused when it is not one) by `check`. */
@@ -101,7 +107,18 @@ const settings = Config.all({
   lifecyclePolicy: Config.option(Config.String("LOCALEX_CRON_LIFECYCLE_POLICY")),
   cleanup: Config.Literals(["plan", "delete"], "LOCALEX_CRON_CLEANUP").pipe(Config.withDefault("plan" as const)),
   cdnBaseUrl: Config.option(Config.String("LOCALEX_CRON_CDN_BASE_URL")),
-  perfSamples: Config.Int("LOCALEX_CRON_PERF_SAMPLES").pipe(Config.withDefault(5))
+  perfSamples: Config.Int("LOCALEX_CRON_PERF_SAMPLES").pipe(Config.withDefault(5)),
+  cloudwatchBucket: Config.option(Config.String("LOCALEX_CRON_CLOUDWATCH_BUCKET")),
+  alarmTopics: Config.String("LOCALEX_CRON_ALARM_SNS_TOPICS").pipe(
+    Config.withDefault(""),
+    Config.map((text) =>
+      text
+        .split(",")
+        .map((topic) => topic.trim())
+        .filter((topic) => topic !== "")
+    )
+  ),
+  backupDestination: Config.option(Config.String("LOCALEX_CRON_BACKUP_DESTINATION"))
 })
 
 /** A setting that cannot work. */

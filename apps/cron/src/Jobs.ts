@@ -2,8 +2,13 @@
  * The operations guide's maintenance checklists as jobs: each a default schedule and a list of
  * checks. Checks marked `pending` wait for packages still being built (see checks/pending.ts).
  */
+
 import type { Check } from "./Check.js"
+import { costAnalysis } from "./checks/analysis.js"
+import { completion, drTest } from "./checks/backup.js"
+import { cdnPerformance } from "./checks/cdn.js"
 import { expired, lifecycle, tiering } from "./checks/cost.js"
+import { alarms, errorRates, metricsReview } from "./checks/monitoring.js"
 import { pending } from "./checks/pending.js"
 import { performance } from "./checks/performance.js"
 import { quota, statistics } from "./checks/storage.js"
@@ -24,36 +29,20 @@ export const JOBS: ReadonlyArray<Job> = [
     name: "daily",
     description: "review metrics, check error rates, verify backup completion, monitor storage usage",
     defaultSchedule: "0 6 * * *",
-    checks: [
-      pending(
-        "metrics.review",
-        "Review metrics",
-        "@localex/monitoring (CloudWatch metrics)",
-        "storage and request metrics"
-      ),
-      pending("errors.rate", "Check error rates", "@localex/monitoring (access logs)", "error rates from access logs"),
-      pending("backup.completion", "Verify backup completion", "@localex/backup", "backup verify"),
-      quota
-    ]
+    checks: [metricsReview, errorRates, completion, quota]
   },
   {
     name: "weekly",
     description: "clean up expired files, review storage statistics, optimise storage costs, check CDN performance",
     defaultSchedule: "0 7 * * 1",
-    checks: [
-      expired,
-      statistics,
-      lifecycle,
-      tiering,
-      pending("cdn.performance", "Check CDN performance", "@localex/cdn", "CDN statistics (hit ratio, latency)")
-    ]
+    checks: [expired, statistics, lifecycle, tiering, cdnPerformance]
   },
   {
     name: "monthly",
     description: "cost analysis and optimisation, security audit, performance review",
     defaultSchedule: "0 8 1 * *",
     checks: [
-      pending("cost.analysis", "Cost analysis and optimisation", "@localex/cost (Cost Explorer)", "cost analysis"),
+      costAnalysis,
       pending("security.audit", "Security audit", "@localex/security", "the posture audit"),
       performance
     ]
@@ -64,14 +53,9 @@ export const JOBS: ReadonlyArray<Job> = [
     defaultSchedule: "0 9 1 1,4,7,10 *",
     checks: [
       pending("security.iam", "Review IAM policies", "@localex/security", "the IAM review"),
-      pending("backup.dr-test", "Disaster-recovery test", "@localex/backup", "the DR drill"),
+      drTest,
       lifecycle,
-      pending(
-        "monitoring.alarms",
-        "Review monitoring alerts",
-        "@localex/monitoring (CloudWatch alarms)",
-        "alarms as code"
-      )
+      alarms
     ]
   }
 ]

@@ -76,7 +76,7 @@ describe("localex-cron", () => {
     assert.strictEqual(byId["storage.quota"].status, "pass")
     for (const id of ["metrics.review", "errors.rate", "backup.completion"]) {
       assert.strictEqual(byId[id].status, "skip", id)
-      assert.match(byId[id].summary, /^not configured: @localex\/\S+ .*is not available in this build/)
+      assert.match(byId[id].summary, /^not configured: set LOCALEX_CRON_(CLOUDWATCH_BUCKET|BACKUP_DESTINATION) \(/)
     }
     const stored = await Effect.runPromise(
       Effect.gen(function* () {

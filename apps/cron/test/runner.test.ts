@@ -204,7 +204,7 @@ layer(layerFs())("reports and notifications", (it) => {
         assert.strictEqual(byId["cost.lifecycle"]?.status, "skip")
         assert.include(byId["cost.lifecycle"]?.summary ?? "", "fs driver")
         assert.strictEqual(byId["cdn.performance"]?.status, "skip")
-        assert.include(byId["cdn.performance"]?.summary ?? "", "not configured: @localex/cdn is not available")
+        assert.include(byId["cdn.performance"]?.summary ?? "", "not configured: set LOCALEX_CDN_DISTRIBUTION_ID")
         assert.strictEqual(report.status, "warn")
         assert.deepStrictEqual(report.counts, { pass: 1, warn: 1, fail: 0, skip: 3 })
         // Dry run: the expired file is still there.

@@ -26,6 +26,9 @@ export const settings = (overrides: Partial<CronSettings> = {}): CronSettings =>
   cleanup: "plan",
   cdnBaseUrl: Option.none(),
   perfSamples: 1,
+  cloudwatchBucket: Option.none(),
+  alarmTopics: [],
+  backupDestination: Option.none(),
   ...overrides
 })
 
