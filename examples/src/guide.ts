@@ -2,6 +2,8 @@
  * The operations guide's snippets, on the Promise APIs: plain TypeScript, no Effect. Each function
  * is one snippet of the guide, written the way a service team would write it.
  */
+import { createBackupService } from "@localex/backup/promise"
+import { type CdnServiceSettings, createCdnService } from "@localex/cdn/promise"
 import { createCostService } from "@localex/cost/promise"
 import { createImageService, itemPhoto } from "@localex/image-processing/promise"
 import { createMonitoringService } from "@localex/monitoring/promise"
@@ -49,4 +51,28 @@ export const deleteOrphans = async ({ costService, storageService }: Services, r
   const orphaned = await costService.findOrphanedFiles(referenced, { gracePeriod: "0 seconds" })
   await storageService.deleteFiles(orphaned.map((file) => file.key))
   return orphaned.map((file) => file.key)
+}
+
+/** "Cache headers": `cdnService.getCacheHeaders('items/photo.jpg', { minTTL, maxTTL, defaultTTL })`: pure, synchronous. */
+export const cacheHeaders = (settings: CdnServiceSettings = {}) => {
+  const cdnService = createCdnService(settings)
+  try {
+    return cdnService.getCacheHeaders("items/photo.jpg", { minTTL: 0, maxTTL: 31536000, defaultTTL: 2592000 })
+  } finally {
+    void cdnService.close()
+  }
+}
+
+/** "Invalidate the CDN cache": `await cdnService.invalidateCache(['items/123/photo.jpg', 'profiles/456/photo.jpg'])`. */
+export const invalidatePhotos = async (settings: CdnServiceSettings = {}) => {
+  await using cdnService = createCdnService(settings)
+  return cdnService.invalidateCache(["items/123/photo.jpg", "profiles/456/photo.jpg"])
+}
+
+/** "Back up": a snapshot from the store to the backup location, then a verify of the copy. */
+export const backUp = async (source: string, destination: string) => {
+  await using backupService = createBackupService({ source, destination })
+  const snapshot = await backupService.snapshot()
+  const verify = await backupService.verify()
+  return { snapshot, verify }
 }

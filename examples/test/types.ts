@@ -2,6 +2,8 @@
 // APIs' signatures. Effect 4 marks its data types with string keys "~effect/…" (Effect, Stream,
 // Layer, Scope, Option, …); `EffectIn<T>` finds such a key anywhere in a method's parameters or
 // result, a few levels deep.
+import type { BackupService } from "@localex/backup/promise"
+import type { CdnService } from "@localex/cdn/promise"
 import type { CostService } from "@localex/cost/promise"
 import type { ImageService } from "@localex/image-processing/promise"
 import type { MonitoringService } from "@localex/monitoring/promise"
@@ -32,6 +34,8 @@ noEffect<StorageService>(true)
 noEffect<ImageService>(true)
 noEffect<MonitoringService>(true)
 noEffect<CostService>(true)
+noEffect<CdnService>(true)
+noEffect<BackupService>(true)
 
 // The check can fail: a service object that leaks a Stream is caught.
 type Leaky = { readonly list: () => Promise<{ readonly "~effect/Stream": unknown }> }

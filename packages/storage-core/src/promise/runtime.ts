@@ -39,7 +39,8 @@ export const serviceRuntime = <R, E>(layer: Layer.Layer<R, E>): ServiceRuntime<R
   let closed = false
   const run = <A, E2>(effect: Effect.Effect<A, E2, R>, options: CallOptions = {}): Promise<A> => {
     if (closed) return Promise.reject(new Error("this service object is closed"))
-    options.signal?.throwIfAborted()
+    // An already-aborted signal rejects (a Promise method never throws synchronously).
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason)
     const signal = options.signal
     return runtime.runPromise(effect, signal ? { signal } : undefined).catch((error: unknown) => {
       throw aborted(signal, error)
