@@ -60,7 +60,9 @@ export interface ServeOptions {
  * so it becomes `private` with the policy's browser TTL, and CDN-Cache-Control is left out.
  */
 export const policyHeaders = (decision: CachePolicy.CacheDecision, shared: boolean): Record<string, string> => {
-  const headers = Object.fromEntries(Object.entries(decision.headers).map(([name, value]) => [name.toLowerCase(), value]))
+  const headers = Object.fromEntries(
+    Object.entries(decision.headers).map(([name, value]) => [name.toLowerCase(), value])
+  )
   if (shared) return headers
   const { "cdn-cache-control": _edge, ...rest } = headers
   const cacheControl =

@@ -23,7 +23,9 @@ export const CdnHandlers = HttpApiBuilder.group(
         )
       )
       .handle("warm", ({ payload }) =>
-        problems(cdn.warmCache(payload.keys, payload.concurrency === undefined ? {} : { concurrency: payload.concurrency }))
+        problems(
+          cdn.warmCache(payload.keys, payload.concurrency === undefined ? {} : { concurrency: payload.concurrency })
+        )
       )
   })
 )

@@ -4,8 +4,8 @@
  * The signature is checked before anything else: a bad or expired one is 403.
  */
 
-import { ObjectStore } from "@localex/storage-core"
 import { Cdn } from "@localex/cdn"
+import { ObjectStore } from "@localex/storage-core"
 import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../Api.js"
