@@ -21,6 +21,7 @@ import {
 } from "effect/http-api"
 import {
   BadRequest,
+  cdnProblems,
   DeleteIncompleteProblem,
   Forbidden,
   InvalidKeyProblem,
@@ -425,6 +426,115 @@ export class StatsApi extends HttpApiGroup.make("stats")
   .middleware(Authorization)
   .annotateMerge(OpenApi.annotations({ title: "Statistics", description: "Bearer API key with the admin scope" })) {}
 
+// --- admin: CDN -------------------------------------------------------------------------
+
+/** Requests of the CDN admin routes are JSON (bodies are capped by BodyLimit); lists have a ceiling too. */
+const MAX_CDN_TARGETS = 10_000
+
+export const InvalidationRequest = Schema.Struct({
+  paths: Schema.Array(Schema.String.check(Schema.isMinLength(1)))
+    .check(Schema.isMinLength(1), Schema.isMaxLength(MAX_CDN_TARGETS))
+    .annotate({ description: "Keys or paths (items/123/photo.jpg, /items/123/*)" }),
+  dryRun: Schema.optional(Schema.Boolean).annotate({ description: "Plan and price only; send nothing" }),
+  wait: Schema.optional(Schema.Boolean).annotate({
+    description: "Answer once CloudFront has completed every invalidation"
+  })
+}).annotate({ identifier: "InvalidationRequest" })
+
+const Count = Schema.Number.annotate({ description: "A count" })
+
+export const InvalidationReport = Schema.Struct({
+  mode: Schema.Literals(["cloudfront", "local"]),
+  distributionId: Schema.optional(Schema.String),
+  dryRun: Schema.Boolean,
+  plan: Schema.Struct({
+    requested: Count,
+    paths: Schema.Array(Schema.String),
+    individual: Count,
+    wildcards: Count,
+    duplicates: Count,
+    collapsed: Schema.Array(Schema.Struct({ wildcard: Schema.String, covers: Count })),
+    batches: Schema.Array(Schema.Struct({ callerReference: Schema.String, paths: Schema.Array(Schema.String) })),
+    cost: Schema.Struct({ billablePaths: Count, freeRemaining: Count, usd: Schema.Number })
+  }),
+  invalidations: Schema.Array(
+    Schema.Struct({ id: Schema.String, callerReference: Schema.String, paths: Count, status: Schema.String })
+  ),
+  note: Schema.optional(Schema.String).annotate({ description: "Why nothing was sent, when nothing was" })
+}).annotate({ identifier: "InvalidationReport" })
+
+export const WarmRequest = Schema.Struct({
+  keys: Schema.Array(Schema.String.check(Schema.isMinLength(1)))
+    .check(Schema.isMinLength(1), Schema.isMaxLength(MAX_CDN_TARGETS))
+    .annotate({ description: "Keys, or URLs on the CDN domains (LOCALEX_CDN_DOMAINS); any other host is refused" }),
+  concurrency: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 256 }))).annotate({
+    description: "Requests in flight at once (default 16)"
+  })
+}).annotate({ identifier: "WarmRequest" })
+
+const PassSummary = Schema.Struct({
+  pass: Count,
+  requests: Count,
+  hits: Count,
+  misses: Count,
+  errors: Count,
+  hitRatio: Schema.Number,
+  p50Ms: Schema.Number,
+  p95Ms: Schema.Number,
+  elapsedMs: Schema.Number,
+  requestsPerSecond: Schema.Number
+}).annotate({ identifier: "WarmPassSummary" })
+
+const WarmResult = Schema.Struct({
+  target: Schema.String,
+  url: Schema.String,
+  status: Schema.optional(Schema.Number),
+  cache: Schema.Literals(["hit", "miss", "unknown"]),
+  age: Schema.optional(Schema.Number),
+  latencyMs: Schema.Number,
+  bytes: Count,
+  error: Schema.optional(Schema.String)
+}).annotate({ identifier: "WarmResult" })
+
+export const WarmReport = Schema.Struct({
+  domains: Schema.Array(Schema.String),
+  passes: Schema.Array(Schema.Struct({ summary: PassSummary, results: Schema.Array(WarmResult) }))
+}).annotate({ identifier: "WarmReport" })
+
+export class CdnApi extends HttpApiGroup.make("cdn")
+  .add(
+    HttpApiEndpoint.post("invalidate", "/v1/admin/cdn/invalidations", {
+      payload: InvalidationRequest,
+      success: InvalidationReport,
+      error: [...cdnProblems]
+    })
+      .annotate(RequiredScope, "admin")
+      .annotateMerge(
+        describe(
+          "Invalidate CloudFront's copies (scope: admin)",
+          "Paths are normalised, de-duplicated and collapsed to wildcards over the budget, then sent in batches " +
+            "(retried while CloudFront has too many in progress). dryRun returns the plan and its cost only. " +
+            "Without LOCALEX_CDN_DISTRIBUTION_ID (local mode) nothing is sent: the note says there is nothing to invalidate."
+        )
+      ),
+    HttpApiEndpoint.post("warm", "/v1/admin/cdn/warm", {
+      payload: WarmRequest,
+      success: WarmReport,
+      error: [...cdnProblems]
+    })
+      .annotate(RequiredScope, "admin")
+      .annotateMerge(
+        describe(
+          "Warm the CDN's cache (scope: admin)",
+          "Requests the CDN URLs of the keys (only on LOCALEX_CDN_DOMAINS: a URL on another host is refused with " +
+            "400 before anything is fetched) with bounded concurrency; per key hit/miss, status and latency, and a " +
+            "second pass's hit ratio and p50/p95."
+        )
+      )
+  )
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({ title: "CDN", description: "Bearer API key with the admin scope" })) {}
+
 const signedQuery = {
   method: Schema.Literals(["GET", "PUT"]),
   expires: Schema.String.annotate({ description: "Expiry, Unix seconds" }),
@@ -488,6 +598,7 @@ export class Api extends HttpApi.make("localex-storage")
   .add(PhotosApi)
   .add(SignedApi)
   .add(StatsApi)
+  .add(CdnApi)
   .middleware(HttpApiMiddleware.ProblemDetails)
   .middleware(BodyLimit)
   .middleware(RequestNotes)

@@ -9,17 +9,19 @@ import type { PhotoError } from "@localex/image-processing"
 import { Effect } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { problemResponse } from "./problems/base.js"
+import { type CdnFault, cdnTable } from "./problems/cdn.js"
 import { photoTable } from "./problems/photos.js"
 import { type StoreFault, storeTable } from "./problems/store.js"
 
 export * from "./problems/base.js"
+export * from "./problems/cdn.js"
 export * from "./problems/photos.js"
 export * from "./problems/store.js"
 
-const table = { ...storeTable, ...photoTable }
+const table = { ...storeTable, ...photoTable, ...cdnTable }
 
 /** The errors the tables map. */
-export type KnownError = StoreFault | PhotoError
+export type KnownError = StoreFault | PhotoError | CdnFault
 
 type Mapped<E extends KnownError> = E extends KnownError ? ReturnType<(typeof table)[E["_tag"]]> : never
 

@@ -5,6 +5,7 @@
  * LOCALEX_HTTP_SHUTDOWN_TIMEOUT.
  */
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
+import { Cdn } from "@localex/cdn"
 import { ImagePipeline, Photos } from "@localex/image-processing"
 import { AppMetrics, Stats } from "@localex/monitoring"
 import { loadSettings, ObjectStore, Storage } from "@localex/storage-core"
@@ -17,6 +18,7 @@ import { ApiKeys } from "./ApiKeys.js"
 import { AuthorizationLive } from "./Auth.js"
 import { BodyLimitLive, RequestNotesLive } from "./apiMiddleware.js"
 import { HttpConfig } from "./HttpConfig.js"
+import { CdnHandlers } from "./handlers/Cdn.js"
 import { FilesHandlers } from "./handlers/Files.js"
 import { PhotosHandlers } from "./handlers/Photos.js"
 import { SignedHandlers } from "./handlers/Signed.js"
@@ -59,7 +61,9 @@ const StorageServices = Layer.unwrap(
       SignedUrls.layer(settings),
       ApiKeys.layer(settings),
       Photos.layer.pipe(Layer.provideMerge(ImagePipeline.layerConfig)),
-      Stats.layer
+      Stats.layer,
+      // The cache policy the downloads serve with, and the admin CDN routes (LOCALEX_CDN_*, AWS_*).
+      Cdn.layerConfig()
     ).pipe(Layer.provideMerge(store), Layer.provide(storage))
   })
 )
@@ -89,7 +93,7 @@ const MAX_PARAM_LENGTH = 1024
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
-    Layer.provide([SystemHandlers, FilesHandlers, PhotosHandlers, SignedHandlers, StatsHandlers]),
+    Layer.provide([SystemHandlers, FilesHandlers, PhotosHandlers, SignedHandlers, StatsHandlers, CdnHandlers]),
     Layer.provide([
       AuthorizationLive,
       BodyLimitLive,

@@ -1,7 +1,8 @@
 /**
  * Serves a stored object (GET and HEAD of /v1/signed/{key} and /v1/content/{key}): Range (206,
  * `Content-Range`; 416 outside the object), If-None-Match / If-Modified-Since (304), ETag,
- * Last-Modified, Accept-Ranges.
+ * Last-Modified, Accept-Ranges, and @localex/cdn's cache policy for the key (Cache-Control,
+ * CDN-Cache-Control, Vary).
  *
  * Stored bytes are anyone's upload, served from the API's own origin, so they are served so that
  * a browser never runs them there: `X-Content-Type-Options: nosniff` (the type is the stored one,
@@ -9,6 +10,7 @@
  * `Content-Disposition: attachment` for active types (HTML, SVG, XML, JavaScript, or a type that
  * does not parse) unless LOCALEX_HTTP_ACTIVE_CONTENT=inline.
  */
+import type { CachePolicy } from "@localex/cdn"
 import type { GetOptions, ObjectInfo, ObjectStore } from "@localex/storage-core"
 import { Effect, Stream } from "effect"
 import { type HttpServerRequest, HttpServerResponse } from "effect/http"
@@ -48,14 +50,34 @@ export const safeServingHeaders = (
 
 export interface ServeOptions {
   readonly config: Pick<HttpSettings, "activeContent" | "contentCsp">
-  /** The Cache-Control of a response for this object. */
-  readonly cacheControl: (info: ObjectInfo) => string
+  /** The cache headers of a response for this object (Cache-Control, and CDN-Cache-Control, Vary where they apply). */
+  readonly cachePolicy: (info: ObjectInfo) => Readonly<Record<string, string>>
+}
+
+/**
+ * @localex/cdn's cache policy for a key as response headers. `shared: false` is for a response to
+ * an API key: no shared cache may keep it (RFC 9111 §3.5 would let `public` or `s-maxage` do so),
+ * so it becomes `private` with the policy's browser TTL, and CDN-Cache-Control is left out.
+ */
+export const policyHeaders = (decision: CachePolicy.CacheDecision, shared: boolean): Record<string, string> => {
+  const headers = Object.fromEntries(
+    Object.entries(decision.headers).map(([name, value]) => [name.toLowerCase(), value])
+  )
+  if (shared) return headers
+  const { "cdn-cache-control": _edge, ...rest } = headers
+  const cacheControl =
+    decision.rule === "reserved"
+      ? "private, no-store"
+      : decision.browserTtl > 0
+        ? `private, max-age=${decision.browserTtl}${decision.etag ? "" : ", immutable"}`
+        : "private, no-cache"
+  return { ...rest, "cache-control": cacheControl }
 }
 
 const cacheHeaders = (info: ObjectInfo, options: ServeOptions) => ({
   etag: etagHeader(info.etag),
   "last-modified": info.lastModified.toUTCString(),
-  "cache-control": options.cacheControl(info)
+  ...options.cachePolicy(info)
 })
 
 /** 416 with the object's size, so the client can ask again. */

@@ -130,7 +130,9 @@ describe("files for users", () => {
     assert.strictEqual(whole.status, 200)
     assert.deepStrictEqual(Buffer.from(await whole.arrayBuffer()), bytes)
     assert.strictEqual(whole.headers.get("etag"), `"${etag}"`)
-    assert.strictEqual(whole.headers.get("cache-control"), "private, no-cache")
+    // The cache policy's browser TTL for a mutable key, private: the response was to an API key.
+    assert.strictEqual(whole.headers.get("cache-control"), "private, max-age=300")
+    assert.isNull(whole.headers.get("cdn-cache-control"))
 
     const part = await fetch(at("/v1/content/content/blob.bin"), {
       headers: { ...bearer(KEYS.read), range: "bytes=100-199" }

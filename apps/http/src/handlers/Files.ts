@@ -1,11 +1,12 @@
 /** /v1/files and /v1/content: upload, list, metadata, download, delete, sign. Bearer key required (see Auth). */
 
+import { Cdn } from "@localex/cdn"
 import { ObjectStore } from "@localex/storage-core"
 import { Effect, Stream } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../Api.js"
 import { requireScope } from "../Auth.js"
-import { serveObject } from "../download.js"
+import { policyHeaders, serveObject } from "../download.js"
 import { HttpConfig } from "../HttpConfig.js"
 import { BadRequest, problems } from "../Problems.js"
 import { pathKey } from "../rawPath.js"
@@ -22,6 +23,7 @@ export const FilesHandlers = HttpApiBuilder.group(
   Effect.fn(function* (handlers) {
     const store = yield* ObjectStore
     const config = yield* HttpConfig
+    const cdn = yield* Cdn
     return handlers
       .handleRaw(
         "upload",
@@ -66,8 +68,11 @@ export const FilesHandlers = HttpApiBuilder.group(
       .handle("content", ({ request }) =>
         pathKey(request, CONTENT).pipe(
           Effect.flatMap((key) =>
-            // Read with an API key: no shared cache may keep it; revalidate with the ETag.
-            serveObject(store, key, request, { config, cacheControl: () => "private, no-cache" })
+            // Read with an API key: the cache policy's browser TTL, but no shared cache may keep it.
+            serveObject(store, key, request, {
+              config,
+              cachePolicy: () => policyHeaders(cdn.decide(key), false)
+            })
           )
         )
       )

@@ -4,11 +4,12 @@
  * The signature is checked before anything else: a bad or expired one is 403.
  */
 
+import { Cdn } from "@localex/cdn"
 import { ObjectStore } from "@localex/storage-core"
-import { Clock, Effect } from "effect"
+import { Effect } from "effect"
 import { HttpApiBuilder } from "effect/http-api"
 import { Api } from "../Api.js"
-import { serveObject } from "../download.js"
+import { policyHeaders, serveObject } from "../download.js"
 import { HttpConfig } from "../HttpConfig.js"
 import { pathKey } from "../rawPath.js"
 import { SignedUrls } from "../SignedUrls.js"
@@ -23,19 +24,18 @@ export const SignedHandlers = HttpApiBuilder.group(
     const store = yield* ObjectStore
     const signed = yield* SignedUrls
     const config = yield* HttpConfig
+    const cdn = yield* Cdn
 
     return handlers
       .handle(
         "download",
         Effect.fnUntraced(function* ({ query, request }) {
           const key = yield* pathKey(request, SIGNED)
-          const expiresAt = yield* signed.verify({ key, method: "GET", expires: query.expires, sig: query.sig })
-          const now = yield* Clock.currentTimeMillis
+          yield* signed.verify({ key, method: "GET", expires: query.expires, sig: query.sig })
+          // The URL is the authorisation: the cache policy's headers as a CDN origin serves them.
           return yield* serveObject(store, key, request, {
             config,
-            // The object's Cache-Control, else private until the URL expires.
-            cacheControl: (info) =>
-              info.cacheControl ?? `private, max-age=${Math.max(0, Math.floor((expiresAt.getTime() - now) / 1000))}`
+            cachePolicy: () => policyHeaders(cdn.decide(key), true)
           })
         })
       )
