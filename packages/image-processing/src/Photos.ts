@@ -8,7 +8,9 @@
  *   to change it). Setting a photo stores it whole first, then swaps the pointer to it; whoever
  *   swaps the pointer away from a photo deletes that photo, and nothing else. So however many
  *   replacements run at once, each photo is displaced (and deleted) by exactly one later swap, and
- *   the photo the pointer names last survives with every variant. Readers follow the pointer.
+ *   the photo the pointer names last survives with every variant. After its (create-only) repair
+ *   the setter deletes its own photo if a later swap already displaced it, since that swap's
+ *   clean-up may have listed it before the repair put keys back. Readers follow the pointer.
  * - Users set before the pointer existed have none: their newest whole photo is theirs, and the
  *   first swap deletes their older photos.
  */
@@ -192,10 +194,17 @@ const make = Effect.gen(function* () {
     yield* Effect.fromResult(photosFolder(target))
     const photo = yield* pipeline.process(bytes, declared)
     const manifest = yield* pipeline.upload(photo, target)
-    const displaced = yield* swap(userId, manifest.prefix)
+    const displaced = yield* swap(userId, manifest.prefix).pipe(
+      // Never named: nobody else will ever delete it, so a give-up must not leave it behind.
+      Effect.tapError(() => deleteDisplaced(userId, manifest.prefix).pipe(Effect.ignore))
+    )
     // The same photo may have been displaced and deleted by a racing swap just before ours named
     // it again: put back whatever of it is missing (create-only: what is there stays).
     yield* pipeline.repair(photo, target)
+    // A later swap may have displaced ours while the repair ran, and its clean-up may have listed
+    // the photo before the repair put some keys back (a photo left half there). Once the repair is
+    // done, whoever displaces it later lists after it; if that already happened, clean up ourselves.
+    yield* deleteDisplaced(userId, manifest.prefix)
     const previous = displaced.pointer?.prefix
     if (previous !== undefined && previous !== null && previous !== manifest.prefix) {
       yield* deleteDisplaced(userId, previous)
