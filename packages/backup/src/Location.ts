@@ -8,7 +8,6 @@ import { statSync } from "node:fs"
 import * as path from "node:path"
 import {
   type BucketAdmin,
-  ContentChecksum,
   Keys,
   loadSettings,
   type ObjectStore,
@@ -123,13 +122,8 @@ export const open = (
     if (parsed.driver === "fs" && options.create !== true && !isFolder(parsed.container))
       return yield* new LocationInvalid({ location, reason: "no such folder" })
     const settings = yield* settingsOf(parsed, overrides)
-    const { store, admin } = yield* Storage.makeStore(settings)
-    // What backup writes carries the content checksum (`localex-sha256`) the next run compares by.
-    const checksummed = ContentChecksum.withChecksums(
-      store,
-      settings.driver === "s3" ? { bufferBytes: settings.multipartThreshold } : {}
-    )
-    return sideOf({ store: checksummed, admin }, parsed.prefix, serverSideOf(settings))
+    const services = yield* Storage.makeStore(settings)
+    return sideOf(services, parsed.prefix, serverSideOf(settings))
   })
 
 /** A side narrowed to `prefix` below its own. */

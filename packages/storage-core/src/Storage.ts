@@ -9,6 +9,7 @@
  */
 import { Effect, Layer, type Scope } from "effect"
 import type { BucketAdmin } from "./BucketAdmin.js"
+import { withChecksums } from "./ContentChecksum.js"
 import type { StorageConfigError } from "./Errors.js"
 import { type StorageServices, storageContext } from "./internal/storageContext.js"
 import type { ObjectStore } from "./ObjectStore.js"
@@ -16,10 +17,17 @@ import { loadSettings, type StorageOverrides, type StorageSettings } from "./Sto
 
 export type { StorageServices }
 
-/** Both services of the store `settings` name; the connection closes with the scope. */
-export const makeStore = (
-  settings: StorageSettings
-): Effect.Effect<StorageServices, StorageConfigError, Scope.Scope> =>
+/**
+ * Both services of the store `settings` name; the connection closes with the scope. Its puts
+ * write the `localex-sha256` content checksum (see ContentChecksum).
+ */
+export const makeStore = (settings: StorageSettings): Effect.Effect<StorageServices, StorageConfigError, Scope.Scope> =>
+  Effect.map(openDriver(settings), ({ store, admin }) => ({
+    store: withChecksums(store, settings.driver === "s3" ? { bufferBytes: settings.multipartThreshold } : {}),
+    admin
+  }))
+
+const openDriver = (settings: StorageSettings): Effect.Effect<StorageServices, StorageConfigError, Scope.Scope> =>
   settings.driver === "fs"
     ? Effect.flatMap(
         Effect.promise(() => import("./drivers/Fs.js")),

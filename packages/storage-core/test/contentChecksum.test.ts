@@ -1,5 +1,5 @@
 /**
- * `localex-sha256`: what a store wrapped by `withChecksums` writes (bytes, files, sized streams), what
+ * `localex-sha256`: what stores built from settings write (bytes, files, sized streams), what
  * they leave alone (unsized streams, a checksum the caller gives), copies that replace metadata,
  * and a stream checked against a checksum.
  */
@@ -14,12 +14,11 @@ import * as Testing from "../src/testing.js"
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
 describe("content checksum", () => {
-  it.live("a store withChecksums writes it on every put whose bytes are known first", () =>
+  it.live("stores built from settings write it on every put whose bytes are known first", () =>
     Effect.scoped(
       Effect.gen(function* () {
         const root = Testing.tempDir("checksum")
-        const services = yield* Storage.makeStore({ driver: "fs", root, publicUrl: "http://x", signingSecret: "s" })
-        const store = ContentChecksum.withChecksums(services.store)
+        const { store } = yield* Storage.makeStore({ driver: "fs", root, publicUrl: "http://x", signingSecret: "s" })
         const bytes = Testing.bytes(1000, 3)
         assert.strictEqual(ContentChecksum.of(yield* store.put("a.bin", bytes)), sha(bytes))
 
