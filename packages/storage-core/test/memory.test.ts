@@ -32,7 +32,7 @@ describe("layerMemory", () => {
         assert.deepStrictEqual(yield* admin.getObjectTags("a/b"), { kind: "photo" })
         const refused = yield* Effect.flip(admin.getVersioning())
         assert.strictEqual(refused._tag, "UnsupportedByDriver")
-        assert.match(refused.message, /The memory driver does not support versioning/)
+        assert.match(refused.message, /The memory driver does not support versions/)
         return store.driver
       })
       assert.strictEqual(yield* Effect.provide(first, layerMemory()), "memory")
