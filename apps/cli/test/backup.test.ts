@@ -107,10 +107,16 @@ describe.skipIf(s3 === undefined)("backup on the local Ceph RGW", () => {
     assert.strictEqual(drill.code, 0, drill.stderr)
     assert.strictEqual(JSON.parse(drill.text).restored.objects, 2)
 
-    const versions = JSON.parse((await s3cli(["--json", "backup", "versions", "items/1/a.jpg"])).text) as {
-      entries: Array<{ versionId: string; isLatest: boolean }>
+    const listed = await s3cli(["--json", "backup", "versions", "items/1/a.jpg"])
+    const versions = JSON.parse(listed.text) as {
+      entries: Array<{ versionId: string; isLatest: boolean; etag: string }>
     }
-    assert.strictEqual(versions.entries.length, 2)
+    assert.strictEqual(versions.entries.length, 2, listed.text)
+    assert.deepStrictEqual(
+      versions.entries.map((entry) => entry.isLatest),
+      [true, false],
+      `newest first: ${listed.text}`
+    )
     const oldest = versions.entries[1]!.versionId
     assert.strictEqual((await s3cli(["object", "rm", "items/2/b.jpg"])).code, 0)
     const undeleted = await s3cli(["--json", "backup", "undelete", "items/2/b.jpg"])
@@ -118,7 +124,11 @@ describe.skipIf(s3 === undefined)("backup on the local Ceph RGW", () => {
     const restored = await s3cli(["backup", "restore", "items/1/a.jpg", "--version", oldest])
     assert.strictEqual(restored.code, 0, restored.stderr)
     const got = await s3cli(["object", "get", "items/1/a.jpg", "-"])
-    assert.isTrue(got.stdout.equals(first))
+    const after = await s3cli(["--json", "backup", "versions", "items/1/a.jpg"])
+    assert.isTrue(
+      got.stdout.equals(first),
+      `the restored bytes are not the first version's (restore said: ${restored.text.trim()}; versions now: ${after.text})`
+    )
 
     const pitr = await s3cli(["--json", "backup", "pitr", "--prefix", "items/", "--at", before, "--dry-run"])
     assert.strictEqual(pitr.code, 0, pitr.stderr)
