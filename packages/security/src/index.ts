@@ -1,0 +1,2 @@
+// @localex/security — the operations guide's "Security Operations" and "Incident Response".
+export {}

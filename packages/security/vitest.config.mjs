@@ -1,0 +1,3 @@
+import { packageConfig } from "@localex/vitest-config"
+
+export default packageConfig(import.meta.dirname)
