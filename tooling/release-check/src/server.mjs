@@ -1,12 +1,14 @@
-// Starts the HTTP app as a child process and stops it with a signal, each with a deadline.
+// Starts a server app (the HTTP API, the cron runner) as a child process and stops it with a signal,
+// each with a deadline.
 import { spawn } from "node:child_process"
 
 /**
- * Waits for "listening on <url>" (and the development key it prints) on stdout.
+ * Waits for "listening on <url>" on stdout (and, with `devKey: true`, the development key the HTTP
+ * API prints).
  * @returns {Promise<{ url: string, devKey: string | undefined, output: () => string,
  *   stop: (signal: NodeJS.Signals, timeoutMs: number) => Promise<{ code: number | null, signal: string | null }> }>}
  */
-export const startServer = (node, args, { cwd, env, timeoutMs = 60_000 }) =>
+export const startServer = (node, args, { cwd, env, timeoutMs = 60_000, devKey: waitForKey = true }) =>
   new Promise((resolve, reject) => {
     const child = spawn(node, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] })
     let out = ""
@@ -26,7 +28,7 @@ export const startServer = (node, args, { cwd, env, timeoutMs = 60_000 }) =>
       out += chunk
       const url = /listening on (http:\/\/\S+)/.exec(out)?.[1]
       const devKey = /development API key[^:]*: (\S+)/.exec(out)?.[1]
-      if (url && devKey !== undefined) {
+      if (url && (devKey !== undefined || !waitForKey)) {
         clearTimeout(timer)
         resolve({ url, devKey, output: () => out, stop })
       }

@@ -34,8 +34,8 @@ describe("Dockerfile", () => {
 
   it("is multi-stage, runs the apps as a non-root user, with a health check and the data folder as a volume", () => {
     const names = stages().map((s) => s.name)
-    expect(names).toEqual(expect.arrayContaining(["build", "runtime", "http", "cli"]))
-    for (const app of ["http", "cli"]) {
+    expect(names).toEqual(expect.arrayContaining(["build", "runtime", "http", "cli", "cron"]))
+    for (const app of ["http", "cli", "cron"]) {
       const s = stage(app)
       expect(s.from).toBe("runtime")
       expect(s.instructions.findLast((i) => i.keyword === "USER")?.args).toBe("node")
@@ -45,11 +45,13 @@ describe("Dockerfile", () => {
     }
     // The last stage is what a plain `docker build .` gives: the HTTP API.
     expect(names.at(-1)).toBe("http")
-    expect(stage("http").instructions.some((i) => i.keyword === "HEALTHCHECK" && /\/health/.test(i.args))).toBe(true)
+    for (const server of ["http", "cron"])
+      expect(stage(server).instructions.some((i) => i.keyword === "HEALTHCHECK" && /\/health/.test(i.args))).toBe(true)
     expect(stage("runtime").instructions.find((i) => i.keyword === "VOLUME")?.args).toBe("/data")
     // Everything the app writes goes to the volume: the read-only root filesystem stays untouched.
     const env = stageEnv("http")
     expect(env.LOCALEX_STORAGE_FS_ROOT).toMatch(/^\/data\//)
     expect(env.LOCALEX_HTTP_STATE_DIR).toMatch(/^\/data\//)
+    expect(stageEnv("cron").LOCALEX_STORAGE_FS_ROOT).toMatch(/^\/data\//)
   })
 })

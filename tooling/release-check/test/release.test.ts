@@ -152,6 +152,47 @@ describe("a release rehearsed in a clean copy of the workspace", () => {
     })
   }
 
+  for (const app of deployedApps.filter((a) => a.kind === "job")) {
+    it(`${app.name}: the runner starts from a scratch folder with only Node, /health and the HEALTHCHECK answer, a job runs, SIGTERM exits 0`, async () => {
+      const folder = deployedFolder(app)
+      const before = snapshot(folder)
+      const cwd = mkdtempSync(join(scratch, "run-"))
+      const data = join(cwd, "data")
+      const [command, ...args] = execForm(app.stage, "CMD")
+      expect(command).toBe("node")
+      const inFolder = (arg: string) => (arg.startsWith("dist/") ? join(folder, arg) : arg)
+      const env = onlyNode({ ...appEnv(app.stage, data), LOCALEX_CRON_HOST: "127.0.0.1", LOCALEX_CRON_PORT: "0" })
+      const runner = await startServer(process.execPath, args.map(inFolder), { cwd, env, devKey: false })
+      try {
+        const health = await fetch(`${runner.url}/health`, { signal: AbortSignal.timeout(10_000) })
+        expect(health.status).toBe(200)
+        expect(await health.json()).toMatchObject({ status: "ok", jobs: ["daily", "weekly", "monthly", "quarterly"] })
+        const [checkCommand, ...checkArgs] = execForm(app.stage, "HEALTHCHECK")
+        expect(checkCommand).toBe("node")
+        const check = await exec(process.execPath, checkArgs, {
+          cwd,
+          env: onlyNode({ LOCALEX_CRON_PORT: String(new URL(runner.url).port) }),
+          timeoutMs: 30_000
+        })
+        expect(check.code, check.out).toBe(0)
+        // A job run by hand beside the runner: its report lands in the data folder (the volume).
+        const report = JSON.parse(
+          await run(process.execPath, [inFolder("dist/bin.js"), "run", "daily", "--json"], {
+            cwd,
+            env,
+            timeoutMs: 60_000
+          })
+        )
+        expect(report).toMatchObject({ job: "daily", status: "pass" })
+        expect(snapshot(data).join("\n")).toMatch(/_localex\/reports\/daily\/.*\.json/)
+      } finally {
+        const exit = await runner.stop("SIGTERM", 30_000)
+        expect(exit, runner.output()).toEqual({ code: 0, signal: null })
+      }
+      expect(snapshot(folder)).toEqual(before)
+    })
+  }
+
   for (const app of deployedApps.filter((a) => a.kind === "cli")) {
     it(`${app.name}: --version, --help and a command run from a scratch folder with only Node`, async () => {
       const folder = deployedFolder(app)
