@@ -96,6 +96,7 @@ const USAGE_TAGS = new Set([
   "LocationInvalid",
   "InvalidTime",
   "AlarmSpecInvalid",
+  "RequestMetricsInvalid",
   "CdnConfigError",
   "CdnNotConfigured",
   "InvalidInvalidationPath",

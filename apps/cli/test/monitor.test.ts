@@ -75,6 +75,17 @@ describe("monitor logs analyze", () => {
   })
 })
 
+describe("monitor request-metrics on the fs driver", () => {
+  it("is refused: a folder has no request metrics (exit 1, one line)", async () => {
+    await using dir = await tempDir()
+    mkdirSync(join(dir.path, "data"))
+    const result = await run(["--root", "data", "monitor", "request-metrics", "plan"], { env: {}, cwd: dir.path })
+    assert.strictEqual(result.code, 1, result.text)
+    assert.match(result.stderr, /request metrics configurations/)
+    assert.strictEqual(result.stderr.trim().split("\n").length, 1)
+  })
+})
+
 const aws = testAws()
 
 describe.skipIf(!aws)("monitor on CloudWatch (moto)", () => {
@@ -125,6 +136,25 @@ describe.skipIf(!aws)("monitor on CloudWatch (moto)", () => {
     assert.deepStrictEqual(JSON.parse(second.text).written, [])
     const bad = await run([...common, "plan", "--sns-topic", "ops"], { env: env(), cwd: dir.path })
     assert.strictEqual(bad.code, 2)
+  })
+
+  it("request-metrics: plan shows EntireBucket to add; apply on moto (which keeps nothing) fails clearly; a bad id is a usage error", async () => {
+    await using dir = await tempDir()
+    // moto's default account (its dummy key): a bucket made by a plain unsigned PUT, as moto allows.
+    const bucket = uniqueName("localex-metrics")
+    const made = await fetch(`${aws!.endpoint}/${bucket}`, { method: "PUT", signal: AbortSignal.timeout(10_000) })
+    assert.strictEqual(made.status, 200)
+    const motoEnv = { ...env(), AWS_ACCESS_KEY_ID: "testing", AWS_SECRET_ACCESS_KEY: "testing" }
+    const common = ["--bucket", bucket, "--endpoint", aws!.endpoint, "monitor", "request-metrics"]
+    const plan = await run([...common, "plan"], { env: motoEnv, cwd: dir.path })
+    assert.strictEqual(plan.code, 0, plan.stderr)
+    assert.match(plan.text, /\+ add request metrics configuration "EntireBucket"/)
+    const apply = await run([...common, "apply"], { env: motoEnv, cwd: dir.path })
+    assert.strictEqual(apply.code, 1, apply.text)
+    assert.match(apply.stderr, /still differ after applying them/)
+    const bad = await run([...common, "plan", "--filter", "no spaces allowed"], { env: motoEnv, cwd: dir.path })
+    assert.strictEqual(bad.code, 2, bad.stderr)
+    assert.match(bad.stderr, /no spaces allowed/)
   })
 
   it("check daily with no metrics yet: warns with evidence, exit 0", async () => {

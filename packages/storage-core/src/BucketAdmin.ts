@@ -1,7 +1,8 @@
 /**
  * BucketAdmin: the bucket's own configuration and the S3-only views that ObjectStore does not
  * give — lifecycle rules, intelligent tiering, versioning, versions and delete markers (reading,
- * restoring and undeleting them), replication, incomplete multipart uploads, object tags.
+ * restoring and undeleting them), replication, request-metrics configurations, incomplete multipart
+ * uploads, object tags.
  *
  * Every driver layer provides it beside ObjectStore: the s3 driver over its own client
  * (drivers/s3/bucketAdmin.ts); the fs driver fails every call with `UnsupportedByDriver`
@@ -11,6 +12,7 @@ import { Context, Effect, Stream } from "effect"
 import type {
   IncompleteUpload,
   LifecycleRule,
+  MetricsConfiguration,
   ObjectVersion,
   ReplicationConfiguration,
   TieringConfiguration,
@@ -31,6 +33,7 @@ import type { GetResult, ObjectStoreDriver } from "./ObjectStore.js"
 export type {
   IncompleteUpload,
   LifecycleRule,
+  MetricsConfiguration,
   MfaDeleteStatus,
   ObjectVersion,
   ReplicationConfiguration,
@@ -122,6 +125,12 @@ export class BucketAdmin extends Context.Service<
     readonly putReplication: (
       configuration: ReplicationConfiguration | undefined
     ) => Effect.Effect<void, BucketAdminError>
+    /** The bucket's metrics configurations (what S3 publishes request metrics for), every page. */
+    readonly getMetricsConfigurations: () => Effect.Effect<ReadonlyArray<MetricsConfiguration>, BucketAdminError>
+    /** Creates or replaces the metrics configuration with this id. */
+    readonly putMetricsConfiguration: (configuration: MetricsConfiguration) => Effect.Effect<void, BucketAdminError>
+    /** Removes one metrics configuration (its request metrics stop); one already gone is not an error. */
+    readonly deleteMetricsConfiguration: (id: string) => Effect.Effect<void, BucketAdminError>
     /** Multipart uploads started and never completed or aborted, with the bytes of their parts. */
     readonly listIncompleteUploads: (options?: {
       readonly prefix?: string
@@ -158,6 +167,9 @@ export const noBucketAdmin = (driver: "fs" | "memory", location: string): Bucket
     removeDeleteMarker: unsupported(VERSIONS),
     getReplication: unsupported("replication (S3 copies between buckets)"),
     putReplication: unsupported("replication (S3 copies between buckets)"),
+    getMetricsConfigurations: unsupported("request metrics configurations (S3 CloudWatch metrics)"),
+    putMetricsConfiguration: unsupported("request metrics configurations (S3 CloudWatch metrics)"),
+    deleteMetricsConfiguration: unsupported("request metrics configurations (S3 CloudWatch metrics)"),
     listIncompleteUploads: unsupportedStream("multipart uploads"),
     abortIncompleteUpload: unsupported("multipart uploads"),
     getObjectTags: unsupported("reading object tags")

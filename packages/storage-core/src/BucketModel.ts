@@ -86,6 +86,18 @@ export const TieringConfiguration = Schema.Struct({
 )
 export type TieringConfiguration = typeof TieringConfiguration.Type
 
+/**
+ * A bucket metrics configuration: what turns on S3's CloudWatch request metrics (AllRequests,
+ * 4xxErrors, FirstByteLatency, …) for the whole bucket or a prefix. `id` is the `FilterId`
+ * dimension the metrics carry (the guide's dashboard and alarms read `EntireBucket`).
+ */
+export const MetricsConfiguration = Schema.Struct({
+  id: Schema.NonEmptyString.check(Schema.isMaxLength(64)),
+  /** Only keys below this prefix; the whole bucket when omitted or empty. */
+  prefix: Schema.optionalKey(Schema.String)
+})
+export type MetricsConfiguration = typeof MetricsConfiguration.Type
+
 /** The bucket's versioning state; "Disabled" when versioning was never enabled. */
 export type VersioningStatus = "Enabled" | "Suspended" | "Disabled"
 

@@ -11,6 +11,7 @@ export {
 } from "./BucketAdmin.js"
 export {
   LifecycleRule,
+  MetricsConfiguration,
   ReplicationConfiguration,
   ReplicationRule,
   StorageTransition,

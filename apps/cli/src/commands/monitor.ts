@@ -10,16 +10,17 @@ import {
   Dashboard,
   LogAnalysis,
   LogReportHtml,
+  RequestMetrics,
   S3Metrics,
   TimeWindow
 } from "@localex/monitoring"
-import { loadAwsSettings, loadSettings, ObjectStore, Storage } from "@localex/storage-core"
+import { BucketAdmin, loadAwsSettings, loadSettings, ObjectStore, Storage } from "@localex/storage-core"
 import { Clock, Effect, Layer, Option, Schema } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError, UsageError } from "../failure.js"
 import { storageOverrides } from "../GlobalFlags.js"
 import { type Document, Output } from "../Output.js"
-import { NAME, root } from "../root.js"
+import { NAME, root, withServices } from "../root.js"
 import { intFlag, optionalString, repeated } from "./flags.js"
 
 /** `monitor check daily` found a check that failed (the report is printed first). */
@@ -259,6 +260,80 @@ const alarms = Command.make("alarms").pipe(
   ])
 )
 
+// ── monitor request-metrics plan|apply ─────────────────────────────────────────────────────
+
+const requestMetricsFlags = {
+  filter: repeated(
+    "filter",
+    "A metrics configuration: ID (the whole bucket) or ID=PREFIX; repeat for more (default EntireBucket)",
+    "id[=prefix]"
+  ),
+  prune: Flag.Boolean("prune").pipe(
+    Flag.withDescription("Also remove the bucket's configurations not named by --filter"),
+    Flag.withDefault(false)
+  )
+} as const
+
+const wantedMetrics = (filters: ReadonlyArray<string>) =>
+  filters.length === 0
+    ? [RequestMetrics.ENTIRE_BUCKET]
+    : filters.map((filter) => {
+        const [id = "", ...prefix] = filter.split("=")
+        return prefix.length === 0 ? { id } : { id, prefix: prefix.join("=") }
+      })
+
+const requestMetricsPlan = Command.make(
+  "plan",
+  requestMetricsFlags,
+  Effect.fn("monitor.request-metrics.plan")(function* (input) {
+    const wanted = wantedMetrics(input.filter)
+    yield* RequestMetrics.validate(wanted)
+    const plan = yield* RequestMetrics.plan(yield* BucketAdmin, wanted, { prune: input.prune })
+    yield* (yield* Output).print(lines(RequestMetrics.formatPlan(plan), plan))
+  })
+).pipe(
+  Command.withDescription("Show how the bucket's request metrics configurations differ from the wanted ones"),
+  withServices
+)
+
+const requestMetricsApply = Command.make(
+  "apply",
+  requestMetricsFlags,
+  Effect.fn("monitor.request-metrics.apply")(function* (input) {
+    const result = yield* RequestMetrics.apply(yield* BucketAdmin, wantedMetrics(input.filter), {
+      prune: input.prune
+    })
+    const done = [...result.written.map((id) => `put ${id}`), ...result.deleted.map((id) => `removed ${id}`)]
+    yield* (yield* Output).print(
+      lines(
+        [
+          ...RequestMetrics.formatPlan(result.plan),
+          done.length > 0 ? `applied: ${done.join(", ")}` : "nothing to apply"
+        ],
+        result
+      )
+    )
+  })
+).pipe(
+  Command.withDescription(
+    "Put the request metrics configurations that differ, then check again (twice changes nothing)"
+  ),
+  withServices
+)
+
+const requestMetrics = Command.make("request-metrics").pipe(
+  Command.withDescription(
+    "The bucket metrics configurations that make S3 publish request metrics (FilterId), as code: plan, apply"
+  ),
+  Command.withSubcommands([requestMetricsPlan, requestMetricsApply]),
+  Command.withExamples([
+    {
+      command: `${NAME} --bucket localex-storage monitor request-metrics apply`,
+      description: "Turn on the whole bucket's request metrics (FilterId EntireBucket, what the alarms read)"
+    }
+  ])
+)
+
 // ── monitor logs analyze ───────────────────────────────────────────────────────────────────
 
 const S3_LOCATION = /^s3:\/\/([^/]+)\/?(.*)$/
@@ -393,5 +468,5 @@ export const monitor = Command.make("monitor").pipe(
   Command.withDescription(
     "Monitoring: S3 metrics, the CloudWatch dashboard and alarms as code, access-log analysis, daily checks"
   ),
-  Command.withSubcommands([metrics, dashboard, alarms, logs, check])
+  Command.withSubcommands([metrics, requestMetrics, dashboard, alarms, logs, check])
 )

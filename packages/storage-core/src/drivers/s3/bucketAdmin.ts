@@ -24,6 +24,7 @@ import * as Keys from "../../Keys.js"
 import type { S3Options } from "../../StorageConfig.js"
 import type { Send } from "./client.js"
 import { asObjectError, asStoreError, type S3Failure } from "./errors.js"
+import { makeMetricsConfigurations } from "./metricsConfigurations.js"
 import { unquote } from "./objects.js"
 import { makeReplication } from "./replication.js"
 import { fromSdkRule, fromSdkTiering, toSdkRule, toSdkTiering } from "./rules.js"
@@ -314,6 +315,7 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
     ...makeVersions(Bucket, send, toError),
     listVersions,
     ...makeReplication(Bucket, send, toError),
+    ...makeMetricsConfigurations(Bucket, send, toError),
     listIncompleteUploads,
     abortIncompleteUpload,
     getObjectTags
