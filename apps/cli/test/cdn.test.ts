@@ -8,6 +8,7 @@ import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwat
 import { assert } from "@effect/vitest"
 import { ensureVarnish, type Origin, startOrigin, startVarnish, type Varnish } from "@localex/cdn/testing"
 import { awsClientConfig, createTestAccount, type TestAccount, testAws, uniqueName } from "@localex/local-aws"
+import { logLine, SAMPLE_T0 } from "@localex/monitoring/testing"
 import { afterAll, beforeAll, describe, it } from "vitest"
 import { run, tempDir } from "./helpers.js"
 
@@ -247,5 +248,31 @@ describe.skipIf(typeof varnishd !== "string")("cdn warm through varnish", () => 
     const refused = await run(["cdn", "warm", "http://169.254.169.254/latest/meta-data/"], { env, cwd: dir.path })
     assert.strictEqual(refused.code, 2)
     assert.match(refused.stderr, /not a CDN domain/)
+  })
+
+  it("--from-logs warms the most read keys of the access logs (--top), nothing else", async () => {
+    await using dir = await tempDir()
+    // Reads: items/7 five times, items/8 three, items/9 once; a failed read and a PUT do not count.
+    const read = (key: string, i: number) =>
+      logLine({ time: SAMPLE_T0 + i * 1000, operation: "REST.GET.OBJECT", key, status: 200, bytesSent: 2048 })
+    const lines = [
+      ...[0, 1, 2, 3, 4].map((i) => read("items/7/a.jpg", i)),
+      ...[5, 6, 7].map((i) => read("items/8/a.jpg", i)),
+      read("items/9/a.jpg", 8),
+      logLine({ time: SAMPLE_T0, operation: "REST.GET.OBJECT", key: "items/10/a.jpg", status: 404 }),
+      logLine({ time: SAMPLE_T0, operation: "REST.PUT.OBJECT", key: "items/11/a.jpg", status: 200 })
+    ]
+    await writeFile(join(dir.path, "access.log"), `${lines.join("\n")}\n`)
+    const env = { LOCALEX_CDN_BASE_URL: varnish.url }
+    const result = await run(["--json", "cdn", "warm", "--from-logs", "access.log", "--top", "2", "--passes", "1"], {
+      env,
+      cwd: dir.path
+    })
+    assert.strictEqual(result.code, 0, result.stderr)
+    const warmed = (json(result.text).passes[0].results as Array<{ target: string }>).map((r) => r.target).sort()
+    assert.deepStrictEqual(warmed, ["items/7/a.jpg", "items/8/a.jpg"])
+    assert.strictEqual(origin.hits.get("/items/9/a.jpg"), undefined)
+    const none = await run(["cdn", "warm", "--from-logs", "empty.log"], { env, cwd: dir.path })
+    assert.strictEqual(none.code, 1, "a missing log file is an operation failure")
   })
 })

@@ -11,7 +11,7 @@
  * | LOCALEX_HTTP_API_KEYS           | (dev key)     | `sha256hex:scope+scope,…` (see ApiKeys)          |
  * | LOCALEX_HTTP_SHUTDOWN_TIMEOUT   | 10 seconds    | how long SIGTERM waits for in-flight requests    |
  * | LOCALEX_HTTP_STATE_DIR          | .localex/http | the app's own files (the development key)        |
- * | LOCALEX_HTTP_CDN_BASE_URL       | (none)        | photo variant URLs: `<base>/<key>` (else signed) |
+ * | LOCALEX_CDN_BASE_URL            | (none)        | photo variant URLs: `<base>/<key>` (else signed); alias LOCALEX_HTTP_CDN_BASE_URL |
  * | LOCALEX_HTTP_STATS_TTL          | 60 seconds    | how long GET /v1/stats answers from its cache    |
  * | LOCALEX_HTTP_MAX_BODY_BYTES     | 16 KiB        | largest body of a non-upload request (JSON)      |
  * | LOCALEX_HTTP_HEADERS_TIMEOUT    | 20 seconds    | to receive a request's headers                   |
@@ -37,7 +37,7 @@ export interface HttpSettings {
   readonly shutdownTimeout: Duration.Duration
   /** The app's own files (the generated development key), apart from the store's data. */
   readonly stateDir: string
-  /** LOCALEX_HTTP_CDN_BASE_URL, without a trailing "/": photo variants are linked as `<base>/<key>` instead of signed URLs. */
+  /** LOCALEX_CDN_BASE_URL (alias LOCALEX_HTTP_CDN_BASE_URL), without a trailing "/": photo variants are linked as `<base>/<key>` instead of signed URLs. */
   readonly cdnBaseUrl: Option.Option<string>
   /** LOCALEX_HTTP_STATS_TTL: how long a /v1/stats result is served from the cache (0: never cached). */
   readonly statsTtl: Duration.Duration
@@ -80,7 +80,10 @@ const settings = Config.all({
   apiKeys: Config.option(Config.String("LOCALEX_HTTP_API_KEYS")),
   shutdownTimeout: seconds("LOCALEX_HTTP_SHUTDOWN_TIMEOUT", 10),
   stateDir: Config.String("LOCALEX_HTTP_STATE_DIR").pipe(Config.withDefault(".localex/http")),
-  cdnBaseUrl: Config.option(Config.String("LOCALEX_HTTP_CDN_BASE_URL")),
+  // The CDN package's name wins; LOCALEX_HTTP_CDN_BASE_URL stays as its alias.
+  cdnBaseUrl: Config.option(
+    Config.String("LOCALEX_CDN_BASE_URL").pipe(Config.orElse(() => Config.String("LOCALEX_HTTP_CDN_BASE_URL")))
+  ),
   statsTtl: seconds("LOCALEX_HTTP_STATS_TTL", 60),
   maxBodyBytes: bytes("LOCALEX_HTTP_MAX_BODY_BYTES", 16 * 1024),
   headersTimeout: seconds("LOCALEX_HTTP_HEADERS_TIMEOUT", 20),
@@ -136,7 +139,7 @@ export class HttpConfig extends Context.Service<HttpConfig, HttpSettings>()("@lo
         const url = URL.parse(s.cdnBaseUrl.value)
         if (url === null || (url.protocol !== "https:" && url.protocol !== "http:") || url.search !== "") {
           return yield* new HttpConfigError({
-            setting: "LOCALEX_HTTP_CDN_BASE_URL",
+            setting: "LOCALEX_CDN_BASE_URL (or its alias LOCALEX_HTTP_CDN_BASE_URL)",
             reason: `must be an http(s) URL without a query, e.g. https://cdn.localex.example (got "${s.cdnBaseUrl.value}")`
           })
         }

@@ -400,7 +400,7 @@ describe("photo routes with small limits", () => {
     assert.deepStrictEqual(await storedKeys(root, "items/"), [])
   })
 
-  it("links variants under LOCALEX_HTTP_CDN_BASE_URL when it is set", async () => {
+  it("links variants under the CDN base URL (here its alias LOCALEX_HTTP_CDN_BASE_URL) when it is set", async () => {
     const small = await photoJpeg(400, 300, 3)
     assert.isBelow(small.length, LIMIT)
     const response = await fetch(`${server.url}/v1/items/cdn-1/photos`, {

@@ -15,6 +15,7 @@ import { Output } from "../Output.js"
 import { NAME, root } from "../root.js"
 import * as views from "../views/cdn.js"
 import { dryRun, intFlag, optionalString, some } from "./flags.js"
+import { analyzeLocation } from "./monitor.js"
 
 /** Output and the Cdn service (loaded on first use: the AWS SDK stays out of the other commands' start-up). */
 const cdnServices = Layer.unwrap(
@@ -135,6 +136,14 @@ const warm = Command.make(
       Argument.variadic({ min: 0 })
     ),
     fromFile: optionalString("from-file", "Also request the keys (or URLs) listed in this file, one a line", "file"),
+    fromLogs: optionalString(
+      "from-logs",
+      "Also request the most read keys of these S3 access logs (a file, a folder or s3://bucket/prefix)",
+      "path|s3-url"
+    ),
+    top: intFlag("top", "With --from-logs: how many of the most read keys (default 100)", 1, 100_000).pipe(
+      Flag.withDefault(100)
+    ),
     concurrency: intFlag("concurrency", "Requests in flight at once (default 16)", 1, 256).pipe(Flag.withDefault(16)),
     passes: intFlag("passes", "1: warm only; 2 (default): warm, then measure the hit ratio reached", 1, 5).pipe(
       Flag.withDefault(2)
@@ -144,8 +153,16 @@ const warm = Command.make(
   Effect.fn("cdn.warm")(function* (input) {
     const cdn = yield* useCdn
     const listed = Option.isSome(input.fromFile) ? yield* readTargets(input.fromFile.value) : []
-    const targets = [...input.keys, ...listed]
-    if (targets.length === 0) return yield* new UsageError({ reason: "give keys to warm, or --from-file FILE" })
+    const popular = Option.isSome(input.fromLogs)
+      ? (yield* analyzeLocation(input.fromLogs.value, { top: input.top })).topKeys.map((k) => k.name)
+      : []
+    const targets = [...new Set([...input.keys, ...listed, ...popular])]
+    if (targets.length === 0)
+      return yield* new UsageError({
+        reason: Option.isSome(input.fromLogs)
+          ? `the access logs at ${input.fromLogs.value} show no object reads: nothing to warm`
+          : "give keys to warm, --from-file FILE or --from-logs PATH"
+      })
     const report = yield* cdn.warmCache(targets, {
       concurrency: input.concurrency,
       passes: input.passes,
@@ -158,12 +175,17 @@ const warm = Command.make(
   })
 ).pipe(
   Command.withDescription(
-    "Request the CDN URLs of keys (only on LOCALEX_CDN_DOMAINS) with bounded concurrency and deadlines; " +
+    "Request the CDN URLs of keys (given, listed in a file, or the most read in the access logs; only on " +
+      "LOCALEX_CDN_DOMAINS) with bounded concurrency and deadlines; " +
       "per key hit/miss, status and latency; the second pass reports the hit ratio and p50/p95"
   ),
   Command.withExamples([
     { command: `${NAME} cdn warm items/123/photos/<id>/large.webp`, description: "One key" },
-    { command: `${NAME} --json cdn warm --from-file popular.txt --concurrency 32`, description: "A list" }
+    { command: `${NAME} --json cdn warm --from-file popular.txt --concurrency 32`, description: "A list" },
+    {
+      command: `${NAME} cdn warm --from-logs s3://localex-logs/storage/ --top 500`,
+      description: "The 500 most read keys of the access logs"
+    }
   ]),
   withCdn
 )

@@ -339,7 +339,7 @@ const requestMetrics = Command.make("request-metrics").pipe(
 const S3_LOCATION = /^s3:\/\/([^/]+)\/?(.*)$/
 
 /** A local path, or `s3://bucket/prefix` read through an s3 store of that bucket. */
-const analyzeLocation = (location: string, options: LogAnalysis.AnalysisOptions) =>
+export const analyzeLocation = (location: string, options: LogAnalysis.AnalysisOptions) =>
   Effect.gen(function* () {
     const s3 = S3_LOCATION.exec(location)
     if (s3 === null) return yield* LogAnalysis.analyzePath(location, options)
