@@ -15,22 +15,14 @@
  * of a running one; otherwise one is started and stopped.
  * Node runs this file by type stripping: only erasable TypeScript here.
  */
-import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { existsSync } from "node:fs"
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client
-} from "@aws-sdk/client-s3"
-import { readEnvFile, start } from "@localex/local-s3"
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3"
+import { benchEngine } from "@localex/local-s3"
 import type { ObjectStore, ObjectSummary } from "@localex/storage-core"
 import { BucketAdmin, ObjectStore as ObjectStoreTag } from "@localex/storage-core"
 import * as S3 from "@localex/storage-core/s3"
-import { layerMemory, RCLONE, rcloneEnv, type S3Engine } from "@localex/storage-core/testing"
+import { dropBucket, layerMemory, RCLONE, rawClient, rcloneEnv, runTimed } from "@localex/storage-core/testing"
 import { Effect, Stream } from "effect"
 import type * as LocationModule from "../src/Location.js"
 import type * as SnapshotModule from "../src/Snapshot.js"
@@ -46,33 +38,8 @@ const SIMULATED = Number(env.BENCH_SNAPSHOT_SIMULATED ?? 1_000_000)
 const CONCURRENCY = Number(env.BENCH_SNAPSHOT_CONCURRENCY ?? 32)
 const say = (line: string) => process.stderr.write(`[bench:snapshot] ${line}\n`)
 
-const endpointFromEnv = (): S3Engine | undefined => {
-  const file = env.LOCALEX_S3_ENV_FILE ?? env.LOCALEX_S3_ENDPOINT_FILE
-  if (file === undefined) return undefined
-  const vars = readEnvFile(file)
-  return {
-    endpoint: vars.AWS_ENDPOINT_URL_S3 as string,
-    region: vars.AWS_REGION ?? "us-east-1",
-    accessKeyId: vars.AWS_ACCESS_KEY_ID as string,
-    secretAccessKey: vars.AWS_SECRET_ACCESS_KEY as string
-  }
-}
-
-const timed = (file: string, args: ReadonlyArray<string>, childEnv: NodeJS.ProcessEnv) =>
-  new Promise<number>((resolve, reject) => {
-    const started = performance.now()
-    const child = spawn(file, args, { env: childEnv, stdio: ["ignore", "ignore", "pipe"] })
-    let stderr = ""
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk
-    })
-    child.on("error", reject)
-    child.on("close", (code) =>
-      code === 0
-        ? resolve((performance.now() - started) / 1000)
-        : reject(new Error(`${file} ${args.join(" ")} exited with ${code}: ${stderr.trim().slice(0, 500)}`))
-    )
-  })
+const timed = async (file: string, args: ReadonlyArray<string>, childEnv: NodeJS.ProcessEnv) =>
+  (await runTimed(file, args, childEnv)).seconds
 
 const seconds = async (work: () => Promise<unknown>) => {
   const started = performance.now()
@@ -82,23 +49,14 @@ const seconds = async (work: () => Promise<unknown>) => {
 
 // --- the engine and the buckets ------------------------------------------------------------------
 
-let s3 = endpointFromEnv()
-let stopEngine = async () => {}
-if (s3 === undefined && OBJECTS > 0) {
-  say("no LOCALEX_S3_ENV_FILE: starting a Ceph RGW for this run")
-  const engine = await start()
-  s3 = engine
-  stopEngine = () => engine.stop()
+const started = OBJECTS > 0 ? await benchEngine({ log: say }) : undefined
+const engine = started ?? {
+  endpoint: "http://127.0.0.1:1",
+  region: "us-east-1",
+  accessKeyId: "-",
+  secretAccessKey: "-"
 }
-const engine = s3 ?? { endpoint: "http://127.0.0.1:1", region: "us-east-1", accessKeyId: "-", secretAccessKey: "-" }
-const client = new S3Client({
-  endpoint: engine.endpoint,
-  region: engine.region,
-  forcePathStyle: true,
-  credentials: { accessKeyId: engine.accessKeyId, secretAccessKey: engine.secretAccessKey },
-  requestChecksumCalculation: "WHEN_REQUIRED",
-  responseChecksumValidation: "WHEN_REQUIRED"
-})
+const client = rawClient(engine)
 const run = randomUUID().slice(0, 8)
 const source = `bench-snap-src-${run}`
 const ours = `bench-snap-ours-${run}`
@@ -115,15 +73,7 @@ const count = async (bucket: string) => {
   return n
 }
 
-const drop = async (bucket: string) => {
-  for (;;) {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket })).catch(() => undefined)
-    const keys = (page?.Contents ?? []).map((o) => ({ Key: o.Key as string }))
-    if (keys.length === 0) break
-    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }))
-  }
-  await client.send(new DeleteBucketCommand({ Bucket: bucket })).catch(() => undefined)
-}
+const drop = (bucket: string) => dropBucket(client, bucket)
 
 const s3Options = (bucket: string) => ({
   bucket,
@@ -259,5 +209,5 @@ try {
   process.stdout.write(`${lines.join("\n")}\n`)
 } finally {
   if (!memoryOnly) for (const bucket of [source, ours, theirs]) await drop(bucket)
-  await stopEngine()
+  await started?.stop()
 }

@@ -51,6 +51,11 @@ export interface SnapshotOptions {
   readonly safety?: Partial<DeletionPlan.SafetyLimits>
   /** Delete even above the safety limit. */
   readonly force?: boolean
+  /**
+   * Copy object tags with streamed copies (one more request per copied object from an S3 source;
+   * server-side copies keep them anyway). Default true. A source that cannot read tags (fs) has none.
+   */
+  readonly tags?: boolean
   readonly onProgress?: (progress: SnapshotProgress) => void
 }
 
@@ -141,6 +146,16 @@ type Outcome =
   | { readonly _tag: "Extra"; readonly key: string; readonly object: ObjectSummary }
   | { readonly _tag: "Failed"; readonly key: string; readonly error: string; readonly message: string }
 
+/** The tags of a source object; none where the source cannot read tags (fs, an endpoint without the API). */
+const tagsOf = (side: Side, key: string) =>
+  side.admin
+    .getObjectTags(key)
+    .pipe(
+      Effect.catchTag(["UnsupportedByDriver", "NotImplementedByEndpoint"], () =>
+        Effect.succeed<Readonly<Record<string, string>>>({})
+      )
+    )
+
 const failed = (key: string) => (error: { readonly _tag: string; readonly message: string }) =>
   Effect.succeed<Outcome>({ _tag: "Failed", key, error: error._tag, message: error.message })
 
@@ -195,7 +210,9 @@ export const run = Effect.fn("Snapshot.run")(function* (
     if (dryRun) return Effect.succeed<Outcome>(copied)
     const to = destination.prefix + pair.key
     return serverSide === undefined
-      ? copyObject(source.store, from.key, destination.store, to, condition).pipe(Effect.as(copied))
+      ? Effect.flatMap(options.tags === false ? Effect.succeed({}) : tagsOf(source, from.key), (tags) =>
+          copyObject(source.store, from.key, destination.store, to, condition, tags)
+        ).pipe(Effect.as(copied))
       : destination.admin.copyFromBucket(serverSide, from.key, { to, ...condition }).pipe(Effect.as(copied))
   }
 

@@ -201,6 +201,27 @@ describe.skipIf(!engine)("snapshot sync", () => {
     )
   )
 
+  it.live("streamed copies (no server-side copy) carry the object's tags; tags: false leaves them", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const { side: live } = yield* s3Side({ prefix: "items/" })
+        const { side: copy } = yield* s3Side({ prefix: "items/" })
+        const { side: untagged } = yield* s3Side({ prefix: "items/" })
+        yield* live.store.put("items/a.bin", seeded(300, 1), { tags: { owner: "team-a", keep: "yes" } })
+        yield* live.store.put("items/b.bin", seeded(300, 2))
+        // Another endpoint as far as the run can tell: the bytes are streamed through this process.
+        const streamed = { store: live.store, admin: live.admin, prefix: live.prefix, name: live.name }
+        const report = yield* Snapshot.run(streamed, copy)
+        assert.strictEqual(report.copied.objects, 2)
+        assert.deepStrictEqual(yield* copy.admin.getObjectTags("items/a.bin"), { owner: "team-a", keep: "yes" })
+        assert.deepStrictEqual(yield* copy.admin.getObjectTags("items/b.bin"), {})
+        yield* Snapshot.run(streamed, untagged, { tags: false })
+        assert.deepStrictEqual(yield* untagged.admin.getObjectTags("items/a.bin"), {})
+        assert.isTrue((yield* bytesOf(untagged.store, "items/a.bin")).equals(Buffer.from(seeded(300, 1))))
+      })
+    )
+  )
+
   it("the safety limit stops a mirror that would empty the destination", () => {
     assert.isTrue(DeletionPlan.assessSafety(200, 200, DeletionPlan.DEFAULT_SAFETY).exceeded)
   })

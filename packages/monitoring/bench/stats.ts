@@ -18,22 +18,22 @@
  * BENCH_STATS_BUCKET (an already seeded bucket to reuse and keep, for repeated runs).
  * Node runs this file by type stripping: only erasable TypeScript here.
  */
-import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import { existsSync } from "node:fs"
 import { Agent } from "node:http"
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client
-} from "@aws-sdk/client-s3"
-import { readEnvFile, start } from "@localex/local-s3"
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
+import { benchEngine } from "@localex/local-s3"
 import type { S3Options } from "@localex/storage-core"
 import * as S3 from "@localex/storage-core/s3"
-import { AWS_CLI, awsEnv, type S3Engine as Endpoint, RCLONE, rcloneEnv } from "@localex/storage-core/testing"
+import {
+  AWS_CLI,
+  awsEnv,
+  dropBucket,
+  type S3Engine as Endpoint,
+  RCLONE,
+  rcloneEnv,
+  runTimed
+} from "@localex/storage-core/testing"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { Effect, Layer, ManagedRuntime } from "effect"
 import type * as StatsModule from "../src/Stats.js"
@@ -49,18 +49,6 @@ const CONCURRENCY = env.BENCH_STATS_CONCURRENCY === undefined ? undefined : Numb
 const MODE = env.BENCH_STATS_MODE === undefined ? undefined : env.BENCH_STATS_MODE === "parallel"
 
 const say = (line: string) => process.stderr.write(`[bench:stats] ${line}\n`)
-
-const endpointFromEnv = (): Endpoint | undefined => {
-  const file = env.LOCALEX_S3_ENV_FILE ?? env.LOCALEX_S3_ENDPOINT_FILE
-  if (file === undefined) return undefined
-  const vars = readEnvFile(file)
-  return {
-    endpoint: vars.AWS_ENDPOINT_URL_S3 as string,
-    region: vars.AWS_REGION ?? "us-east-1",
-    accessKeyId: vars.AWS_ACCESS_KEY_ID as string,
-    secretAccessKey: vars.AWS_SECRET_ACCESS_KEY as string
-  }
-}
 
 const optionsFor = (s3: Endpoint, bucket: string): S3Options => ({
   bucket,
@@ -95,7 +83,7 @@ const collect = (runtime: ReturnType<typeof runtimeFor>, parallel: boolean | und
 // --- `--once BUCKET`: one run in this process, for the cold-process timing ---------------------
 
 if (process.argv[2] === "--once") {
-  const s3 = endpointFromEnv() as Endpoint
+  const s3 = await benchEngine() // the parent's, named by LOCALEX_S3_ENV_FILE
   const runtime = runtimeFor(s3, process.argv[3] as string)
   const stats = await collect(runtime)
   const { mode, pageMs } = stats.listing
@@ -108,26 +96,7 @@ if (process.argv[2] === "--once") {
 
 // --- processes ---------------------------------------------------------------------------------
 
-/** Runs a command; resolves to its stdout and wall time in seconds. */
-const timed = (file: string, args: ReadonlyArray<string>, childEnv: NodeJS.ProcessEnv) =>
-  new Promise<{ readonly stdout: string; readonly seconds: number }>((resolve, reject) => {
-    const started = performance.now()
-    const child = spawn(file, args, { env: childEnv, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk
-    })
-    child.on("error", reject)
-    child.on("close", (code) =>
-      code === 0
-        ? resolve({ stdout, seconds: (performance.now() - started) / 1000 })
-        : reject(new Error(`${file} ${args.join(" ")} exited with ${code}: ${stderr.trim().slice(0, 500)}`))
-    )
-  })
+const timed = runTimed
 
 interface Contender {
   readonly name: string
@@ -219,16 +188,6 @@ const seed = async (client: S3Client, bucket: string, objects: ReadonlyArray<{ k
   say(`seeded ${objects.length} objects in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 }
 
-const drop = async (client: S3Client, bucket: string) => {
-  for (;;) {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }))
-    const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key as string }))
-    if (keys.length === 0) break
-    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }))
-  }
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }))
-}
-
 const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = Math.floor(sorted.length / 2)
@@ -237,16 +196,8 @@ const median = (values: ReadonlyArray<number>): number => {
 
 // --- the run -----------------------------------------------------------------------------------
 
-let s3 = endpointFromEnv()
-let envFile = env.LOCALEX_S3_ENV_FILE ?? env.LOCALEX_S3_ENDPOINT_FILE
-let stopEngine = async () => {}
-if (s3 === undefined || envFile === undefined) {
-  say("no LOCALEX_S3_ENV_FILE: starting a Ceph RGW for this run")
-  const engine = await start()
-  s3 = engine
-  envFile = engine.envFile
-  stopEngine = () => engine.stop()
-}
+const s3 = await benchEngine({ log: say })
+const envFile = s3.envFile
 const client = new S3Client({
   endpoint: s3.endpoint,
   region: s3.region,
@@ -333,7 +284,7 @@ try {
     `${JSON.stringify({ bench: "stats", objects: expected.objects, rounds: ROUNDS, ours, oursInProcess: warm, oursInProcessSequential: warmSequential, modes: Object.fromEntries(modes), pageMs: pageTimes, peers, speedup: fastest.seconds / ours, speedupInProcess: fastest.seconds / warm })}\n`
   )
 } finally {
-  if (reused === undefined) await drop(client, bucket).catch((error: unknown) => say(`cleanup: ${String(error)}`))
+  if (reused === undefined) await dropBucket(client, bucket).catch((error: unknown) => say(`cleanup: ${String(error)}`))
   client.destroy()
-  await stopEngine()
+  await s3.stop()
 }

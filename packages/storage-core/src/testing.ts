@@ -4,6 +4,7 @@
  * local Ceph RGW, by endpoint and credentials: the engine itself is started elsewhere), and
  * helpers to fill and read a store. Nothing here is for production use.
  */
+import { spawn } from "node:child_process"
 import * as nodeFs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -208,3 +209,30 @@ export const rcloneEnv = (s3: S3Engine): NodeJS.ProcessEnv => ({
   RCLONE_CONFIG_BENCH_ACCESS_KEY_ID: s3.accessKeyId,
   RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY: s3.secretAccessKey
 })
+
+// --- benchmarks -------------------------------------------------------------------------------
+
+/** Runs a command (a peer tool of a benchmark) to its end; its stdout and wall time, or why it failed. */
+export const runTimed = (
+  file: string,
+  args: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv
+): Promise<{ readonly stdout: string; readonly seconds: number }> =>
+  new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(file, args, { env, stdio: ["ignore", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk
+    })
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk
+    })
+    child.on("error", reject)
+    child.on("close", (code) =>
+      code === 0
+        ? resolve({ stdout, seconds: (performance.now() - started) / 1000 })
+        : reject(new Error(`${file} ${args.join(" ")} exited with ${code}: ${stderr.trim().slice(0, 500)}`))
+    )
+  })

@@ -10,6 +10,20 @@ export interface S3Settings {
   readonly secretAccessKey: string
 }
 
+/** The engine a benchmark runs on (benchEngine). */
+export interface BenchEngine extends S3Settings {
+  /** The env file of the engine (AWS_ENDPOINT_URL_S3, keys, region), for child processes. */
+  readonly envFile: string
+  /** Stops an engine started for the run; nothing for a reused one. */
+  stop(): Promise<void>
+}
+
+/**
+ * The running engine whose env file LOCALEX_S3_ENV_FILE (or LOCALEX_S3_ENDPOINT_FILE) names, else
+ * a new one started for the run.
+ */
+export function benchEngine(options?: { readonly log?: (line: string) => void }): Promise<BenchEngine>
+
 /** The engine of a test run, as testS3() and inject("localS3") give it. */
 export interface LocalS3Settings extends S3Settings {
   /** The cluster's data folder (for radosgwAdmin); undefined for an engine reused from AWS_* variables. */

@@ -7,6 +7,8 @@
  * - it does not, and the object is large: it is read once to hash it, then streamed again and
  *   checked against that hash (a source replaced in between fails the copy, nothing is written).
  *
+ * The object's tags, when the caller read them (`tags`), go with the copy.
+ *
  * The write is conditional on what the destination held when the run looked (create-only, or
  * the ETag it had): a destination changed meanwhile is not overwritten. A failed copy leaves
  * nothing (a put that fails stores nothing).
@@ -42,7 +44,8 @@ export const copyObject = Effect.fnUntraced(function* (
   sourceKey: string,
   destination: Store,
   destinationKey: string,
-  condition: Condition
+  condition: Condition,
+  tags: Readonly<Record<string, string>> = {}
 ) {
   const got = yield* read(source, sourceKey)
   const info = got.info
@@ -54,6 +57,7 @@ export const copyObject = Effect.fnUntraced(function* (
     ...(info.contentDisposition === undefined ? {} : { contentDisposition: info.contentDisposition }),
     metadata: { ...info.metadata, [ContentChecksum.METADATA_NAME]: sha256 },
     contentLength: info.size,
+    ...(Object.keys(tags).length === 0 ? {} : { tags }),
     ...condition
   })
   if (carried !== undefined) {
