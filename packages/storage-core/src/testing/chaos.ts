@@ -49,6 +49,8 @@ export interface Chaos {
   readonly resetRequest?: number
   /** Rate of resets in the middle of the answer. */
   readonly resetResponse?: number
+  /** At most this many faults (SlowDown and resets) in all; then requests go through (latency stays). */
+  readonly times?: number
 }
 
 /** What the chaos stage did, by fault. */
@@ -122,6 +124,8 @@ export const startChaosStage = (target: string): Promise<ChaosStage> => {
   const agent = new http.Agent({ keepAlive: true })
   let chaos: Chaos | undefined
   let random = seededRandom(0)
+  /** Faults decided since the last `setChaos` (for `times`). */
+  let injected = 0
   const counts = { requests: 0, delayed: 0, slowDown: 0, resetRequest: 0, resetResponse: 0 }
 
   /** One draw per fault, always in the same order, so a rate change does not shift the others. */
@@ -131,14 +135,17 @@ export const startChaosStage = (target: string): Promise<ChaosStage> => {
     if (chaos.only !== undefined && !chaos.only.includes(kind)) return { delay: 0, decision: "forward" }
     const [min, max] = chaos.latencyMs ?? [0, 0]
     const delay = Math.round(min + draws[0] * (max - min))
-    const decision: Decision =
-      draws[1] < (chaos.slowDown ?? 0)
+    const spent = injected >= (chaos.times ?? Number.POSITIVE_INFINITY)
+    const decision: Decision = spent
+      ? "forward"
+      : draws[1] < (chaos.slowDown ?? 0)
         ? "slowDown"
         : hasBody && draws[2] < (chaos.resetRequest ?? 0)
           ? "resetRequest"
           : draws[3] < (chaos.resetResponse ?? 0)
             ? "resetResponse"
             : "forward"
+    if (decision !== "forward") injected++
     return { delay, decision }
   }
 
@@ -243,6 +250,7 @@ export const startChaosStage = (target: string): Promise<ChaosStage> => {
         endpoint: `http://127.0.0.1:${address.port}`,
         setChaos: (next) => {
           chaos = next
+          injected = 0
           random = seededRandom(next?.seed ?? 0)
         },
         counts: () => ({ ...counts }),
