@@ -7,7 +7,7 @@
  * Kill points are read from the bucket (an upload listed, objects copied, a manifest written),
  * with latency from the proxy keeping the command busy there.
  */
-import { type ChildProcess, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { mkdir, readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
@@ -31,13 +31,18 @@ describe.skipIf(s3 === undefined)("localex-storage under SlowDown, resets and ki
   /** Straight to the engine. */
   const direct = (rest: ReadonlyArray<string>): Promise<Run> => run(args(rest, s3!.endpoint), { env, cwd: dir.path })
   /** A CLI run through the proxy that the test can kill. */
-  const spawnCli = (rest: ReadonlyArray<string>): { child: ChildProcess; exited: Promise<NodeJS.Signals | null> } => {
+  const spawnCli = (rest: ReadonlyArray<string>) => {
     const child = spawn(process.execPath, [bin, ...args(rest, proxy.endpoint)], {
       cwd: dir.path,
       env: cleanEnv(env),
-      stdio: ["ignore", "ignore", "ignore"]
+      stdio: ["ignore", "ignore", "pipe"]
     })
-    return { child, exited: new Promise((done) => child.once("exit", (_code, signal) => done(signal))) }
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8")
+    })
+    const exited = new Promise<NodeJS.Signals | null>((done) => child.once("exit", (_code, signal) => done(signal)))
+    return { child, exited, stderr: () => stderr }
   }
   const keys = async (prefix: string) => {
     const ls = await direct(["--json", "object", "ls", "-r", "--prefix", prefix])
@@ -54,10 +59,10 @@ describe.skipIf(s3 === undefined)("localex-storage under SlowDown, resets and ki
     return [...(await response.text()).matchAll(/<UploadId>([^<]+)<\/UploadId>/g)].map((m) => m[1]!)
   }
   /** Waits until `ready` holds (polled every 50 ms), or fails the test after WAIT_MS. */
-  const until = async (what: string, ready: () => Promise<boolean>) => {
+  const until = async (what: string, ready: () => Promise<boolean>, stderr: () => string = () => "") => {
     const deadline = Date.now() + WAIT_MS
     while (!(await ready())) {
-      if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}`)
+      if (Date.now() > deadline) assert.fail(`gave up waiting for ${what}; the command said: ${stderr()}`)
       await new Promise((resolve) => setTimeout(resolve, 50))
     }
   }
@@ -106,7 +111,11 @@ describe.skipIf(s3 === undefined)("localex-storage under SlowDown, resets and ki
     // Parts crawl (a second each), so the upload is in the middle when it is killed.
     proxy.setChaos({ seed: 2, latencyMs: [1000, 1200], only: ["UploadPart"] })
     const put = spawnCli(["object", "put", file, "killed/big.bin"])
-    await until("the multipart upload to be listed", async () => (await uploadsListed("killed/")).length > 0)
+    await until(
+      "the multipart upload to be listed",
+      async () => (await uploadsListed("killed/")).length > 0,
+      put.stderr
+    )
     put.child.kill("SIGKILL")
     assert.strictEqual(await put.exited, "SIGKILL")
     proxy.setChaos(undefined)
@@ -141,7 +150,7 @@ describe.skipIf(s3 === undefined)("localex-storage under SlowDown, resets and ki
     const dst = `s3://${bucket}/backup/`
     proxy.setChaos({ seed: 3, latencyMs: [300, 500], only: ["PutObject"] })
     const sync = spawnCli(["backup", "snapshot", "live", dst, "--concurrency", "4"])
-    await until("a few copies", async () => (await listed("backup/items/")).length >= 8)
+    await until("a few copies", async () => (await listed("backup/items/")).length >= 8, sync.stderr)
     sync.child.kill("SIGKILL")
     assert.strictEqual(await sync.exited, "SIGKILL")
     const copiedBeforeKill = (await listed("backup/items/")).length
@@ -150,7 +159,8 @@ describe.skipIf(s3 === undefined)("localex-storage under SlowDown, resets and ki
     // The rerun meets SlowDown and resets too; runs until one succeeds (a failed key is retried by the next run).
     proxy.setChaos({ seed: 4, latencyMs: [0, 20], slowDown: 0.1, resetRequest: 0.05, resetResponse: 0.05 })
     let rerun = await cli(["--json", "backup", "snapshot", "live", dst])
-    for (let tries = 1; tries < 4 && rerun.code !== 0; tries++) rerun = await cli(["--json", "backup", "snapshot", "live", dst])
+    for (let tries = 1; tries < 4 && rerun.code !== 0; tries++)
+      rerun = await cli(["--json", "backup", "snapshot", "live", dst])
     const faults = proxy.chaosCounts()
     proxy.setChaos(undefined)
     assert.strictEqual(rerun.code, 0, rerun.stderr)
@@ -180,14 +190,16 @@ describe.skipIf(s3 === undefined)("localex-storage under SlowDown, resets and ki
     // Killed once its manifest is written, while the re-checks crawl.
     proxy.setChaos({ seed: 5, latencyMs: [500, 700], only: ["HeadObject", "DeleteObjects"] })
     const first = spawnCli(["cleanup", "expired", "--force", ...rule])
-    await until("the cleanup manifest", async () =>
-      (await listed("_localex/reports/cleanup/")).some((k) => k.endsWith("-plan.json"))
+    await until(
+      "the cleanup manifest",
+      async () => (await listed("_localex/reports/cleanup/")).some((k) => k.endsWith("-plan.json")),
+      first.stderr
     )
     first.child.kill("SIGKILL")
     assert.strictEqual(await first.exited, "SIGKILL")
 
     // Rerun under SlowDown and resets until it reports success.
-    proxy.setChaos({ seed: 6, slowDown: 0.2, resetResponse: 0.2, resetRequest: 0.1 })
+    proxy.setChaos({ seed: 6, slowDown: 0.05, resetResponse: 0.05, resetRequest: 0.05 })
     let rerun = await cli(["--json", "cleanup", "expired", "--force", ...rule])
     for (let tries = 1; tries < 4 && rerun.code !== 0; tries++)
       rerun = await cli(["--json", "cleanup", "expired", "--force", ...rule])
