@@ -36,7 +36,18 @@ export interface S3Engine {
 
 // --- faults -----------------------------------------------------------------------------------
 
-export { type Fault, type FaultProxy, faultProxy, startFaultProxy } from "./testing/faultProxy.js"
+export {
+  type Chaos,
+  type ChaosCounts,
+  type Fault,
+  type FaultProxy,
+  type FaultProxyOptions,
+  faultProxy,
+  type RequestKind,
+  requestKind,
+  seededRandom,
+  startFaultProxy
+} from "./testing/faultProxy.js"
 
 // --- memory -----------------------------------------------------------------------------------
 

@@ -118,6 +118,13 @@ describe("retries", () => {
       calls: 3
     },
     {
+      // What the SDK makes of a throttled HEAD: a bare 503, no body to name SlowDown (found by the fault suite).
+      what: "503 without an error code",
+      error: () => serviceError("Unknown", 503, "UnknownError"),
+      tag: "Throttled",
+      calls: 3
+    },
+    {
       what: "503 ServiceUnavailable",
       error: () => serviceError("ServiceUnavailable", 503),
       tag: "TransportError",

@@ -72,10 +72,13 @@ export const storeTable = {
   AccessDenied: (e) => new StoreFailure({ detail: e.message }),
   BucketNotFound: (e) => new StoreFailure({ detail: e.message }),
   Throttled: (e) => new ServiceUnavailable({ detail: e.message }),
-  // A store that cannot be reached or stalls is a passing condition (503 + Retry-After: try
-  // again); any other transport failure is the store answering badly (502).
+  // A store that cannot be reached, stalls, or itself kept answering 503 (S3 throttles a HEAD
+  // with a bare 503) is a passing condition (503 + Retry-After: try again); any other transport
+  // failure is the store answering badly (502).
   TransportError: (e) =>
-    e.unreachable === true ? new ServiceUnavailable({ detail: e.message }) : new BadGateway({ detail: e.message }),
+    e.unreachable === true || e.status === 503
+      ? new ServiceUnavailable({ detail: e.message })
+      : new BadGateway({ detail: e.message }),
   UnsupportedByDriver: (e) => new NotImplemented({ detail: e.message }),
   NotImplementedByEndpoint: (e) => new NotImplemented({ detail: e.message })
 } satisfies ProblemTable<StoreFault>

@@ -12,11 +12,19 @@
  *   after a network change). Connections that lost bytes are closed when it is lifted.
  * - `reset`: every open connection, and every new one, is reset (RST).
  *
+ * Started with `{ chaos }`, requests also go through an HTTP stage (`chaos.ts`) that adds seeded,
+ * per-request faults at set rates: latency, `503 SlowDown`, resets in the middle of a request
+ * body or of an answer; `setChaos` changes them at run time, `chaosCounts` says what was done.
+ *
  * Tests start it with `startFaultProxy(engine.endpoint)` (or the scoped `faultProxy`) and point
  * the driver at `proxy.endpoint`.
  */
 import * as net from "node:net"
 import { Effect } from "effect"
+import { type Chaos, type ChaosCounts, startChaosStage } from "./chaos.js"
+
+export type { Chaos, ChaosCounts, RequestKind } from "./chaos.js"
+export { requestKind, seededRandom } from "./chaos.js"
 
 export type Fault =
   | { readonly kind: "none" }
@@ -32,6 +40,10 @@ export interface FaultProxy {
   readonly setFault: (fault: Fault) => void
   /** Connections accepted so far. */
   readonly accepted: () => number
+  /** Per-request faults from now on (`undefined`: none). Only for a proxy started with `{ chaos }`. */
+  readonly setChaos: (chaos: Chaos | undefined) => void
+  /** What the per-request faults did so far (all 0 without `{ chaos }`). */
+  readonly chaosCounts: () => ChaosCounts
   readonly close: () => Promise<void>
 }
 
@@ -52,8 +64,17 @@ const destroyLink = (link: Link) => {
   link.upstream.destroy()
 }
 
-export const startFaultProxy = (target: string): Promise<FaultProxy> => {
-  const url = new URL(target)
+export interface FaultProxyOptions {
+  /** Per-request faults from the start (rates may be 0): adds the HTTP stage that injects them. */
+  readonly chaos?: Chaos
+}
+
+const NO_COUNTS: ChaosCounts = { requests: 0, delayed: 0, slowDown: 0, resetRequest: 0, resetResponse: 0 }
+
+export const startFaultProxy = async (target: string, options: FaultProxyOptions = {}): Promise<FaultProxy> => {
+  const stage = options.chaos === undefined ? undefined : await startChaosStage(target)
+  stage?.setChaos(options.chaos)
+  const url = new URL(stage?.endpoint ?? target)
   const port = Number(url.port || (url.protocol === "https:" ? 443 : 80))
   const links = new Set<Link>()
   let fault: Fault = { kind: "none" }
@@ -164,19 +185,24 @@ export const startFaultProxy = (target: string): Promise<FaultProxy> => {
           for (const link of [...links]) apply(link)
         },
         accepted: () => accepted,
+        setChaos: (chaos) => {
+          if (stage === undefined) throw new Error("per-request faults need a proxy started with { chaos }")
+          stage.setChaos(chaos)
+        },
+        chaosCounts: () => stage?.counts() ?? NO_COUNTS,
         close: () =>
           new Promise<void>((done) => {
             for (const link of [...links]) destroyLink(link)
             server.close(() => done())
-          })
+          }).then(() => stage?.close())
       })
     })
   })
 }
 
 /** A fault proxy in front of `target` for the length of the scope. */
-export const faultProxy = (target: string) =>
+export const faultProxy = (target: string, options: FaultProxyOptions = {}) =>
   Effect.acquireRelease(
-    Effect.promise(() => startFaultProxy(target)),
+    Effect.promise(() => startFaultProxy(target, options)),
     (proxy) => Effect.promise(() => proxy.close())
   )

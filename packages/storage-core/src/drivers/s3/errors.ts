@@ -146,7 +146,8 @@ export const classify = (operation: string, error: unknown, endpoint?: string): 
   if (status !== undefined && status < 300 && errno !== undefined && NETWORK_CODES.has(errno)) {
     return make("Network", true, `${errno}: ${message}`)
   }
-  if (THROTTLING_CODES.has(code) || status === 429 || (status === 503 && code === "SlowDown")) {
+  // A 503 without an error code is S3 throttling a HEAD (whose answer has no body to say SlowDown).
+  if (THROTTLING_CODES.has(code) || status === 429 || (status === 503 && (code === "SlowDown" || code === "Unknown"))) {
     return make("Throttling", true)
   }
   if (status === undefined) {

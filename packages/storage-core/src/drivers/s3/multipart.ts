@@ -7,13 +7,20 @@
  * - Whatever ends the upload other than a successful CompleteMultipartUpload (a failed part,
  *   a failed body, `maxBytes` exceeded, a refused condition, interruption) aborts it, and the
  *   abort is checked with ListParts: no in-progress upload and no object are left behind.
+ * - CreateMultipartUpload is not idempotent: when an attempt's answer is lost (a reset, a
+ *   timeout) and it is retried, the engine may have created an upload nobody knows the id of.
+ *   After such a retry, the uploads of the same key initiated while the create was being tried
+ *   (other than the one in use) are aborted (`abortLostCreates`).
  */
+import { createHash } from "node:crypto"
 import { open } from "node:fs/promises"
 import type { CompletedPart, CreateMultipartUploadRequest } from "@aws-sdk/client-s3"
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListPartsCommand,
   UploadPartCommand,
   UploadPartCopyCommand
@@ -218,6 +225,70 @@ export const abortUpload = (target: MultipartTarget, uploadId: string): Effect.E
   )
 }
 
+/** How far the engine's clock may be from ours when telling which uploads a retried create made. */
+export const CREATE_CLOCK_MARGIN_MS = 5_000
+
+/**
+ * Aborts the uploads of `key` that a retried CreateMultipartUpload may have made without our
+ * knowing their ids: those initiated between `from` and `to` (our clock, widened by
+ * CREATE_CLOCK_MARGIN_MS), except `keep`. An upload of the same key that another writer started
+ * in that window would be aborted too: it raced this one for the key anyway. Never fails
+ * (best effort, within the abort deadline; what is left, `cleanup uploads` removes).
+ */
+export const abortLostCreates = (
+  target: MultipartTarget,
+  window: { readonly from: number; readonly to: number },
+  keep: string | undefined
+): Effect.Effect<void> => {
+  const { send, bucket, key } = target
+  const listed = send("ListMultipartUploads", (client, abortSignal) =>
+    client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }), { abortSignal })
+  )
+  const inWindow = (initiated: Date | undefined) =>
+    initiated !== undefined &&
+    initiated.getTime() >= window.from - CREATE_CLOCK_MARGIN_MS &&
+    initiated.getTime() <= window.to + CREATE_CLOCK_MARGIN_MS
+  const deadline = target.abortDeadlineMs ?? ABORT_DEADLINE_MS
+  return listed.pipe(
+    Effect.map((out) =>
+      (out.Uploads ?? []).filter(
+        (u) => u.Key === key && u.UploadId !== undefined && u.UploadId !== keep && inWindow(u.Initiated)
+      )
+    ),
+    Effect.flatMap((lost) =>
+      Effect.forEach(lost, (u) => abortUpload(target, u.UploadId!), { concurrency: 4, discard: true })
+    ),
+    Effect.timeoutOption(deadline),
+    Effect.asVoid,
+    Effect.catch((failure) =>
+      Effect.logWarning(`could not look for uploads a retried create left of "${key}": ${failure.detail}`)
+    )
+  )
+}
+
+/** The ETag S3 gives an object completed from `parts`: MD5 of the parts' binary MD5s, "-", their count. */
+export const multipartEtag = (parts: ReadonlyArray<CompletedPart>): string | undefined => {
+  const digests = parts.map((p) => p.ETag?.replace(/"/g, "") ?? "")
+  if (digests.some((d) => !/^[0-9a-f]{32}$/i.test(d))) return undefined
+  const md5 = createHash("md5")
+  for (const d of digests) md5.update(Buffer.from(d, "hex"))
+  return `${md5.digest("hex")}-${parts.length}`
+}
+
+/** Whether `key` now holds the object these parts complete to (a complete whose answer was lost). */
+const completedEarlier = (target: MultipartTarget, parts: ReadonlyArray<CompletedPart>): Effect.Effect<boolean> => {
+  const expected = multipartEtag(parts)
+  if (expected === undefined) return Effect.succeed(false)
+  return target
+    .send("HeadObject", (client, abortSignal) =>
+      client.send(new HeadObjectCommand({ Bucket: target.bucket, Key: target.key }), { abortSignal })
+    )
+    .pipe(
+      Effect.map((out) => out.ETag?.replace(/"/g, "") === expected),
+      Effect.catch(() => Effect.succeed(false))
+    )
+}
+
 /** A failure of a write, naming the upload it left behind. */
 const namingLeftUpload =
   (key: string, uploadId: string) =>
@@ -257,30 +328,41 @@ export const runMultipart = <E, E2 = never, R = never>(
   const { send, bucket, key } = target
   return Effect.suspend(() => {
     let left: string | undefined
-    return Effect.acquireUseRelease(
-      send("CreateMultipartUpload", (client, abortSignal) =>
-        client.send(
-          new CreateMultipartUploadCommand({
-            ...create,
-            Bucket: bucket,
-            Key: key,
-            ...(target.checksum === undefined ? {} : { ChecksumAlgorithm: target.checksum })
-          }),
-          { abortSignal }
-        )
-      ).pipe(
-        Effect.flatMap((out) =>
-          out.UploadId === undefined
-            ? Effect.die(new Error("CreateMultipartUpload answered without an UploadId"))
-            : Effect.succeed(out.UploadId)
-        )
+    let createAttempts = 0
+    const createFrom = Date.now()
+    /** After a retried create: abort the uploads its lost answers may have made. */
+    const sweep = (keep: string | undefined) =>
+      createAttempts > 1 ? abortLostCreates(target, { from: createFrom, to: Date.now() }, keep) : Effect.void
+    const started = send("CreateMultipartUpload", (client, abortSignal) => {
+      createAttempts++
+      return client.send(
+        new CreateMultipartUploadCommand({
+          ...create,
+          Bucket: bucket,
+          Key: key,
+          ...(target.checksum === undefined ? {} : { ChecksumAlgorithm: target.checksum })
+        }),
+        { abortSignal }
+      )
+    }).pipe(
+      Effect.flatMap((out) =>
+        out.UploadId === undefined
+          ? Effect.die(new Error("CreateMultipartUpload answered without an UploadId"))
+          : Effect.succeed(out.UploadId)
       ),
+      Effect.tap((uploadId) => sweep(uploadId)),
+      Effect.tapError(() => sweep(undefined))
+    )
+    return Effect.acquireUseRelease(
+      started,
       (uploadId) =>
         Effect.gen(function* () {
           const parts = [...(yield* upload(uploadId))].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0))
           yield* beforeComplete
-          yield* send("CompleteMultipartUpload", (client, abortSignal) =>
-            client.send(
+          let completeAttempts = 0
+          yield* send("CompleteMultipartUpload", (client, abortSignal) => {
+            completeAttempts++
+            return client.send(
               new CompleteMultipartUploadCommand({
                 Bucket: bucket,
                 Key: key,
@@ -289,6 +371,14 @@ export const runMultipart = <E, E2 = never, R = never>(
                 ...conditions
               }),
               { abortSignal }
+            )
+          }).pipe(
+            // A retried complete that finds no upload: the lost answer of an earlier attempt may
+            // have been its success. The object says so by its multipart ETag.
+            Effect.catchIf(
+              (failure: S3Failure) => failure.kind === "NotFound" && completeAttempts > 1,
+              (failure) =>
+                Effect.flatMap(completedEarlier(target, parts), (done) => (done ? Effect.void : Effect.fail(failure)))
             )
           )
         }),
