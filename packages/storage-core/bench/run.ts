@@ -328,7 +328,8 @@ async function largeBench() {
         peer: name,
         theirs: LARGE_MIB / median(theirs[direction]),
         unit: "MiB/s",
-        target: 0.9,
+        // Issue 22: downloads at 1.2× rclone (at no more CPU); uploads at least on a par.
+        target: direction === "down" && name.startsWith("rclone") ? 1.2 : 0.9,
         cpu: [
           median(direction === "up" ? ours.upCpu : ours.downCpu),
           median(direction === "up" ? theirs.upCpu : theirs.downCpu)
@@ -431,6 +432,8 @@ async function smallBench() {
       peer: peer.name,
       theirs: SMALL_COUNT / median(times.get(peer.name)!),
       unit: "objects/s",
+      // Issue 22: 1.5× rclone at the same concurrency, at less CPU per object.
+      ...(peer.name.includes("--transfers") ? { target: 1.5 } : {}),
       cpu: [median(cpus.get(ours!.name)!), median(cpus.get(peer.name)!)]
     })
   }
