@@ -2,6 +2,7 @@
  * The s3 driver at the SDK boundary (aws-sdk-client-mock): what RGW cannot show on demand —
  * throttling, 5xx and broken connections with their retries, every error mapping, DeleteObjects
  * batching, the abort of a failed multipart upload, and presigned URLs against AWS's own example.
+ * Single-part puts do not go through the SDK: s3-put.test.ts covers them over real HTTP.
  * The retry delay is zero here (RetryBaseDelay) except where a test checks the backoff with TestClock.
  */
 import {
@@ -15,7 +16,6 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListPartsCommand,
-  PutObjectCommand,
   S3Client,
   S3ServiceException,
   UploadPartCommand,
@@ -75,20 +75,6 @@ const tagOf = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<
   Effect.map(Effect.flip(effect), (error) => error)
 
 describe("retries", () => {
-  it.effect("SlowDown twice then success: the put succeeds after 3 calls", () =>
-    Effect.gen(function* () {
-      s3.on(PutObjectCommand)
-        .rejectsOnce(serviceError("SlowDown", 503))
-        .rejectsOnce(serviceError("SlowDown", 503))
-        .resolves({ ETag: headOk.ETag })
-      s3.on(HeadObjectCommand).resolves(headOk)
-      const store = yield* S3.make(options)
-      const info = yield* store.put("a", new TextEncoder().encode("hello"))
-      assert.strictEqual(info.etag, "5d41402abc4b2a76b9719d911017c592")
-      assert.strictEqual(s3.commandCalls(PutObjectCommand).length, 3)
-    }).pipe(noDelay)
-  )
-
   it.effect("throttling that does not stop is Throttled after maxAttempts calls", () =>
     Effect.gen(function* () {
       s3.on(GetObjectCommand).rejects(serviceError("SlowDown", 503))
@@ -97,16 +83,6 @@ describe("retries", () => {
       assert.strictEqual(error._tag, "Throttled")
       assert.strictEqual(error._tag === "Throttled" && error.attempts, 3)
       assert.strictEqual(s3.commandCalls(GetObjectCommand).length, 3)
-    }).pipe(noDelay)
-  )
-
-  it.effect("403 is AccessDenied at once, never retried", () =>
-    Effect.gen(function* () {
-      s3.on(PutObjectCommand).rejects(serviceError("AccessDenied", 403))
-      const store = yield* S3.make(options)
-      const error = yield* tagOf(store.put("a", new Uint8Array([1])))
-      assert.strictEqual(error._tag, "AccessDenied")
-      assert.strictEqual(s3.commandCalls(PutObjectCommand).length, 1)
     }).pipe(noDelay)
   )
 
@@ -199,34 +175,6 @@ describe("error mapping", () => {
         [range._tag, range._tag === "RangeNotSatisfiable" && range.size],
         ["RangeNotSatisfiable", 5]
       )
-    }).pipe(noDelay)
-  )
-
-  it.effect("PUT: 412 and 409 ConditionalRequestConflict are PreconditionFailed; If-Match goes unquoted", () =>
-    Effect.gen(function* () {
-      s3.on(PutObjectCommand, { IfNoneMatch: "*" }).rejects(serviceError("PreconditionFailed", 412))
-      s3.on(PutObjectCommand, { IfMatch: "abc" }).rejects(serviceError("ConditionalRequestConflict", 409))
-      const store = yield* S3.make(options)
-      const created = yield* tagOf(store.put("a", new Uint8Array([1]), { ifNoneMatch: "*" }))
-      assert.strictEqual(created._tag, "PreconditionFailed")
-      const swapped = yield* tagOf(store.put("a", new Uint8Array([1]), { ifMatch: '"abc"' }))
-      assert.strictEqual(swapped._tag, "PreconditionFailed")
-      assert.deepStrictEqual(
-        s3.commandCalls(PutObjectCommand).map((call) => [call.args[0].input.IfNoneMatch, call.args[0].input.IfMatch]),
-        [
-          ["*", undefined],
-          [undefined, "abc"]
-        ]
-      )
-    }).pipe(noDelay)
-  )
-
-  it.effect("a missing key under If-Match (AWS answers 404) is PreconditionFailed", () =>
-    Effect.gen(function* () {
-      s3.on(PutObjectCommand).rejects(serviceError("NoSuchKey", 404))
-      const store = yield* S3.make(options)
-      const error = yield* tagOf(store.put("a", new Uint8Array([1]), { ifMatch: "abc" }))
-      assert.strictEqual(error._tag, "PreconditionFailed")
     }).pipe(noDelay)
   )
 

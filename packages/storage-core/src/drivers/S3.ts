@@ -60,6 +60,7 @@ import {
 } from "./s3/multipart.js"
 import { encodeMetadata, encodeTags, pageEntries, writeHeaders } from "./s3/objects.js"
 import { encodeKeyPath, escapeUri, makePresigner, presignLifetime } from "./s3/presign.js"
+import { makeSendSigned } from "./s3/signedRequest.js"
 import { ensureTags, headObject, put as upload } from "./s3/upload.js"
 
 /** Tests shorten the retry policy's base delay with it. */
@@ -119,10 +120,12 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     (client) => Effect.sync(() => client.destroy())
   )
   const send = makeSend(client, config.maxAttempts, endpointOf(config))
-  const listPage = makeListPage(config, handler, credentials)
+  const sendSigned = makeSendSigned(config, handler, credentials)
+  const listPage = makeListPage(sendSigned)
   const presigner = makePresigner(config)
   const uploads = {
     send,
+    sendSigned,
     bucket,
     multipartThreshold: config.multipartThreshold,
     partSize: config.partSize,

@@ -1,0 +1,95 @@
+/**
+ * Requests sent without the SDK's command pipeline: SigV4-signed by one reused signer and sent
+ * through the client's own HTTP handler (same sockets, stall watchdog, timeouts and abort),
+ * credentials from the same cache. The hot paths use it — listing (list.ts) and small
+ * single-part puts (putObject.ts) — because the SDK's middleware stack and XML (de)serialisers
+ * cost more client CPU than the request itself.
+ *
+ * A failure is thrown in the shape of an SDK service exception (`$metadata.httpStatusCode`,
+ * `Code`, `message`), so `classify` (errors.ts) and the retry policy treat it as any other.
+ */
+import type { Readable } from "node:stream"
+import type { NodeHttpHandler } from "@smithy/node-http-handler"
+import { SignatureV4 } from "@smithy/signature-v4"
+import type { CredentialsCache } from "../../internal/credentials.js"
+import { parseErrorXml } from "./listXml.js"
+import { bucketAddress, keepSigningKey, NodeSha256, type PresignTarget } from "./presign.js"
+
+export interface SignedRequest {
+  readonly method: "GET" | "PUT"
+  /** Below the bucket, escaped, starting with "/" ("" for the bucket itself). */
+  readonly path: string
+  readonly query?: Record<string, string>
+  /** Lower-case names; `host`, `x-amz-date` and the signature are added here. */
+  readonly headers: Record<string, string>
+  /** Hex SHA-256 of the body, sent as `x-amz-content-sha256`. */
+  readonly payloadHash: string
+  readonly body?: Uint8Array
+}
+
+export interface SignedResponse {
+  readonly statusCode: number
+  readonly headers: Record<string, string | undefined>
+  readonly body: string
+}
+
+/** Signs, sends and reads the whole answer; a non-2xx answer rejects as a service exception. */
+export type SendSigned = (request: SignedRequest, abortSignal: AbortSignal) => Promise<SignedResponse>
+
+/** SHA-256 of an empty body (a GET's). */
+export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+const readBody = (body: Readable): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Array<Buffer> = []
+    body.on("data", (chunk: Buffer) => chunks.push(chunk))
+    body.once("error", reject)
+    body.once("end", () => resolve(chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8")))
+  })
+
+/** An error `classify` reads as it reads the SDK's service exceptions. */
+const serviceError = (status: number, headers: Record<string, string | undefined>, body: string): Error => {
+  const parsed = parseErrorXml(body)
+  const code = parsed?.code ?? (status === 404 ? "NotFound" : "UnknownError")
+  const region = headers["x-amz-bucket-region"]
+  // The SDK follows such redirects; this request is signed for the configured region only.
+  const hint = status === 301 && region !== undefined ? ` (the bucket is in region ${region})` : ""
+  return Object.assign(new Error(`${parsed?.message || `HTTP ${status}`}${hint}`), {
+    name: code,
+    Code: code,
+    $metadata: { httpStatusCode: status, requestId: headers["x-amz-request-id"] }
+  })
+}
+
+export const makeSendSigned = (
+  target: PresignTarget,
+  handler: NodeHttpHandler,
+  credentials: CredentialsCache
+): SendSigned => {
+  const { protocol, hostname, port, host, bucketPath } = bucketAddress(target)
+  const signer = new SignatureV4({
+    service: "s3",
+    region: target.region,
+    credentials: credentials.get,
+    sha256: NodeSha256,
+    // The path is escaped once already (bucketAddress, encodeKeyPath); S3 signs it as sent.
+    uriEscapePath: false,
+    applyChecksum: false
+  })
+  keepSigningKey(signer)
+
+  return async (request, abortSignal) => {
+    const path = `${bucketPath}${request.path}` || "/"
+    const headers = { ...request.headers, host, "x-amz-content-sha256": request.payloadHash }
+    const plain = { method: request.method, protocol, hostname, path, query: request.query ?? {}, headers }
+    const signed = await signer.sign(port === undefined ? plain : { ...plain, port })
+    if (request.body !== undefined) (signed as { body?: Uint8Array }).body = request.body
+    // The handler is typed for the SDK's request class; it reads only the plain fields signed here.
+    const { response } = await handler.handle(signed as Parameters<NodeHttpHandler["handle"]>[0], { abortSignal })
+    const body = await readBody(response.body as Readable)
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      return { statusCode: response.statusCode, headers: response.headers, body }
+    }
+    throw serviceError(response.statusCode, response.headers, body)
+  }
+}
