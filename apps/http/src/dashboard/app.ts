@@ -37,6 +37,7 @@ interface DashboardData {
     byPrefix: { entries: Array<Usage & { prefix: string }>; truncated: boolean; other: Usage }
     ageHistogram: Array<Usage & { label: string }>
     multipartUploads: { uploads: number; bytes: number } | null
+    largest: Array<{ key: string; size: number; lastModified: string; storageClass: string }>
   }
   history: { snapshots: Array<{ generatedAt: string; totals: Usage }>; skipped: Array<{ key: string; reason: string }> }
   reports: Array<JobReport>
@@ -129,7 +130,8 @@ const renderTotals = (data: DashboardData) => {
   byId("generated").textContent = `statistics of ${storage.generatedAt}`
   const figure = (label: string, value: string, attributes: Record<string, string>) =>
     el("div", {}, el("span", {}, label), el("div", { class: "figure", ...attributes }, value))
-  panelBody("panel-totals").append(
+  const body = panelBody("panel-totals")
+  body.append(
     el(
       "div",
       { class: "figures" },
@@ -142,6 +144,17 @@ const renderTotals = (data: DashboardData) => {
           })
     )
   )
+  if (storage.largest.length > 0)
+    body.append(
+      table(
+          ["largest objects", "bytes", "last modified"],
+          storage.largest.map((o) => [
+            el("td", { "data-key": o.key }, o.key),
+            el("td", { class: "num", "data-bytes": String(o.size) }, formatBytes(o.size)),
+            el("td", { class: "num" }, o.lastModified)
+          ])
+      )
+    )
 }
 
 const renderPrefixes = ({ storage }: DashboardData) => {
