@@ -80,15 +80,17 @@ const formatBytes = (bytes: number) => {
   }
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${UNITS[unit]}`
 }
-const formatUsd = (usd: number) => `$${usd.toFixed(2)}`
+const formatUsd = (usd: number) => (usd > 0 && usd < 0.005 ? "< $0.01" : `$${usd.toFixed(2)}`)
 const count = (n: number) => n.toLocaleString("en-US")
+
+const NUMERIC = new Set(["objects", "bytes", "USD a month", "last modified"])
 
 /** A table; `data-*` attributes on the cells carry the exact numbers. */
 const table = (head: Array<string>, rows: Array<Array<HTMLElement | string>>) =>
   el(
     "table",
     {},
-    el("thead", {}, el("tr", {}, ...head.map((h, i) => el("th", i === 0 ? {} : { class: "num" }, h)))),
+    el("thead", {}, el("tr", {}, ...head.map((h) => el("th", NUMERIC.has(h) ? { class: "num" } : {}, h)))),
     el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => (typeof c === "string" ? el("td", {}, c) : c)))))
   )
 
