@@ -19,6 +19,7 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "effect/http-api"
+import { Dashboard } from "./dashboardModel.js"
 import {
   BadRequest,
   cdnProblems,
@@ -36,7 +37,6 @@ import {
   Unauthorized,
   uploadProblems
 } from "./Problems.js"
-import { Dashboard } from "./dashboardModel.js"
 
 /** Where the listing is routed: `GET /v1/files` shares its path with the stat route's (see rawPath.ts). */
 export const LIST_ROUTE = "/v1/files/"

@@ -49,9 +49,7 @@ const route = ([path, file, contentType]: (typeof ASSETS)[number]) => {
     "GET",
     path,
     Effect.map(HttpServerRequest.HttpServerRequest, (request) =>
-      (request.headers["if-none-match"] ?? "")
-        .split(",")
-        .some((tag) => tag.trim().replace(/^W\//, "") === etag)
+      (request.headers["if-none-match"] ?? "").split(",").some((tag) => tag.trim().replace(/^W\//, "") === etag)
         ? HttpServerResponse.empty({ status: 304, headers })
         : HttpServerResponse.uint8Array(body, { contentType, headers })
     )

@@ -117,13 +117,13 @@ const populate = (root: string) =>
       )
     yield* store.put(StatsHistory.snapshotKey("2026-11-20T06:00:00.000Z"), new TextEncoder().encode("{ damaged"))
     yield* Report.write(store, weeklyReport())
-  }).pipe(
-    Effect.provide(Fs.layer({ root: join(root, "data"), publicUrl: "http://127.0.0.1:1" })),
-    Effect.runPromise
-  )
+  }).pipe(Effect.provide(Fs.layer({ root: join(root, "data"), publicUrl: "http://127.0.0.1:1" })), Effect.runPromise)
 
 interface DashboardBody {
-  storage: { totals: { objects: number; bytes: number }; byPrefix: { entries: Array<{ prefix: string; bytes: number }> } }
+  storage: {
+    totals: { objects: number; bytes: number }
+    byPrefix: { entries: Array<{ prefix: string; bytes: number }> }
+  }
   history: { snapshots: Array<{ generatedAt: string }>; skipped: Array<{ key: string }> }
   reports: Array<{ job: string; state: string; status: string; checks: Array<{ summary: string }> }>
   cost: { state: string; metrics: { total: number } }
@@ -137,6 +137,30 @@ describe("the dashboard", () => {
   let server: Server
   const at = (path: string) => `${server.url}${path}`
 
+  // The browser's page, when there is a Chromium: what it requested elsewhere, its errors, its dialogs.
+  let browser: Browser | undefined
+  let page: Page
+  const outside: Array<string> = []
+  const problems: Array<string> = []
+  const dialogs: Array<string> = []
+
+  const openPage = async (executablePath: string) => {
+    browser = await chromium.launch({ executablePath, args: ["--no-sandbox"], timeout: 60_000 })
+    page = await browser.newPage({ viewport: { width: 1400, height: 1800 } })
+    page.setDefaultTimeout(60_000)
+    page.on("request", (request) => {
+      if (!request.url().startsWith(server.url)) outside.push(request.url())
+    })
+    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
+    page.on("console", (message) => {
+      if (message.type() === "error") problems.push(`console: ${message.text()}`)
+    })
+    page.on("dialog", (dialog) => {
+      dialogs.push(dialog.message())
+      void dialog.dismiss()
+    })
+  }
+
   beforeAll(async () => {
     root = await tempRoot()
     await populate(root)
@@ -144,8 +168,10 @@ describe("the dashboard", () => {
       LOCALEX_HTTP_API_KEYS: API_KEYS,
       LOCALEX_HTTP_MONTHLY_BUDGET_USD: String(BUDGET_USD)
     })
+    if (CHROMIUM !== undefined) await openPage(CHROMIUM)
   })
   afterAll(async () => {
+    await browser?.close()
     await server?.stop()
     await removeRoot(root)
   })
@@ -208,37 +234,14 @@ describe("the dashboard", () => {
     assert.strictEqual(body.budget.state, "ok")
     assert.strictEqual(body.budget.limitUsd, BUDGET_USD)
     assert.closeTo(body.budget.share, body.cost.metrics.total / BUDGET_USD, 1e-12)
-    assert.deepStrictEqual([body.alarms.state, body.alarms.setting], ["not-configured", "LOCALEX_HTTP_CLOUDWATCH_BUCKET"])
+    assert.deepStrictEqual(
+      [body.alarms.state, body.alarms.setting],
+      ["not-configured", "LOCALEX_HTTP_CLOUDWATCH_BUCKET"]
+    )
     assert.deepStrictEqual([body.cdn.state, body.cdn.setting], ["not-configured", "LOCALEX_CDN_DISTRIBUTION_ID"])
   })
 
   describe.runIf(CHROMIUM !== undefined)("in headless Chromium", () => {
-    let browser: Browser
-    let page: Page
-    const outside: Array<string> = []
-    const problems: Array<string> = []
-    const dialogs: Array<string> = []
-
-    beforeAll(async () => {
-      browser = await chromium.launch({ executablePath: CHROMIUM!, args: ["--no-sandbox"], timeout: 60_000 })
-      page = await browser.newPage({ viewport: { width: 1400, height: 1800 } })
-      page.setDefaultTimeout(60_000)
-      page.on("request", (request) => {
-        if (!request.url().startsWith(server.url)) outside.push(request.url())
-      })
-      page.on("pageerror", (error) => problems.push(`page error: ${error.message}`))
-      page.on("console", (message) => {
-        if (message.type() === "error") problems.push(`console: ${message.text()}`)
-      })
-      page.on("dialog", (dialog) => {
-        dialogs.push(dialog.message())
-        void dialog.dismiss()
-      })
-    })
-    afterAll(async () => {
-      await browser?.close()
-    })
-
     const signIn = async (key: string) => {
       await page.waitForSelector("body[data-state=login]")
       await page.fill("#key", key)
@@ -262,7 +265,8 @@ describe("the dashboard", () => {
       await page.waitForSelector("body[data-state=ready]")
       const shown = await page.evaluate(() => {
         type Drawn = { data: { labels: Array<string>; datasets: Array<{ label: string; data: Array<number> }> } }
-        const chart = (id: string) => (window as unknown as { Chart: { getChart: (id: string) => Drawn } }).Chart.getChart(id)
+        const chart = (id: string) =>
+          (window as unknown as { Chart: { getChart: (id: string) => Drawn } }).Chart.getChart(id)
         const dataOf = (id: string) => ({
           labels: chart(id).data.labels,
           datasets: chart(id).data.datasets.map((d) => [d.label, d.data])

@@ -50,10 +50,15 @@ type Store = ObjectStore["Service"]
  */
 export const write = Effect.fn("StatsHistory.write")(function* (store: Store, stats: StorageStats) {
   const snapshot = snapshotOf(stats)
-  return yield* writeObject(store, snapshotKey(snapshot.generatedAt), new TextEncoder().encode(JSON.stringify(snapshot)), {
-    contentType: "application/json",
-    ifNoneMatch: "*"
-  }).pipe(
+  return yield* writeObject(
+    store,
+    snapshotKey(snapshot.generatedAt),
+    new TextEncoder().encode(JSON.stringify(snapshot)),
+    {
+      contentType: "application/json",
+      ifNoneMatch: "*"
+    }
+  ).pipe(
     Effect.as(true),
     Effect.catchTag("PreconditionFailed", () => Effect.succeed(false))
   )

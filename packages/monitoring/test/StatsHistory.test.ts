@@ -6,7 +6,7 @@ import { assert, describe, it, layer } from "@effect/vitest"
 import { ObjectStore, readText } from "@localex/storage-core"
 import { layerFs } from "@localex/storage-core/testing"
 import { Effect } from "effect"
-import * as Stats from "../src/Stats.js"
+import type * as Stats from "../src/Stats.js"
 import * as StatsHistory from "../src/StatsHistory.js"
 
 const stats = (generatedAt: string, objects: number, scope = ""): Stats.StorageStats => ({
@@ -16,7 +16,12 @@ const stats = (generatedAt: string, objects: number, scope = ""): Stats.StorageS
   generatedAt,
   totals: { objects, bytes: objects * 100 },
   byStorageClass: [{ storageClass: "STANDARD", objects, bytes: objects * 100 }],
-  byPrefix: { depth: 1, entries: [{ prefix: "items/", objects, bytes: objects * 100 }], truncated: false, other: { objects: 0, bytes: 0 } },
+  byPrefix: {
+    depth: 1,
+    entries: [{ prefix: "items/", objects, bytes: objects * 100 }],
+    truncated: false,
+    other: { objects: 0, bytes: 0 }
+  },
   tracked: [],
   sizeHistogram: [],
   ageHistogram: [],

@@ -4,7 +4,7 @@
  * string from the store (keys, prefixes, summaries) goes into the page as text, never as markup.
  * `body[data-state]` says where it is: `login`, `loading`, `ready` or `failed` (what tests wait for).
  */
-import type { Chart as ChartJs, ChartConfiguration } from "chart.js"
+import type { ChartConfiguration, Chart as ChartJs } from "chart.js"
 
 declare const Chart: typeof ChartJs
 
@@ -91,7 +91,11 @@ const table = (head: Array<string>, rows: Array<Array<HTMLElement | string>>) =>
     "table",
     {},
     el("thead", {}, el("tr", {}, ...head.map((h) => el("th", NUMERIC.has(h) ? { class: "num" } : {}, h)))),
-    el("tbody", {}, ...rows.map((cells) => el("tr", {}, ...cells.map((c) => (typeof c === "string" ? el("td", {}, c) : c)))))
+    el(
+      "tbody",
+      {},
+      ...rows.map((cells) => el("tr", {}, ...cells.map((c) => (typeof c === "string" ? el("td", {}, c) : c))))
+    )
   )
 
 const usageCells = (usage: Usage) => [
@@ -137,8 +141,14 @@ const renderTotals = (data: DashboardData) => {
     el(
       "div",
       { class: "figures" },
-      figure("objects", count(storage.totals.objects), { id: "total-objects", "data-value": String(storage.totals.objects) }),
-      figure("stored", formatBytes(storage.totals.bytes), { id: "total-bytes", "data-value": String(storage.totals.bytes) }),
+      figure("objects", count(storage.totals.objects), {
+        id: "total-objects",
+        "data-value": String(storage.totals.objects)
+      }),
+      figure("stored", formatBytes(storage.totals.bytes), {
+        id: "total-bytes",
+        "data-value": String(storage.totals.bytes)
+      }),
       storage.multipartUploads === null
         ? null
         : figure("incomplete uploads", count(storage.multipartUploads.uploads), {
@@ -149,12 +159,12 @@ const renderTotals = (data: DashboardData) => {
   if (storage.largest.length > 0)
     body.append(
       table(
-          ["largest objects", "bytes", "last modified"],
-          storage.largest.map((o) => [
-            el("td", { "data-key": o.key }, o.key),
-            el("td", { class: "num", "data-bytes": String(o.size) }, formatBytes(o.size)),
-            el("td", { class: "num" }, o.lastModified)
-          ])
+        ["largest objects", "bytes", "last modified"],
+        storage.largest.map((o) => [
+          el("td", { "data-key": o.key }, o.key),
+          el("td", { class: "num", "data-bytes": String(o.size) }, formatBytes(o.size)),
+          el("td", { class: "num" }, o.lastModified)
+        ])
       )
     )
 }
@@ -239,7 +249,11 @@ const renderGrowth = ({ history }: DashboardData) => {
   })
   body.append(
     points.length === 0
-      ? el("p", { class: "not-configured" }, "No statistics snapshots stored yet (the cron app's storage checks store them).")
+      ? el(
+          "p",
+          { class: "not-configured" },
+          "No statistics snapshots stored yet (the cron app's storage checks store them)."
+        )
       : el("p", {}, `${points.length} snapshots, ${points[0]!.generatedAt} to ${points.at(-1)!.generatedAt}`)
   )
   if (history.skipped.length > 0)
@@ -284,7 +298,11 @@ const renderCost = ({ cost, budget }: DashboardData) => {
   if (cost.state !== "ok") notShown(costBody, cost)
   else {
     costBody.append(
-      el("div", { class: "figure", id: "cost-total", "data-usd": String(cost.metrics.total) }, formatUsd(cost.metrics.total)),
+      el(
+        "div",
+        { class: "figure", id: "cost-total", "data-usd": String(cost.metrics.total) },
+        formatUsd(cost.metrics.total)
+      ),
       el("p", { class: "note" }, `at list prices in ${cost.region}, from the statistics (no request traffic counted)`),
       table(
         ["part", "USD a month"],
@@ -400,7 +418,8 @@ const load = async (refresh = false) => {
   }
   if (response.status === 401) return showLogin(`That key was refused: ${await problemDetail(response)}`)
   if (response.status === 403) return showLogin(`That key cannot see the dashboard: ${await problemDetail(response)}`)
-  if (!response.ok) return fail(`The dashboard could not be loaded (${response.status}): ${await problemDetail(response)}`)
+  if (!response.ok)
+    return fail(`The dashboard could not be loaded (${response.status}): ${await problemDetail(response)}`)
   const data = (await response.json()) as DashboardData
   for (const chart of charts.splice(0)) chart.destroy()
   // Visible before drawing: Chart.js sizes a chart from its container.

@@ -24,9 +24,10 @@ const WEEK = 7 * 86_400_000
 
 const failed = (error: unknown) => ({
   state: "error" as const,
-  detail: error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
-    ? String((error as { message: unknown }).message)
-    : String(error)
+  detail:
+    error instanceof Error || (typeof error === "object" && error !== null && "message" in error)
+      ? String((error as { message: unknown }).message)
+      : String(error)
 })
 
 /** The panel, or its error state when the source fails or does not answer in time. */
@@ -62,7 +63,12 @@ const budgetPanel = (limit: Option.Option<number>, cost: typeof CostPanel.Type):
       detail: "no monthly budget set"
     }
   if (cost.state !== "ok") return failed(`no cost estimate to compare: ${"detail" in cost ? cost.detail : ""}`)
-  return { state: "ok", limitUsd: limit.value, estimateUsd: cost.metrics.total, share: cost.metrics.total / limit.value }
+  return {
+    state: "ok",
+    limitUsd: limit.value,
+    estimateUsd: cost.metrics.total,
+    share: cost.metrics.total / limit.value
+  }
 }
 
 /** The latest report of every job that has one (folders under `_localex/reports/`). */
@@ -77,21 +83,19 @@ const latestReports = (store: ObjectStore["Service"]) =>
         (job) =>
           Report.latest(store, job).pipe(
             Effect.map(
-              Option.map(
-                (report): typeof JobReport.Type => ({
-                  job,
-                  state: "ok",
-                  status: report.status,
-                  startedAt: report.startedAt,
-                  finishedAt: report.finishedAt,
-                  trigger: report.trigger,
-                  counts: report.counts,
-                  checks: report.checks.map(({ id, title, status, summary, hint }) =>
-                    hint === undefined ? { id, title, status, summary } : { id, title, status, summary, hint }
-                  ),
-                  markdown: report.links.markdown
-                })
-              )
+              Option.map((report): typeof JobReport.Type => ({
+                job,
+                state: "ok",
+                status: report.status,
+                startedAt: report.startedAt,
+                finishedAt: report.finishedAt,
+                trigger: report.trigger,
+                counts: report.counts,
+                checks: report.checks.map(({ id, title, status, summary, hint }) =>
+                  hint === undefined ? { id, title, status, summary } : { id, title, status, summary, hint }
+                ),
+                markdown: report.links.markdown
+              }))
             ),
             Effect.catchTag("ReportUnreadable", (error) =>
               Effect.succeed(Option.some<typeof JobReport.Type>({ job, state: "error", detail: error.message }))
