@@ -6,7 +6,7 @@
  */
 import { assert, describe, layer } from "@effect/vitest"
 import { testS3 } from "@localex/local-s3"
-import { Report } from "@localex/monitoring"
+import { Report, StatsHistory } from "@localex/monitoring"
 import {
   type BucketAdmin,
   Lease,
@@ -209,6 +209,12 @@ layer(layerFs())("reports and notifications", (it) => {
         assert.deepStrictEqual(report.counts, { pass: 1, warn: 1, fail: 0, skip: 3 })
         // Dry run: the expired file is still there.
         assert.isTrue(yield* store.exists("temp/upload.bin"))
+        // The statistics were kept as a snapshot: the dashboard's growth over time.
+        const history = yield* StatsHistory.read(store)
+        assert.deepStrictEqual(
+          history.snapshots.map((s) => s.totals),
+          [{ objects: 2, bytes: 2148 }]
+        )
         assert.deepStrictEqual(JSON.parse(yield* readText(store, report.links.json)), report)
         const markdown = yield* readText(store, report.links.markdown)
         assert.include(markdown, "# weekly checklist — WARN")

@@ -19,6 +19,7 @@ import {
   HttpApiSecurity,
   OpenApi
 } from "effect/http-api"
+import { Dashboard } from "./dashboardModel.js"
 import {
   BadRequest,
   cdnProblems,
@@ -426,6 +427,30 @@ export class StatsApi extends HttpApiGroup.make("stats")
   .middleware(Authorization)
   .annotateMerge(OpenApi.annotations({ title: "Statistics", description: "Bearer API key with the admin scope" })) {}
 
+export class DashboardApi extends HttpApiGroup.make("dashboard")
+  .add(
+    HttpApiEndpoint.get("dashboard", "/v1/dashboard", {
+      query: {
+        refresh: Schema.optional(Schema.Literals(["true", "false"])).annotate({
+          description: "true: compute the statistics now instead of answering from the cache"
+        })
+      },
+      success: Dashboard,
+      error: [InvalidKeyProblem, ...storeProblems]
+    })
+      .annotate(RequiredScope, "admin")
+      .annotateMerge(
+        describe(
+          "What the dashboard (/dashboard) shows (scope: admin)",
+          "Storage by prefix, class and age; growth from stored statistics snapshots; the latest checklist report " +
+            "of each job; the estimated monthly cost and the budget; alarm states; the CDN hit ratio. A source that " +
+            "is not configured is a `not-configured` panel naming its setting; one that fails is an `error` panel."
+        )
+      )
+  )
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({ title: "Dashboard", description: "Bearer API key with the admin scope" })) {}
+
 // --- admin: CDN -------------------------------------------------------------------------
 
 /** Requests of the CDN admin routes are JSON (bodies are capped by BodyLimit); lists have a ceiling too. */
@@ -598,6 +623,7 @@ export class Api extends HttpApi.make("localex-storage")
   .add(PhotosApi)
   .add(SignedApi)
   .add(StatsApi)
+  .add(DashboardApi)
   .add(CdnApi)
   .middleware(HttpApiMiddleware.ProblemDetails)
   .middleware(BodyLimit)

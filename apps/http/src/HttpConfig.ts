@@ -21,6 +21,8 @@
  * | LOCALEX_HTTP_MAX_CONNECTIONS    | 1024          | connections over it are closed at once           |
  * | LOCALEX_HTTP_ACTIVE_CONTENT     | attachment    | HTML/SVG/XML/JS objects: attachment or inline    |
  * | LOCALEX_HTTP_CONTENT_CSP        | sandbox; …    | Content-Security-Policy of served objects        |
+ * | LOCALEX_HTTP_MONTHLY_BUDGET_USD | (none)        | the dashboard's budget, against the estimate     |
+ * | LOCALEX_HTTP_CLOUDWATCH_BUCKET  | (none)        | bucket whose CloudWatch alarms the dashboard shows |
  *
  * The photo routes' settings are image-processing's (IMAGE_*; IMAGE_MAX_INPUT_BYTES caps an upload).
  */
@@ -52,6 +54,10 @@ export interface HttpSettings {
   readonly activeContent: "attachment" | "inline"
   /** The Content-Security-Policy of served objects ("" sends none). */
   readonly contentCsp: string
+  /** LOCALEX_HTTP_MONTHLY_BUDGET_USD: the monthly budget the dashboard sets the cost estimate against. */
+  readonly monthlyBudgetUsd: Option.Option<number>
+  /** LOCALEX_HTTP_CLOUDWATCH_BUCKET: the bucket whose guide alarms (monitoring's Alarms) the dashboard shows. */
+  readonly cloudwatchBucket: Option.Option<string>
 }
 
 /** Bytes, as a number (`26214400`) or with a unit (`25 MiB`). */
@@ -94,7 +100,9 @@ const settings = Config.all({
   activeContent: Config.Literals(["attachment", "inline"], "LOCALEX_HTTP_ACTIVE_CONTENT").pipe(
     Config.withDefault("attachment" as const)
   ),
-  contentCsp: Config.String("LOCALEX_HTTP_CONTENT_CSP").pipe(Config.withDefault(DEFAULT_CONTENT_CSP))
+  contentCsp: Config.String("LOCALEX_HTTP_CONTENT_CSP").pipe(Config.withDefault(DEFAULT_CONTENT_CSP)),
+  monthlyBudgetUsd: Config.option(Config.Number("LOCALEX_HTTP_MONTHLY_BUDGET_USD")),
+  cloudwatchBucket: Config.option(Config.String("LOCALEX_HTTP_CLOUDWATCH_BUCKET"))
 })
 
 /** A setting that cannot work. */
@@ -133,6 +141,12 @@ export class HttpConfig extends Context.Service<HttpConfig, HttpSettings>()("@lo
         return yield* new HttpConfigError({
           setting: "LOCALEX_HTTP_REQUEST_TIMEOUT",
           reason: "must be at least LOCALEX_HTTP_HEADERS_TIMEOUT (the headers are part of the request)"
+        })
+      }
+      if (Option.isSome(s.monthlyBudgetUsd) && !(s.monthlyBudgetUsd.value > 0)) {
+        return yield* new HttpConfigError({
+          setting: "LOCALEX_HTTP_MONTHLY_BUDGET_USD",
+          reason: `must be an amount in USD above 0, e.g. 50 (got ${s.monthlyBudgetUsd.value})`
         })
       }
       if (Option.isSome(s.cdnBaseUrl)) {

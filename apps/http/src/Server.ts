@@ -17,8 +17,10 @@ import { Api } from "./Api.js"
 import { ApiKeys } from "./ApiKeys.js"
 import { AuthorizationLive } from "./Auth.js"
 import { BodyLimitLive, RequestNotesLive } from "./apiMiddleware.js"
+import { DashboardPage } from "./dashboardPage.js"
 import { HttpConfig } from "./HttpConfig.js"
 import { CdnHandlers } from "./handlers/Cdn.js"
+import { DashboardHandlers } from "./handlers/Dashboard.js"
 import { FilesHandlers } from "./handlers/Files.js"
 import { PhotosHandlers } from "./handlers/Photos.js"
 import { SignedHandlers } from "./handlers/Signed.js"
@@ -93,7 +95,15 @@ const MAX_PARAM_LENGTH = 1024
 
 const Routes = Layer.mergeAll(
   HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(
-    Layer.provide([SystemHandlers, FilesHandlers, PhotosHandlers, SignedHandlers, StatsHandlers, CdnHandlers]),
+    Layer.provide([
+      SystemHandlers,
+      FilesHandlers,
+      PhotosHandlers,
+      SignedHandlers,
+      StatsHandlers,
+      DashboardHandlers,
+      CdnHandlers
+    ]),
     Layer.provide([
       AuthorizationLive,
       BodyLimitLive,
@@ -103,6 +113,7 @@ const Routes = Layer.mergeAll(
   ),
   HttpApiScalar.layer(Api, { path: "/docs" }),
   HttpRouter.add("GET", "/", HttpServerResponse.redirect("/docs")),
+  DashboardPage,
   RequestMetrics,
   ProblemResponses,
   CloseWhenStopping

@@ -22,5 +22,6 @@ export { RequestMetricsInvalid, RequestMetricsNotApplied } from "./RequestMetric
 export * as S3Metrics from "./S3Metrics.js"
 export type { StorageStats } from "./Stats.js"
 export * as Stats from "./Stats.js"
+export * as StatsHistory from "./StatsHistory.js"
 export * as TimeWindow from "./TimeWindow.js"
 export { InvalidTime } from "./TimeWindow.js"

@@ -1,7 +1,7 @@
 /** Storage usage and statistics (monitoring's Stats and Quota). */
 import { LifecyclePolicy } from "@localex/cost"
-import { Quota, Stats } from "@localex/monitoring"
-import { Units } from "@localex/storage-core"
+import { Quota, Stats, StatsHistory } from "@localex/monitoring"
+import { ObjectStore, Units } from "@localex/storage-core"
 import { Effect, Option } from "effect"
 import { type Check, outcome } from "../Check.js"
 import { CronConfig } from "../CronConfig.js"
@@ -19,12 +19,19 @@ const evidenceOf = (stats: Stats.StorageStats) => ({
   largest: stats.largest.slice(0, 5)
 })
 
+/** Keeps a snapshot of the whole bucket's statistics: the dashboard's growth over time. */
+const keepSnapshot = (stats: Stats.StorageStats) =>
+  Effect.gen(function* () {
+    yield* StatsHistory.write(yield* ObjectStore, stats)
+  })
+
 /** Weekly: the statistics; incomplete multipart uploads are a warning (they cost money). */
 export const statistics: Check = {
   id: "storage.statistics",
   title: "Review storage statistics",
   run: Effect.gen(function* () {
     const stats = yield* (yield* Stats.StorageStatistics).collect({ depth: 1 })
+    yield* keepSnapshot(stats)
     const uploads = stats.multipartUploads?.uploads ?? 0
     return uploads > 0
       ? outcome(
@@ -45,6 +52,7 @@ export const quota: Check = {
     const config = yield* CronConfig
     if (Option.isNone(config.quotaFile)) {
       const stats = yield* (yield* Stats.StorageStatistics).collect({ depth: 1 })
+      yield* keepSnapshot(stats)
       // Usage was measured (a pass); only the judgement against limits is not configured.
       return outcome(
         "pass",
@@ -56,6 +64,7 @@ export const quota: Check = {
     const json = yield* LifecyclePolicy.readPolicyJson(config.quotaFile.value)
     const policy = yield* Quota.decodePolicy(json)
     const { stats, verdict } = yield* Quota.checkQuota(policy, { depth: 1 })
+    yield* keepSnapshot(stats)
     const status = verdict.status === "ok" ? "pass" : verdict.status === "warning" ? "warn" : "fail"
     return outcome(
       status,
