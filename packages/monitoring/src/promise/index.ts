@@ -5,7 +5,7 @@
  * packages' own error classes.
  */
 import { loadSettings, ObjectStore, Storage, StorageConfigError, type StorageOverrides } from "@localex/storage-core"
-import { type CallOptions, type ServiceRuntime, serviceRuntime } from "@localex/storage-core/promise"
+import { type CallOptions, serviceRuntime } from "@localex/storage-core/promise"
 import { Clock, Effect, Layer, Option } from "effect"
 import * as Alarms from "../Alarms.js"
 import { CloudWatch } from "../CloudWatch.js"
@@ -188,14 +188,9 @@ export const createMonitoringService = (settings: MonitoringServiceSettings = {}
   const { cloudWatch: cloudWatchOverrides, ...storage } = settings
   const storeBucket = bucketOf(storage)
   const { run, close: closeStore } = serviceRuntime(Layer.provideMerge(statsLayer, Storage.layerConfig(storage)))
-  // CloudWatch gets its own runtime, built on first use: statistics need no AWS settings.
-  let cloudWatch: ServiceRuntime<CloudWatch> | undefined
-  let closed = false
-  const onCloudWatch = <A, E>(effect: Effect.Effect<A, E, CloudWatch>, options: CallOptions = {}) => {
-    if (closed) return Promise.reject(new Error("this service object is closed"))
-    cloudWatch ??= serviceRuntime(CloudWatch.layerConfig(cloudWatchOverrides))
-    return cloudWatch.run(effect, options)
-  }
+  // CloudWatch gets a runtime of its own; a runtime builds its layer on first use, so creating
+  // the service and reading statistics needs no AWS settings.
+  const { run: onCloudWatch, close: closeCloudWatch } = serviceRuntime(CloudWatch.layerConfig(cloudWatchOverrides))
   const collect = ({ signal, ...options }: StatsOptions & CallOptions = {}) =>
     run(Effect.flatMap(StorageStatistics, (s) => s.collect(options)).pipe(Effect.map(summary)), { signal })
   /** The bucket and the window of a metrics query; the window defaults to `defaultDays` back. */
@@ -215,8 +210,7 @@ export const createMonitoringService = (settings: MonitoringServiceSettings = {}
   const dashboardSpec = (dashboard: DashboardInput) =>
     "widgets" in dashboard ? dashboard : Dashboard.guideDashboard(dashboard)
   const close = async () => {
-    closed = true
-    await Promise.all([closeStore(), cloudWatch?.close()])
+    await Promise.all([closeStore(), closeCloudWatch()])
   }
   return {
     getStorageStats: collect,
