@@ -4,6 +4,8 @@
  * advice as plain async methods, for code that does not use Effect. A failed call rejects with the
  * packages' own error classes.
  */
+
+import { Stats, type StorageStats } from "@localex/monitoring"
 import {
   type DeletionPlan,
   type LifecycleRule,
@@ -11,7 +13,6 @@ import {
   type StorageOverrides,
   type TieringConfiguration
 } from "@localex/storage-core"
-import { Stats, type StorageStats } from "@localex/monitoring"
 import { type CallOptions, type Plain, serviceRuntime } from "@localex/storage-core/promise"
 import { Effect, Layer, Stream } from "effect"
 import * as Advice from "../Advice.js"
