@@ -11,20 +11,15 @@ import {
   ReportPeriodInvalid,
   TrafficInvalid
 } from "@localex/cost/promise"
-import { createTestAccount, queueCostAndUsageResults, type TestAccount, testAws, uniqueName } from "@localex/local-aws"
+import { queueCostAndUsageResults, uniqueName } from "@localex/local-aws"
 import { createStorageService } from "@localex/storage-core/promise"
 import { describe, expect, it } from "vitest"
+import { motoAccount } from "./motoAccount.js"
 
-const aws = testAws()
-// The settings are read from the environment when a service first reads them (once per process):
-// set before any test runs. Cost Explorer, Budgets and STS go to moto, in an account of this file's own.
-const account: TestAccount | undefined = aws ? await createTestAccount(aws) : undefined
-if (aws && account) {
-  process.env.AWS_ENDPOINT_URL = aws.endpoint
-  process.env.AWS_ACCESS_KEY_ID = account.accessKeyId
-  process.env.AWS_SECRET_ACCESS_KEY = account.secretAccessKey
-  process.env.AWS_REGION = aws.region
-}
+// Cost Explorer, Budgets and STS go to moto, in an account of this file's own.
+const moto = await motoAccount("AWS_ENDPOINT_URL")
+const aws = moto?.aws
+const account = moto?.account
 
 const folder = () => fs.mkdtemp(path.join(os.tmpdir(), "localex-examples-"))
 const MiB = 1024 * 1024

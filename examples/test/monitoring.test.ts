@@ -5,7 +5,7 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { CloudWatchClient, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch"
-import { awsClientConfig, createTestAccount, type TestAccount, testAws, uniqueName } from "@localex/local-aws"
+import { awsClientConfig, uniqueName } from "@localex/local-aws"
 import {
   AccessLogSourceError,
   AlarmSpecInvalid,
@@ -14,20 +14,15 @@ import {
 } from "@localex/monitoring/promise"
 import { createStorageService } from "@localex/storage-core/promise"
 import { describe, expect, it } from "vitest"
+import { motoAccount } from "./motoAccount.js"
 
 const FIXTURE = path.join(import.meta.dirname, "fixtures/aws-doc.log")
 const folder = () => fs.mkdtemp(path.join(os.tmpdir(), "localex-examples-"))
 
-const aws = testAws()
-// The settings are read from the environment when a service first reads them (once per process):
-// set before any test runs. CloudWatch goes to the local moto server, in an account of this file's own.
-const account: TestAccount | undefined = aws ? await createTestAccount(aws) : undefined
-if (aws && account) {
-  process.env.AWS_ENDPOINT_URL_CLOUDWATCH = aws.endpoint
-  process.env.AWS_ACCESS_KEY_ID = account.accessKeyId
-  process.env.AWS_SECRET_ACCESS_KEY = account.secretAccessKey
-  process.env.AWS_REGION = aws.region
-}
+// CloudWatch goes to the local moto server, in an account of this file's own.
+const moto = await motoAccount("AWS_ENDPOINT_URL_CLOUDWATCH")
+const aws = moto?.aws
+const account = moto?.account
 
 describe("the guide's access-log review", () => {
   it("analyzes a local log: requests, status classes, error codes, operations", async () => {
