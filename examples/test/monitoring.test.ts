@@ -78,6 +78,32 @@ describe("the guide's access-log review", () => {
   })
 })
 
+describe("the guide's Expected Performance", () => {
+  it("measures upload, download and signing on the store, the thumbnail with the given function, and removes what it wrote", async () => {
+    const root = await folder()
+    await using monitoring = createMonitoringService({ driver: "fs", root })
+    const thumbnails: Array<number> = []
+    const result = await monitoring.checkPerformance({
+      samples: 2,
+      thumbnail: async (image) => {
+        thumbnails.push(image.byteLength)
+      }
+    })
+    expect(result.lines.map((l) => [l.id, l.samplesMs.length])).toEqual([
+      ["upload", 2],
+      ["download", 2],
+      ["thumbnail", 2],
+      ["cdn", 0],
+      ["signed-url", 2]
+    ])
+    expect(thumbnails).toHaveLength(2)
+    expect(result.lines.find((l) => l.id === "cdn")).toMatchObject({ status: "skip", hint: "no CDN configured" })
+    // No object file (the fs driver's `<name>@`) is left under the root, _localex/perf/ included.
+    const files = await fs.readdir(root, { recursive: true })
+    expect(files.filter((f) => f.endsWith("@"))).toEqual([])
+  })
+})
+
 describe("the latest checklist report of a cron job", () => {
   it("reads the report latest.json points at; null for a job that never ran", async () => {
     const root = await folder()
