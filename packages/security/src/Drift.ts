@@ -68,11 +68,14 @@ const normalizeCorsRule = (rule: CORSRule) => {
   }
 }
 
+/** An encryption rule in normal form, in AWS's own shape (so that normalising twice changes nothing). */
 const normalizeEncryptionRule = (rule: ServerSideEncryptionRule) => {
   const d = rule.ApplyServerSideEncryptionByDefault
   return {
-    SSEAlgorithm: d?.SSEAlgorithm ?? null,
-    ...(d?.KMSMasterKeyID === undefined ? {} : { KMSMasterKeyID: d.KMSMasterKeyID }),
+    ApplyServerSideEncryptionByDefault: {
+      SSEAlgorithm: d?.SSEAlgorithm ?? null,
+      ...(d?.KMSMasterKeyID === undefined ? {} : { KMSMasterKeyID: d.KMSMasterKeyID })
+    },
     BucketKeyEnabled: rule.BucketKeyEnabled === true
   }
 }

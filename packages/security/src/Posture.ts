@@ -168,7 +168,7 @@ const encryptionFinding = (arn: string, read: R.Read<ReadonlyArray<ServerSideEnc
   return finding(RULES.encryption, "pass", arn, `default encryption: ${algorithms.join(", ")}`, { rules: read.value })
 }
 
-const versioningFindings = (arn: string, read: R.Read<R.Versioning>): ReadonlyArray<Finding> => {
+export const versioningFindings = (arn: string, read: R.Read<R.Versioning>): ReadonlyArray<Finding> => {
   if (read._tag !== "found") {
     const reason = read._tag === "unchecked" ? read.reason : "no answer"
     return [unchecked(RULES.versioning, arn, reason), unchecked(RULES.mfaDelete, arn, reason)]
@@ -219,7 +219,7 @@ const wholeBucket = (r: LifecycleRule) => {
   return prefix === "" && f?.Tag === undefined && (f?.And?.Tags?.length ?? 0) === 0 && f?.ObjectSizeGreaterThan === undefined
 }
 
-const abortFinding = (arn: string, read: R.Read<ReadonlyArray<LifecycleRule>>): Finding => {
+export const abortFinding = (arn: string, read: R.Read<ReadonlyArray<LifecycleRule>>): Finding => {
   if (read._tag === "unchecked") return unchecked(RULES.abortUploads, arn, read.reason)
   const rules = read._tag === "found" ? read.value : []
   const aborting = rules.filter((r) => r.Status === "Enabled" && r.AbortIncompleteMultipartUpload !== undefined)
