@@ -84,10 +84,11 @@ const normalizeEncryptionRule = (rule: ServerSideEncryptionRule) => {
 export const normalizeSection = (section: Section, value: unknown): unknown => {
   if (value === null || value === undefined) return null
   switch (section) {
-    case "policy":
+    case "policy": {
       if (typeof value !== "string") return normalizePolicy(value)
       const parsed = parseJson(value)
       return parsed === undefined ? { unparsed: value } : normalizePolicy(parsed)
+    }
     case "publicAccessBlock": {
       const v = value as Record<string, unknown>
       return {
@@ -168,8 +169,7 @@ export const parseBaseline = (path: string, text: string): Effect.Effect<Baselin
       if (!isRecord(doc.sections)) throw new Error(`it has no "sections" object`)
       const raw = doc.sections
       const sections: Record<string, unknown> = {}
-      for (const section of SECTIONS)
-        if (section in raw) sections[section] = normalizeSection(section, raw[section])
+      for (const section of SECTIONS) if (section in raw) sections[section] = normalizeSection(section, raw[section])
       return {
         format: BASELINE_FORMAT,
         bucket: typeof doc.bucket === "string" ? doc.bucket : "",
@@ -205,7 +205,10 @@ export const writeAtomically = (path: string, text: string): Effect.Effect<void,
 }
 
 /** Compares what the bucket has now with the baseline's sections. */
-export const compare = (baseline: Baseline, current: { sections: Sections; unchecked: Partial<Record<Section, string>> }) =>
+export const compare = (
+  baseline: Baseline,
+  current: { sections: Sections; unchecked: Partial<Record<Section, string>> }
+) =>
   SECTIONS.map((section): SectionDrift => {
     const reason = current.unchecked[section]
     if (reason !== undefined) return { section, status: "unchecked", changes: [], reason }
@@ -224,9 +227,15 @@ export class Drift extends Context.Service<
   Drift,
   {
     /** Compares the bucket with the baseline file; `drifted` when a section changed. */
-    readonly check: (bucket: string, baselinePath: string) => Effect.Effect<DriftReport, SecurityAwsError | BaselineError>
+    readonly check: (
+      bucket: string,
+      baselinePath: string
+    ) => Effect.Effect<DriftReport, SecurityAwsError | BaselineError>
     /** Writes the bucket's sections as a baseline file (atomically) and returns what it wrote. */
-    readonly saveBaseline: (bucket: string, baselinePath: string) => Effect.Effect<Baseline, SecurityAwsError | BaselineError>
+    readonly saveBaseline: (
+      bucket: string,
+      baselinePath: string
+    ) => Effect.Effect<Baseline, SecurityAwsError | BaselineError>
   }
 >()("@localex/security/Drift") {
   static readonly layer: Layer.Layer<Drift, never, SecurityClients> = Layer.effect(

@@ -57,7 +57,8 @@ export const finding = (
   resource,
   message,
   evidence,
-  remediation: status === "unchecked" ? `check by hand, or on an endpoint that supports it: ${rule.remediation}` : rule.remediation
+  remediation:
+    status === "unchecked" ? `check by hand, or on an endpoint that supports it: ${rule.remediation}` : rule.remediation
 })
 
 const RANK: Record<Severity | "unchecked", number> = { info: 0, low: 1, unchecked: 2, medium: 3, high: 4, critical: 5 }
@@ -89,7 +90,10 @@ export const summarize = (findings: ReadonlyArray<Finding>) => {
     failed: failed.length,
     unchecked: findings.filter((f) => f.status === "unchecked").length,
     bySeverity: Object.fromEntries(
-      (["critical", "high", "medium", "low", "info"] as const).map((s) => [s, failed.filter((f) => f.severity === s).length])
+      (["critical", "high", "medium", "low", "info"] as const).map((s) => [
+        s,
+        failed.filter((f) => f.severity === s).length
+      ])
     ) as Record<Severity, number>,
     worst: worst(findings) ?? "none",
     exitCode: exitCode(findings)

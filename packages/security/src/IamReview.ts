@@ -194,7 +194,10 @@ export const evaluate = (
       })
     }
   }
-  const access = grants.reduce<Access>((best, g) => (ACCESS_RANK[g.access] > ACCESS_RANK[best] ? g.access : best), "other")
+  const access = grants.reduce<Access>(
+    (best, g) => (ACCESS_RANK[g.access] > ACCESS_RANK[best] ? g.access : best),
+    "other"
+  )
   return { grants, denies, deniedAll, access }
 }
 
@@ -217,13 +220,17 @@ interface Page<T> {
 /** Every page of an IAM list (Marker / IsTruncated). */
 const paginate = <T>(
   operation: string,
-  page: (marker: string | undefined, signal: AbortSignal) => Promise<Page<T>>
+  page: (marker: { Marker?: string; MaxItems?: number }, signal: AbortSignal) => Promise<Page<T>>
 ): Effect.Effect<ReadonlyArray<T>, SecurityAwsError> =>
   Effect.gen(function* () {
+    const size = yield* IamPageSize
     const all: Array<T> = []
     let marker: string | undefined
     do {
-      const current = marker
+      const current = {
+        ...(marker === undefined ? {} : { Marker: marker }),
+        ...(size === undefined ? {} : { MaxItems: size })
+      }
       const answer = yield* awsCall(operation, (signal) => page(current, signal))
       all.push(...answer.items)
       marker = answer.IsTruncated === true ? answer.Marker : undefined
@@ -231,7 +238,10 @@ const paginate = <T>(
     return all
   })
 
-const opt = (marker: string | undefined) => (marker === undefined ? {} : { Marker: marker })
+/** Items per IAM list page (AWS's default 100 when undefined); tests make it small to cross pages. */
+export const IamPageSize = Context.Reference<number | undefined>("@localex/security/IamPageSize", {
+  defaultValue: () => undefined
+})
 
 export class IamReview extends Context.Service<
   IamReview,
@@ -274,10 +284,13 @@ export class IamReview extends Context.Service<
       ) =>
         Effect.flatMap(list, (policies) =>
           Effect.forEach(policies, (p) =>
-            Effect.map(managedDocument(p.PolicyArn ?? "", cache), (document): Source => ({
-              source: `${prefix}managed:${p.PolicyArn}`,
-              document
-            }))
+            Effect.map(
+              managedDocument(p.PolicyArn ?? "", cache),
+              (document): Source => ({
+                source: `${prefix}managed:${p.PolicyArn}`,
+                document
+              })
+            )
           )
         )
 
@@ -290,7 +303,10 @@ export class IamReview extends Context.Service<
           Effect.forEach(list, (name) =>
             Effect.map(
               awsCall("GetInlinePolicy", (signal) => get(name, signal)),
-              (answer): Source => ({ source: `${prefix}inline:${name}`, document: decodeDocument(answer.PolicyDocument) })
+              (answer): Source => ({
+                source: `${prefix}inline:${name}`,
+                document: decodeDocument(answer.PolicyDocument)
+              })
             )
           )
         )
@@ -301,7 +317,7 @@ export class IamReview extends Context.Service<
             inline(
               `group:${group} `,
               paginate("ListGroupPolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListGroupPoliciesCommand({ GroupName: group, ...opt(m) }), { abortSignal })
+                const a = await iam.send(new ListGroupPoliciesCommand({ GroupName: group, ...m }), { abortSignal })
                 return { ...a, items: a.PolicyNames ?? [] }
               }),
               (name, abortSignal) =>
@@ -310,7 +326,7 @@ export class IamReview extends Context.Service<
             attached(
               `group:${group} `,
               paginate("ListAttachedGroupPolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: group, ...opt(m) }), {
+                const a = await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: group, ...m }), {
                   abortSignal
                 })
                 return { ...a, items: a.AttachedPolicies ?? [] }
@@ -326,15 +342,16 @@ export class IamReview extends Context.Service<
           const own = yield* inline(
             "",
             paginate("ListUserPolicies", async (m, abortSignal) => {
-              const a = await iam.send(new ListUserPoliciesCommand({ UserName: user, ...opt(m) }), { abortSignal })
+              const a = await iam.send(new ListUserPoliciesCommand({ UserName: user, ...m }), { abortSignal })
               return { ...a, items: a.PolicyNames ?? [] }
             }),
-            (name, abortSignal) => iam.send(new GetUserPolicyCommand({ UserName: user, PolicyName: name }), { abortSignal })
+            (name, abortSignal) =>
+              iam.send(new GetUserPolicyCommand({ UserName: user, PolicyName: name }), { abortSignal })
           )
           const managed = yield* attached(
             "",
             paginate("ListAttachedUserPolicies", async (m, abortSignal) => {
-              const a = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user, ...opt(m) }), {
+              const a = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user, ...m }), {
                 abortSignal
               })
               return { ...a, items: a.AttachedPolicies ?? [] }
@@ -342,7 +359,7 @@ export class IamReview extends Context.Service<
             cache
           )
           const groups = yield* paginate("ListGroupsForUser", async (m, abortSignal) => {
-            const a = await iam.send(new ListGroupsForUserCommand({ UserName: user, ...opt(m) }), { abortSignal })
+            const a = await iam.send(new ListGroupsForUserCommand({ UserName: user, ...m }), { abortSignal })
             return { ...a, items: a.Groups ?? [] }
           })
           const viaGroups = yield* Effect.forEach(groups, (g) => groupPolicies(g.GroupName ?? "", cache))
@@ -355,7 +372,7 @@ export class IamReview extends Context.Service<
             inline(
               "",
               paginate("ListRolePolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListRolePoliciesCommand({ RoleName: role, ...opt(m) }), { abortSignal })
+                const a = await iam.send(new ListRolePoliciesCommand({ RoleName: role, ...m }), { abortSignal })
                 return { ...a, items: a.PolicyNames ?? [] }
               }),
               (name, abortSignal) =>
@@ -364,7 +381,7 @@ export class IamReview extends Context.Service<
             attached(
               "",
               paginate("ListAttachedRolePolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role, ...opt(m) }), {
+                const a = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role, ...m }), {
                   abortSignal
                 })
                 return { ...a, items: a.AttachedPolicies ?? [] }
@@ -378,7 +395,7 @@ export class IamReview extends Context.Service<
       const keysOf = (user: string, now: number) =>
         Effect.gen(function* () {
           const keys = yield* paginate("ListAccessKeys", async (m, abortSignal) => {
-            const a = await iam.send(new ListAccessKeysCommand({ UserName: user, ...opt(m) }), { abortSignal })
+            const a = await iam.send(new ListAccessKeysCommand({ UserName: user, ...m }), { abortSignal })
             return { ...a, items: a.AccessKeyMetadata ?? [] }
           })
           return yield* Effect.forEach(keys, (k) =>
@@ -413,11 +430,11 @@ export class IamReview extends Context.Service<
         const now = yield* Clock.currentTimeMillis
         const cache: Cache = new Map()
         const users = yield* paginate("ListUsers", async (m, abortSignal) => {
-          const a = await iam.send(new ListUsersCommand(opt(m)), { abortSignal })
+          const a = await iam.send(new ListUsersCommand(m), { abortSignal })
           return { ...a, items: a.Users ?? [] }
         })
         const roles = yield* paginate("ListRoles", async (m, abortSignal) => {
-          const a = await iam.send(new ListRolesCommand(opt(m)), { abortSignal })
+          const a = await iam.send(new ListRolesCommand(m), { abortSignal })
           return { ...a, items: a.Roles ?? [] }
         })
         const userResults = yield* Effect.forEach(
@@ -474,7 +491,13 @@ export class IamReview extends Context.Service<
               const idle = k.lastUsedAt === null ? age : (now - Date.parse(k.lastUsedAt)) / DAY
               return [
                 age > maxKeyAgeDays
-                  ? finding(RULES.keyAge, "fail", resource, `key of ${k.user} is ${days(age)} old (max ${maxKeyAgeDays})`, k)
+                  ? finding(
+                      RULES.keyAge,
+                      "fail",
+                      resource,
+                      `key of ${k.user} is ${days(age)} old (max ${maxKeyAgeDays})`,
+                      k
+                    )
                   : finding(RULES.keyAge, "pass", resource, `key of ${k.user} is ${days(age)} old`, k),
                 idle > unusedDays || (k.lastUsedAt === null && unusedDays === 0)
                   ? finding(
@@ -486,7 +509,13 @@ export class IamReview extends Context.Service<
                         : `key of ${k.user} was last used ${days(idle)} ago (${k.lastUsedService ?? "?"})`,
                       k
                     )
-                  : finding(RULES.keyUnused, "pass", resource, `key of ${k.user} used within ${unusedDays} day(s) or new`, k)
+                  : finding(
+                      RULES.keyUnused,
+                      "pass",
+                      resource,
+                      `key of ${k.user} used within ${unusedDays} day(s) or new`,
+                      k
+                    )
               ]
             })
         ]

@@ -47,7 +47,7 @@ export const RULES = {
     "S3.DefaultEncryption",
     "Default encryption is configured",
     "medium",
-    "aws s3api put-bucket-encryption --bucket BUCKET --server-side-encryption-configuration '{\"Rules\":[{\"ApplyServerSideEncryptionByDefault\":{\"SSEAlgorithm\":\"aws:kms\"},\"BucketKeyEnabled\":true}]}' (or AES256)"
+    'aws s3api put-bucket-encryption --bucket BUCKET --server-side-encryption-configuration \'{"Rules":[{"ApplyServerSideEncryptionByDefault":{"SSEAlgorithm":"aws:kms"},"BucketKeyEnabled":true}]}\' (or AES256)'
   ),
   versioning: rule(
     "S3.Versioning",
@@ -65,7 +65,7 @@ export const RULES = {
     "S3.ServerAccessLogging",
     "Server access logging is enabled",
     "medium",
-    "aws s3api put-bucket-logging --bucket BUCKET --bucket-logging-status '{\"LoggingEnabled\":{\"TargetBucket\":\"LOG-BUCKET\",\"TargetPrefix\":\"BUCKET/\"}}' (the log bucket must allow log delivery)"
+    'aws s3api put-bucket-logging --bucket BUCKET --bucket-logging-status \'{"LoggingEnabled":{"TargetBucket":"LOG-BUCKET","TargetPrefix":"BUCKET/"}}\' (the log bucket must allow log delivery)'
   ),
   ownership: rule(
     "S3.ObjectOwnership",
@@ -98,8 +98,7 @@ const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`
 const SETTINGS = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"] as const
 
 /** A read that could not be made: the rule's "could not check" finding. */
-const unchecked = (r: Rule, resource: string, reason: string) =>
-  finding(r, "unchecked", resource, reason, { reason })
+const unchecked = (r: Rule, resource: string, reason: string) => finding(r, "unchecked", resource, reason, { reason })
 
 const blockFinding = (r: Rule, resource: string, read: R.Read<R.PublicAccessBlock>, what: string): Finding => {
   if (read._tag === "unchecked") return unchecked(r, resource, read.reason)
@@ -132,7 +131,10 @@ export const policyFindings = (bucket: string, read: R.Read<string>): ReadonlyAr
     ]
   const statements = parseStatements(read.value)
   if (statements === undefined)
-    return [unchecked(RULES.publicPolicy, arn, "the policy is not JSON"), unchecked(RULES.tlsOnly, arn, "the policy is not JSON")]
+    return [
+      unchecked(RULES.publicPolicy, arn, "the policy is not JSON"),
+      unchecked(RULES.tlsOnly, arn, "the policy is not JSON")
+    ]
   const open = statements.filter((s) => s.Effect === "Allow" && isPublicPrincipal(s) && s.Condition === undefined)
   const evidence = open.map((s) => ({
     sid: s.Sid ?? null,
@@ -184,7 +186,10 @@ export const versioningFindings = (arn: string, read: R.Read<R.Versioning>): Rea
   ]
 }
 
-const loggingFinding = (arn: string, read: R.Read<{ TargetBucket?: string | undefined; TargetPrefix?: string | undefined }>): Finding =>
+const loggingFinding = (
+  arn: string,
+  read: R.Read<{ TargetBucket?: string | undefined; TargetPrefix?: string | undefined }>
+): Finding =>
   read._tag === "unchecked"
     ? unchecked(RULES.logging, arn, read.reason)
     : read._tag === "none"
@@ -201,7 +206,9 @@ const ownershipFinding = (arn: string, read: R.Read<string>): Finding =>
   read._tag === "unchecked"
     ? unchecked(RULES.ownership, arn, read.reason)
     : read._tag === "found" && read.value === "BucketOwnerEnforced"
-      ? finding(RULES.ownership, "pass", arn, "ACLs are disabled (BucketOwnerEnforced)", { objectOwnership: read.value })
+      ? finding(RULES.ownership, "pass", arn, "ACLs are disabled (BucketOwnerEnforced)", {
+          objectOwnership: read.value
+        })
       : finding(
           RULES.ownership,
           "fail",
@@ -216,7 +223,9 @@ const ownershipFinding = (arn: string, read: R.Read<string>): Finding =>
 const wholeBucket = (r: LifecycleRule) => {
   const f = r.Filter
   const prefix = f?.Prefix ?? f?.And?.Prefix ?? r.Prefix ?? ""
-  return prefix === "" && f?.Tag === undefined && (f?.And?.Tags?.length ?? 0) === 0 && f?.ObjectSizeGreaterThan === undefined
+  return (
+    prefix === "" && f?.Tag === undefined && (f?.And?.Tags?.length ?? 0) === 0 && f?.ObjectSizeGreaterThan === undefined
+  )
 }
 
 export const abortFinding = (arn: string, read: R.Read<ReadonlyArray<LifecycleRule>>): Finding => {
@@ -268,7 +277,9 @@ export const corsFindings = (arn: string, read: R.Read<ReadonlyArray<CORSRule>>)
   const none = rules.length === 0 ? "the bucket has no CORS rules" : undefined
   return [
     writes.length === 0
-      ? finding(RULES.corsWrite, "pass", arn, none ?? "no rule allows writes from a wildcard origin", { rules: rules.length })
+      ? finding(RULES.corsWrite, "pass", arn, none ?? "no rule allows writes from a wildcard origin", {
+          rules: rules.length
+        })
       : finding(
           RULES.corsWrite,
           "fail",
@@ -277,10 +288,18 @@ export const corsFindings = (arn: string, read: R.Read<ReadonlyArray<CORSRule>>)
           { rules: writes }
         ),
     broad.length === 0
-      ? finding(RULES.corsBroad, "pass", arn, none ?? "every origin is a specific https origin", { rules: rules.length })
-      : finding(RULES.corsBroad, "fail", arn, `wildcard or http:// origins: ${broad.flatMap((b) => b.origins).join(", ")}`, {
-          rules: broad
+      ? finding(RULES.corsBroad, "pass", arn, none ?? "every origin is a specific https origin", {
+          rules: rules.length
         })
+      : finding(
+          RULES.corsBroad,
+          "fail",
+          arn,
+          `wildcard or http:// origins: ${broad.flatMap((b) => b.origins).join(", ")}`,
+          {
+            rules: broad
+          }
+        )
   ]
 }
 
@@ -319,7 +338,8 @@ export class Posture extends Context.Service<
           },
           { concurrency: 4 }
         ).pipe(Effect.provideService(SecurityClients, clients))
-        const accountResource = reads.account.account === undefined ? "account" : `arn:aws:iam::${reads.account.account}:root`
+        const accountResource =
+          reads.account.account === undefined ? "account" : `arn:aws:iam::${reads.account.account}:root`
         const findings = [
           blockFinding(RULES.bucketBlock, arn, reads.bucketBlock, "bucket"),
           blockFinding(RULES.accountBlock, accountResource, reads.account.block, "account"),

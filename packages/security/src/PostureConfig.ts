@@ -37,7 +37,10 @@ const days = (name: string, fallback: number) =>
     if (Option.isNone(text) || text.value.trim() === "") return fallback
     const value = Number(text.value)
     if (!Number.isFinite(value) || value < 0)
-      return yield* new ReviewSettingInvalid({ setting: name, reason: `${JSON.stringify(text.value)} is not a number of days ≥ 0` })
+      return yield* new ReviewSettingInvalid({
+        setting: name,
+        reason: `${JSON.stringify(text.value)} is not a number of days ≥ 0`
+      })
     return value
   })
 
@@ -47,7 +50,8 @@ export const loadReviewOptions = (
 ): Effect.Effect<Required<IamReviewOptions>, ReviewSettingInvalid> =>
   Effect.gen(function* () {
     return {
-      maxKeyAgeDays: given.maxKeyAgeDays ?? (yield* days("LOCALEX_SECURITY_MAX_KEY_AGE_DAYS", DEFAULT_MAX_KEY_AGE_DAYS)),
+      maxKeyAgeDays:
+        given.maxKeyAgeDays ?? (yield* days("LOCALEX_SECURITY_MAX_KEY_AGE_DAYS", DEFAULT_MAX_KEY_AGE_DAYS)),
       unusedDays: given.unusedDays ?? (yield* days("LOCALEX_SECURITY_UNUSED_KEY_DAYS", DEFAULT_UNUSED_DAYS))
     }
   })

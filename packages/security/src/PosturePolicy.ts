@@ -27,7 +27,9 @@ export interface PolicyDocument {
 export const canonical = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        )
       : v
   )
 
@@ -107,7 +109,10 @@ export const parseStatements = (text: string): ReadonlyArray<Statement> | undefi
 
 /** IAM's wildcards: `*` any run of characters (also `/` and `:`), `?` one character. */
 export const globMatch = (pattern: string, value: string, ignoreCase = false): boolean => {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")
+  const source = pattern
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, ".*")
+    .replace(/\?/g, ".")
   return new RegExp(`^${source}$`, ignoreCase ? "is" : "s").test(value)
 }
 

@@ -1,5 +1,5 @@
 // @localex/security — the operations guide's "Security Operations" and "Incident Response".
-export {}
+
 export {
   BASELINE_FORMAT,
   type Baseline,
@@ -9,8 +9,8 @@ export {
   type SectionDrift,
   type SectionStatus
 } from "./Drift.js"
-export * as Findings from "./Findings.js"
 export type { Finding, FindingStatus, Severity } from "./Findings.js"
+export * as Findings from "./Findings.js"
 export {
   type AccessKeyInfo,
   type IamReport,

@@ -103,7 +103,8 @@ describe.skipIf(!aws)("posture audit on moto", () => {
     const g = goodClients.s3
     await g.send(new CreateBucketCommand({ Bucket: goodBucket }))
     await g.send(new CreateBucketCommand({ Bucket: logs }))
-    await g.send(new PutBucketAclCommand({ Bucket: logs, ACL: "log-delivery-write" }))
+    // S3 accepts the log-delivery-write canned ACL on buckets; the SDK types list it for objects only.
+    await g.send(new PutBucketAclCommand({ Bucket: logs, ACL: "log-delivery-write" as "private" }))
     await goodClients.s3control.send(
       new PutAccountBlock({ AccountId: account.accountId, PublicAccessBlockConfiguration: ALL_ON })
     )
@@ -127,7 +128,9 @@ describe.skipIf(!aws)("posture audit on moto", () => {
     await g.send(
       new PutBucketEncryptionCommand({
         Bucket: goodBucket,
-        ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] }
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }]
+        }
       })
     )
     await g.send(

@@ -2,7 +2,12 @@
 // policy the audit flags really lets anyone read, a TLS-only deny is recognised in another
 // spelling, and what the RGW cannot answer (S3 Control) is "could not check", never ok.
 import { IAMClient } from "@aws-sdk/client-iam"
-import { CreateBucketCommand, PutBucketPolicyCommand, PutBucketVersioningCommand, PutObjectCommand } from "@aws-sdk/client-s3"
+import {
+  CreateBucketCommand,
+  PutBucketPolicyCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand
+} from "@aws-sdk/client-s3"
 import { STSClient } from "@aws-sdk/client-sts"
 import { assert } from "@effect/vitest"
 import { awsClientConfig, testAws } from "@localex/local-aws"
@@ -44,7 +49,15 @@ describe.skipIf(!engine || !aws)("posture audit on the Ceph RGW", () => {
         Bucket: open,
         Policy: JSON.stringify({
           Version: "2012-10-17",
-          Statement: [{ Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${open}/*` }]
+          Statement: [
+            {
+              Sid: "Everyone",
+              Effect: "Allow",
+              Principal: "*",
+              Action: "s3:GetObject",
+              Resource: `arn:aws:s3:::${open}/*`
+            }
+          ]
         })
       })
     )

@@ -2,7 +2,7 @@
 import { IAMClient } from "@aws-sdk/client-iam"
 import { S3Client } from "@aws-sdk/client-s3"
 import { STSClient } from "@aws-sdk/client-sts"
-import { type AwsSettings as MotoSettings, awsClientConfig, s3ClientConfig, type TestAccount } from "@localex/local-aws"
+import { awsClientConfig, type AwsSettings as MotoSettings, s3ClientConfig, type TestAccount } from "@localex/local-aws"
 import { clientConfig } from "@localex/storage-core/aws"
 import { Duration, Effect, Layer } from "effect"
 import { Drift, IamReview, Posture, SecurityClients } from "../../src/index.js"
@@ -24,9 +24,7 @@ export const motoClients = (aws: MotoSettings, account: TestAccount): Clients =>
 
 /** The three services over the given clients (retries start at 10 ms so a failing test is quick). */
 export const securityOn = (clients: Clients) =>
-  Layer.mergeAll(Posture.layer, Drift.layer, IamReview.layer).pipe(
-    Layer.provideMerge(SecurityClients.layer(clients))
-  )
+  Layer.mergeAll(Posture.layer, Drift.layer, IamReview.layer).pipe(Layer.provideMerge(SecurityClients.layer(clients)))
 
 export const runOn =
   (clients: () => Clients) =>
