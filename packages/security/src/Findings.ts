@@ -15,6 +15,15 @@
  * but a known medium problem is worse than an unknown.
  */
 
+import { createRequire } from "node:module"
+
+/** The tool SARIF names: this package, at its version (read from its package.json, beside src and dist). */
+export const SARIF_TOOL = {
+  name: "localex-security",
+  version: (createRequire(import.meta.url)("../package.json") as { version: string }).version,
+  informationUri: "https://github.com/localex/localex-storage/tree/main/packages/security"
+}
+
 export type Severity = "critical" | "high" | "medium" | "low" | "info"
 
 /** `fail`: the control is not in place; `unchecked`: the endpoint could not tell (never read as ok). */
@@ -125,7 +134,7 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
  */
 export const toSarif = (
   findings: ReadonlyArray<Finding>,
-  tool: { readonly name: string; readonly version: string; readonly informationUri?: string }
+  tool: { readonly name: string; readonly version: string; readonly informationUri?: string } = SARIF_TOOL
 ) => {
   const ids = [...new Set(findings.map((f) => f.id))]
   const first = (id: string) => findings.find((f) => f.id === id) as Finding
