@@ -46,7 +46,9 @@ const target = Effect.gen(function* () {
 
 /** Ends with the exit code of the worst finding (after the report was printed). */
 const judge = (summary: { readonly exitCode: number; readonly worst: string }, what: string) =>
-  summary.exitCode === 0 ? Effect.void : Effect.fail(new AuditFindings({ what, worst: summary.worst, exitCode: summary.exitCode }))
+  summary.exitCode === 0
+    ? Effect.void
+    : Effect.fail(new AuditFindings({ what, worst: summary.worst, exitCode: summary.exitCode }))
 
 const bucket = Command.make(
   "bucket",
@@ -63,9 +65,7 @@ const bucket = Command.make(
     const output = yield* Output
     yield* output.print(
       input.format === "sarif"
-        ? views.raw(
-            Findings.toSarif(report.findings)
-          )
+        ? views.raw(Findings.toSarif(report.findings))
         : input.format === "json"
           ? views.raw(report)
           : views.posture(report)
@@ -81,7 +81,10 @@ const bucket = Command.make(
   ),
   Command.withExamples([
     { command: `${NAME} --bucket localex-photos audit bucket`, description: "A table of findings" },
-    { command: `${NAME} --bucket localex-photos audit bucket --format sarif > audit.sarif`, description: "For code scanning" }
+    {
+      command: `${NAME} --bucket localex-photos audit bucket --format sarif > audit.sarif`,
+      description: "For code scanning"
+    }
   ]),
   withSecurity
 )
@@ -91,7 +94,9 @@ const drift = Command.make(
   {
     baseline: Flag.String("baseline").pipe(Flag.withDescription("The baseline JSON file"), Flag.withMetavar("file")),
     saveBaseline: Flag.Boolean("save-baseline").pipe(
-      Flag.withDescription("Write the bucket's current settings to the baseline file (atomically) instead of comparing"),
+      Flag.withDescription(
+        "Write the bucket's current settings to the baseline file (atomically) instead of comparing"
+      ),
       Flag.withDefault(false)
     )
   },
@@ -108,7 +113,11 @@ const drift = Command.make(
     }
     const report = yield* service.check(name, input.baseline)
     yield* output.print(views.drift(report))
-    if (report.drifted) return yield* new PolicyDrift({ bucket: name, sections: report.sections.filter((s) => s.status === "changed").map((s) => s.section) })
+    if (report.drifted)
+      return yield* new PolicyDrift({
+        bucket: name,
+        sections: report.sections.filter((s) => s.status === "changed").map((s) => s.section)
+      })
     const unchecked = report.sections.filter((s) => s.status === "unchecked" || s.status === "not-in-baseline")
     if (unchecked.length > 0)
       return yield* new AuditFindings({ what: `the drift check of ${name}`, worst: "unchecked", exitCode: 11 })
@@ -119,7 +128,10 @@ const drift = Command.make(
       "string-vs-array and Sids do not matter); --save-baseline writes one. Exit: 0 same, 5 drifted, 11 a section could not be compared"
   ),
   Command.withExamples([
-    { command: `${NAME} --bucket localex-photos audit drift --baseline baseline.json --save-baseline`, description: "Record" },
+    {
+      command: `${NAME} --bucket localex-photos audit drift --baseline baseline.json --save-baseline`,
+      description: "Record"
+    },
     { command: `${NAME} --bucket localex-photos audit drift --baseline baseline.json`, description: "Compare" }
   ]),
   withSecurity
@@ -130,8 +142,14 @@ const days = (name: string, description: string) => intFlag(name, description, 0
 const iam = Command.make(
   "iam",
   {
-    maxKeyAge: days("max-key-age", "Active access keys older than this are findings (LOCALEX_SECURITY_MAX_KEY_AGE_DAYS, default 90)"),
-    unusedDays: days("unused-days", "Active keys unused this long are findings (LOCALEX_SECURITY_UNUSED_KEY_DAYS, default 90)")
+    maxKeyAge: days(
+      "max-key-age",
+      "Active access keys older than this are findings (LOCALEX_SECURITY_MAX_KEY_AGE_DAYS, default 90)"
+    ),
+    unusedDays: days(
+      "unused-days",
+      "Active keys unused this long are findings (LOCALEX_SECURITY_UNUSED_KEY_DAYS, default 90)"
+    )
   },
   Effect.fn("audit.iam")(function* (input) {
     const { IamReview, loadReviewOptions } = yield* securityPackage
@@ -149,7 +167,9 @@ const iam = Command.make(
     "Review IAM: users and roles whose policies (inline, attached, through groups) grant S3 actions on the bucket, " +
       "access keys older than --max-key-age, unused keys. Exit as audit bucket"
   ),
-  Command.withExamples([{ command: `${NAME} --bucket localex-photos audit iam --max-key-age 60`, description: "Stricter rotation" }]),
+  Command.withExamples([
+    { command: `${NAME} --bucket localex-photos audit iam --max-key-age 60`, description: "Stricter rotation" }
+  ]),
   withSecurity
 )
 

@@ -50,12 +50,19 @@ export const drift = (report: DriftReport): Document => ({
       report.sections.map((s) => [s.section, s.status, s.reason ?? String(s.changes.length)]),
       []
     ),
-    ...report.sections.flatMap((s) => (s.changes.length === 0 ? [] : ["", `${s.section}:`, ...s.changes.map((c) => `  ${c}`)]))
+    ...report.sections.flatMap((s) =>
+      s.changes.length === 0 ? [] : ["", `${s.section}:`, ...s.changes.map((c) => `  ${c}`)]
+    )
   ],
   json: report
 })
 
-export const baselineSaved = (path: string, bucket: string, sections: ReadonlyArray<string>, unchecked: ReadonlyArray<string>): Document => ({
+export const baselineSaved = (
+  path: string,
+  bucket: string,
+  sections: ReadonlyArray<string>,
+  unchecked: ReadonlyArray<string>
+): Document => ({
   text: columns([
     ["baseline", path],
     ["bucket", bucket],
@@ -69,7 +76,10 @@ export const iam = (report: IamReport): Document => ({
   text: [
     ...columns([
       ["bucket", report.bucket],
-      ["scanned", `${count(report.users, "user")}, ${count(report.roles, "role")}, ${count(report.keys.length, "access key")}`],
+      [
+        "scanned",
+        `${count(report.users, "user")}, ${count(report.roles, "role")}, ${count(report.keys.length, "access key")}`
+      ],
       ["thresholds", `keys older than ${report.maxKeyAgeDays} days, unused for ${report.unusedDays} days`],
       ["summary", summaryLine(report.summary)]
     ]),
