@@ -30,7 +30,10 @@ const engine = testS3()
 type Doc = Record<string, any>
 const json = (text: string) => JSON.parse(text) as Doc
 
-describe.skipIf(!aws)("audit (moto)", () => {
+// Each test spawns the CLI a few times; on a loaded machine one start takes seconds.
+const SPAWNS = { timeout: 240_000 }
+
+describe.skipIf(!aws)("audit (moto)", SPAWNS, () => {
   let account: TestAccount
   let s3: S3Client
   let env: Record<string, string>
@@ -188,7 +191,7 @@ describe.skipIf(!aws)("audit (moto)", () => {
   })
 })
 
-describe.skipIf(!aws || !engine?.dataDir)("audit (the Ceph RGW for S3, moto for the rest)", () => {
+describe.skipIf(!aws || !engine?.dataDir)("audit (the Ceph RGW for S3, moto for the rest)", SPAWNS, () => {
   it("reports what the RGW cannot answer as could-not-check, never as ok", async () => {
     await using dir = await tempDir()
     const account = await createTestAccount(aws!)
