@@ -10,6 +10,7 @@ import { ObjectStore } from "@localex/storage-core"
 import { layerFs, layerS3 } from "@localex/storage-core/testing"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
+import { afterEach, vi } from "vitest"
 import { iamReview, securityAudit } from "../src/checks/security.js"
 import { runJob } from "../src/Runner.js"
 import { job, runnerLayer } from "./support.js"
@@ -28,6 +29,10 @@ const runChecks = (env: Record<string, string>) =>
   })
 
 describe("security checks", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs()
+  })
+
   it.effect("on the fs driver: skipped, naming the s3 settings", () =>
     live(
       Effect.gen(function* () {
@@ -53,6 +58,8 @@ describe("security checks", () => {
             AWS_ACCESS_KEY_ID: account.accessKeyId,
             AWS_SECRET_ACCESS_KEY: account.secretAccessKey
           }
+          // The SDK's credential chain reads process.env itself (not Effect's ConfigProvider).
+          for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
           const s3 = new S3Client(s3ClientConfig(aws!, account))
           const checks = yield* Effect.gen(function* () {
             const store = yield* ObjectStore
