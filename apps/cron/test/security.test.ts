@@ -3,11 +3,12 @@
  * an account of this file's own) they report the posture's and the review's worst finding; on the
  * fs driver they are skipped, naming the settings that turn them on.
  */
-import { PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3"
+import { CreateBucketCommand, PutBucketPolicyCommand, S3Client } from "@aws-sdk/client-s3"
 import { assert, describe, it } from "@effect/vitest"
 import { createTestAccount, s3ClientConfig, testAws } from "@localex/local-aws"
 import { ObjectStore } from "@localex/storage-core"
-import { layerFs, layerS3 } from "@localex/storage-core/testing"
+import * as S3 from "@localex/storage-core/s3"
+import { bucketName, layerFs, s3Options } from "@localex/storage-core/testing"
 import { ConfigProvider, Effect, Layer } from "effect"
 import { TestClock } from "effect/testing"
 import { afterEach, vi } from "vitest"
@@ -61,6 +62,10 @@ describe("security checks", () => {
           // The SDK's credential chain reads process.env itself (not Effect's ConfigProvider).
           for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value)
           const s3 = new S3Client(s3ClientConfig(aws!, account))
+          // The bucket stays (moto is throwaway): a bucket deleted with objects in it (the runner's
+          // report) makes moto's /moto-api/data.json answer 500, which breaks reusing the server.
+          const name = bucketName("cron-security")
+          yield* Effect.promise(() => s3.send(new CreateBucketCommand({ Bucket: name })))
           const checks = yield* Effect.gen(function* () {
             const store = yield* ObjectStore
             const bucket = store.location.slice(5)
@@ -79,7 +84,7 @@ describe("security checks", () => {
             )
             const first = yield* runChecks(env)
             return { first, bucket }
-          }).pipe(Effect.provide(Layer.orDie(layerS3(engine))))
+          }).pipe(Effect.provide(Layer.orDie(S3.layer(s3Options(engine, name)))))
           const audit = checks.first["security.audit"]
           assert.strictEqual(audit?.status, "fail")
           assert.match(
