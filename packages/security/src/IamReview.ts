@@ -211,6 +211,8 @@ const decodeDocument = (text: string | undefined): string => {
   }
 }
 
+type PageRequest = { Marker?: string; MaxItems?: number }
+
 interface Page<T> {
   readonly items: ReadonlyArray<T>
   readonly IsTruncated?: boolean | undefined
@@ -220,7 +222,7 @@ interface Page<T> {
 /** Every page of an IAM list (Marker / IsTruncated). */
 const paginate = <T>(
   operation: string,
-  page: (marker: { Marker?: string; MaxItems?: number }, signal: AbortSignal) => Promise<Page<T>>
+  page: (request: PageRequest, signal: AbortSignal) => Promise<Page<T>>
 ): Effect.Effect<ReadonlyArray<T>, SecurityAwsError> =>
   Effect.gen(function* () {
     const size = yield* IamPageSize
@@ -277,120 +279,95 @@ export class IamReview extends Context.Service<
       type Source = { source: string; document: string }
       type Cache = Map<string, string>
 
-      const attached = (
-        prefix: string,
-        list: Effect.Effect<ReadonlyArray<{ PolicyArn?: string | undefined }>, SecurityAwsError>,
-        cache: Cache
-      ) =>
-        Effect.flatMap(list, (policies) =>
-          Effect.forEach(policies, (p) =>
-            Effect.map(
-              managedDocument(p.PolicyArn ?? "", cache),
-              (document): Source => ({
-                source: `${prefix}managed:${p.PolicyArn}`,
-                document
-              })
-            )
-          )
-        )
+      /** The four IAM calls that read one identity's (user, group or role) own policies. */
+      interface PolicyApi {
+        readonly kind: "User" | "Group" | "Role"
+        readonly inlineNames: (page: PageRequest, signal: AbortSignal) => Promise<Page<string>>
+        readonly inlineDocument: (name: string, signal: AbortSignal) => Promise<{ PolicyDocument?: string | undefined }>
+        readonly attached: (page: PageRequest, signal: AbortSignal) => Promise<Page<{ PolicyArn?: string | undefined }>>
+      }
 
-      const inline = (
-        prefix: string,
-        names: Effect.Effect<ReadonlyArray<string>, SecurityAwsError>,
-        get: (name: string, signal: AbortSignal) => Promise<{ PolicyDocument?: string | undefined }>
-      ) =>
-        Effect.flatMap(names, (list) =>
-          Effect.forEach(list, (name) =>
+      /** Inline and attached managed policies of one identity; `prefix` names it in the sources (groups). */
+      const policiesOf = (api: PolicyApi, prefix: string, cache: Cache) =>
+        Effect.gen(function* () {
+          const names = yield* paginate(`List${api.kind}Policies`, api.inlineNames)
+          const inline = yield* Effect.forEach(names, (name) =>
             Effect.map(
-              awsCall("GetInlinePolicy", (signal) => get(name, signal)),
+              awsCall(`Get${api.kind}Policy`, (signal) => api.inlineDocument(name, signal)),
               (answer): Source => ({
                 source: `${prefix}inline:${name}`,
                 document: decodeDocument(answer.PolicyDocument)
               })
             )
           )
-        )
-
-      const groupPolicies = (group: string, cache: Cache) =>
-        Effect.map(
-          Effect.all([
-            inline(
-              `group:${group} `,
-              paginate("ListGroupPolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListGroupPoliciesCommand({ GroupName: group, ...m }), { abortSignal })
-                return { ...a, items: a.PolicyNames ?? [] }
-              }),
-              (name, abortSignal) =>
-                iam.send(new GetGroupPolicyCommand({ GroupName: group, PolicyName: name }), { abortSignal })
-            ),
-            attached(
-              `group:${group} `,
-              paginate("ListAttachedGroupPolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListAttachedGroupPoliciesCommand({ GroupName: group, ...m }), {
-                  abortSignal
-                })
-                return { ...a, items: a.AttachedPolicies ?? [] }
-              }),
-              cache
+          const arns = yield* paginate(`ListAttached${api.kind}Policies`, api.attached)
+          const managed = yield* Effect.forEach(arns, (p) =>
+            Effect.map(
+              managedDocument(p.PolicyArn ?? "", cache),
+              (document): Source => ({ source: `${prefix}managed:${p.PolicyArn}`, document })
             )
-          ]),
-          ([a, b]) => [...a, ...b]
-        )
-
-      const userPolicies = (user: string, cache: Cache) =>
-        Effect.gen(function* () {
-          const own = yield* inline(
-            "",
-            paginate("ListUserPolicies", async (m, abortSignal) => {
-              const a = await iam.send(new ListUserPoliciesCommand({ UserName: user, ...m }), { abortSignal })
-              return { ...a, items: a.PolicyNames ?? [] }
-            }),
-            (name, abortSignal) =>
-              iam.send(new GetUserPolicyCommand({ UserName: user, PolicyName: name }), { abortSignal })
           )
-          const managed = yield* attached(
-            "",
-            paginate("ListAttachedUserPolicies", async (m, abortSignal) => {
-              const a = await iam.send(new ListAttachedUserPoliciesCommand({ UserName: user, ...m }), {
-                abortSignal
-              })
-              return { ...a, items: a.AttachedPolicies ?? [] }
-            }),
-            cache
-          )
-          const groups = yield* paginate("ListGroupsForUser", async (m, abortSignal) => {
-            const a = await iam.send(new ListGroupsForUserCommand({ UserName: user, ...m }), { abortSignal })
-            return { ...a, items: a.Groups ?? [] }
-          })
-          const viaGroups = yield* Effect.forEach(groups, (g) => groupPolicies(g.GroupName ?? "", cache))
-          return [...own, ...managed, ...viaGroups.flat()]
+          return [...inline, ...managed]
         })
 
-      const rolePolicies = (role: string, cache: Cache) =>
-        Effect.map(
-          Effect.all([
-            inline(
-              "",
-              paginate("ListRolePolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListRolePoliciesCommand({ RoleName: role, ...m }), { abortSignal })
-                return { ...a, items: a.PolicyNames ?? [] }
-              }),
-              (name, abortSignal) =>
-                iam.send(new GetRolePolicyCommand({ RoleName: role, PolicyName: name }), { abortSignal })
-            ),
-            attached(
-              "",
-              paginate("ListAttachedRolePolicies", async (m, abortSignal) => {
-                const a = await iam.send(new ListAttachedRolePoliciesCommand({ RoleName: role, ...m }), {
-                  abortSignal
-                })
-                return { ...a, items: a.AttachedPolicies ?? [] }
-              }),
-              cache
-            )
-          ]),
-          ([a, b]) => [...a, ...b]
-        )
+      const userApi = (UserName: string): PolicyApi => ({
+        kind: "User",
+        inlineNames: (m, abortSignal) =>
+          iam
+            .send(new ListUserPoliciesCommand({ UserName, ...m }), { abortSignal })
+            .then((a) => ({ ...a, items: a.PolicyNames ?? [] })),
+        inlineDocument: (PolicyName, abortSignal) =>
+          iam.send(new GetUserPolicyCommand({ UserName, PolicyName }), { abortSignal }),
+        attached: (m, abortSignal) =>
+          iam
+            .send(new ListAttachedUserPoliciesCommand({ UserName, ...m }), { abortSignal })
+            .then((a) => ({ ...a, items: a.AttachedPolicies ?? [] }))
+      })
+
+      const groupApi = (GroupName: string): PolicyApi => ({
+        kind: "Group",
+        inlineNames: (m, abortSignal) =>
+          iam
+            .send(new ListGroupPoliciesCommand({ GroupName, ...m }), { abortSignal })
+            .then((a) => ({ ...a, items: a.PolicyNames ?? [] })),
+        inlineDocument: (PolicyName, abortSignal) =>
+          iam.send(new GetGroupPolicyCommand({ GroupName, PolicyName }), { abortSignal }),
+        attached: (m, abortSignal) =>
+          iam
+            .send(new ListAttachedGroupPoliciesCommand({ GroupName, ...m }), { abortSignal })
+            .then((a) => ({ ...a, items: a.AttachedPolicies ?? [] }))
+      })
+
+      const roleApi = (RoleName: string): PolicyApi => ({
+        kind: "Role",
+        inlineNames: (m, abortSignal) =>
+          iam
+            .send(new ListRolePoliciesCommand({ RoleName, ...m }), { abortSignal })
+            .then((a) => ({ ...a, items: a.PolicyNames ?? [] })),
+        inlineDocument: (PolicyName, abortSignal) =>
+          iam.send(new GetRolePolicyCommand({ RoleName, PolicyName }), { abortSignal }),
+        attached: (m, abortSignal) =>
+          iam
+            .send(new ListAttachedRolePoliciesCommand({ RoleName, ...m }), { abortSignal })
+            .then((a) => ({ ...a, items: a.AttachedPolicies ?? [] }))
+      })
+
+      /** A user's own policies and those of each of its groups. */
+      const userPolicies = (user: string, cache: Cache) =>
+        Effect.gen(function* () {
+          const own = yield* policiesOf(userApi(user), "", cache)
+          const groups = yield* paginate("ListGroupsForUser", (m, abortSignal) =>
+            iam
+              .send(new ListGroupsForUserCommand({ UserName: user, ...m }), { abortSignal })
+              .then((a) => ({ ...a, items: a.Groups ?? [] }))
+          )
+          const viaGroups = yield* Effect.forEach(groups, (g) =>
+            policiesOf(groupApi(g.GroupName ?? ""), `group:${g.GroupName} `, cache)
+          )
+          return [...own, ...viaGroups.flat()]
+        })
+
+      const rolePolicies = (role: string, cache: Cache) => policiesOf(roleApi(role), "", cache)
 
       const keysOf = (user: string, now: number) =>
         Effect.gen(function* () {
