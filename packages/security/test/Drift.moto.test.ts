@@ -17,7 +17,7 @@ import { Effect, Exit } from "effect"
 import { beforeAll, describe, it } from "vitest"
 import { BASELINE_FORMAT, BaselineError, Drift } from "../src/index.js"
 import type { Clients } from "../src/SecurityClients.js"
-import { motoClients, runOn } from "./support/postureAws.js"
+import { motoClients, runOn, securityOn } from "./support/postureAws.js"
 
 const aws = testAws()
 
@@ -204,9 +204,7 @@ describe.skipIf(!aws)("policy drift on moto", () => {
     const bogus = join(dir, "bogus.json")
     writeFileSync(bogus, JSON.stringify({ hello: "world" }))
     const exit = await Effect.runPromiseExit(
-      Effect.flatMap(Drift, (d) => d.check(bucket, bogus)).pipe(
-        Effect.provide((await import("./support/postureAws.js")).securityOn(clients))
-      )
+      Effect.flatMap(Drift, (d) => d.check(bucket, bogus)).pipe(Effect.provide(securityOn(clients)))
     )
     assert.ok(Exit.isFailure(exit))
     const error = Exit.isFailure(exit) ? exit.cause : undefined
