@@ -5,6 +5,7 @@
 import { createRequire } from "node:module"
 import { Console, Effect, Layer, Logger, References, Stdio, Stream } from "effect"
 import { CliConfig, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { audit } from "./commands/audit.js"
 import { backup } from "./commands/backup.js"
 import { cdn } from "./commands/cdn.js"
 import { cleanup } from "./commands/cleanup.js"
@@ -22,7 +23,7 @@ import { NAME, root } from "./root.js"
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
 export const cli = root.pipe(
-  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn, cost, perf])
+  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn, cost, perf, audit])
 )
 
 /**

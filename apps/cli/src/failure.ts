@@ -10,6 +10,10 @@
  * |      | configuration (LOCALEX_STORAGE_*, IMAGE_*)                                           |
  * | 3    | a cleanup refused by its safety limit (SafetyLimitExceeded): nothing was deleted     |
  * | 4    | `stats --quota`: a quota is exceeded (the statistics and verdict are printed)        |
+ * | 5    | `audit drift`: the bucket drifted from the baseline (the differences are printed)    |
+ * | 10–14| `audit bucket|iam`: the worst finding — 10 low, 11 could not check, 12 medium,       |
+ * |      | 13 high, 14 critical (the findings are printed first; `audit drift` 11: a section    |
+ * |      | could not be compared)                                                               |
  * | 130  | interrupted (Ctrl-C)                                                                 |
  *
  * An image that is refused is an operation failure, like a missing object: the command was
@@ -84,6 +88,29 @@ export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()("QuotaExc
   }
 }
 
+/** An audit found what its exit code says (the report was printed first). */
+export class AuditFindings extends Schema.TaggedError<AuditFindings>()("AuditFindings", {
+  what: Schema.String,
+  worst: Schema.String,
+  exitCode: Schema.Number
+}) {
+  override get message() {
+    return this.worst === "unchecked"
+      ? `${this.what}: some checks could not be made (see "could not check" above)`
+      : `${this.what}: the worst finding is ${this.worst} (see the findings above)`
+  }
+}
+
+/** `audit drift`: the bucket's settings differ from the baseline (the differences were printed first). */
+export class PolicyDrift extends Schema.TaggedError<PolicyDrift>()("PolicyDrift", {
+  bucket: Schema.String,
+  sections: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `${this.bucket} drifted from the baseline: ${this.sections.join(", ")} changed; review the change, then fix the bucket or save a new baseline (--save-baseline)`
+  }
+}
+
 const USAGE_TAGS = new Set([
   "InvalidKey",
   "InvalidMetadata",
@@ -101,11 +128,13 @@ const USAGE_TAGS = new Set([
   "CdnNotConfigured",
   "InvalidInvalidationPath",
   "WarmTargetRefused",
-  "SigningKeyError"
+  "SigningKeyError",
+  "AuditTargetMissing",
+  "ReviewSettingInvalid"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */
-const EXIT_CODES: Record<string, number> = { SafetyLimitExceeded: 3, QuotaExceeded: 4 }
+const EXIT_CODES: Record<string, number> = { SafetyLimitExceeded: 3, QuotaExceeded: 4, PolicyDrift: 5 }
 
 /** What to do next, for errors whose message does not say. */
 const HINTS: Record<string, string> = {
@@ -165,7 +194,7 @@ export const report = (cause: Cause.Cause<unknown>): Report => {
   const message = failure instanceof Error ? failure.message : String(failure)
   const hint = HINTS[tag]
   return {
-    exitCode: EXIT_CODES[tag] ?? (USAGE_TAGS.has(tag) ? 2 : 1),
+    exitCode: failure instanceof AuditFindings ? failure.exitCode : (EXIT_CODES[tag] ?? (USAGE_TAGS.has(tag) ? 2 : 1)),
     line: `${firstLine(message)}${hint ? `; ${hint}` : ""}`,
     tag,
     detail

@@ -9,3 +9,6 @@ export const imageProcessing = Effect.promise(() => import("@localex/image-proce
 
 /** `@localex/cdn` (and the CloudFront and CloudWatch clients with it), imported on first use. */
 export const cdnPackage = Effect.promise(() => import("@localex/cdn"))
+
+/** `@localex/security` (and the S3, S3 Control, IAM and STS clients with it), imported on first use. */
+export const securityPackage = Effect.promise(() => import("@localex/security"))

@@ -75,7 +75,7 @@ layer(layerFs())("checks wired to their packages (fs)", (it) => {
         const quarterly = yield* checksOf("quarterly")
         assert.strictEqual(quarterly["monitoring.alarms"]?.status, "skip")
         assert.strictEqual(quarterly["backup.dr-test"]?.status, "skip")
-        assert.include(quarterly["security.iam"]?.summary ?? "", "@localex/security is not available")
+        assert.include(quarterly["security.iam"]?.summary ?? "", "not configured: set LOCALEX_STORAGE_DRIVER=s3")
       })
     )
   )
