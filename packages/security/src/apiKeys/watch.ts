@@ -28,6 +28,8 @@ export interface WatchOptions extends ParseOptions {
   /** Change events closer together than this are one reload (editors write in several steps). */
   readonly debounceMs?: number
   readonly onReload?: (event: ReloadEvent) => void
+  /** false: only the periodic stat (the fallback alone; for file systems without change events). */
+  readonly fsWatch?: boolean
 }
 
 export interface KeyFileWatch {
@@ -55,7 +57,15 @@ export const watchKeyFile = (
   Effect.gen(function* () {
     const statFile = Effect.tryPromise({
       try: () => stat(path),
-      catch: (error) => new KeyFileUnreadable({ path, operation: "read", reason: reasonOf(error) })
+      catch: (error) =>
+        new KeyFileUnreadable({
+          path,
+          operation: "read",
+          reason:
+            (error as NodeJS.ErrnoException).code === "ENOENT"
+              ? "no such file (create one with `localex-storage keys add`)"
+              : reasonOf(error)
+        })
     })
     // Stat before reading: a change in between is then seen by the first poll.
     const firstSignature = signature(yield* statFile)
@@ -121,11 +131,12 @@ export const watchKeyFile = (
     const name = basename(path)
     let watcher: FSWatcher | undefined
     try {
-      watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
+      if (options.fsWatch !== false)
+        watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
         // `file` can be null on some platforms; a secret mount swaps a `..data` link, not the file.
         if (file === null || file === name || file.startsWith("..")) soon()
       })
-      watcher.on("error", () => watcher?.close())
+      watcher?.on("error", () => watcher?.close())
     } catch {
       watcher = undefined // the poll still notices changes
     }
