@@ -100,7 +100,8 @@ const USAGE_TAGS = new Set([
   "CdnNotConfigured",
   "InvalidInvalidationPath",
   "WarmTargetRefused",
-  "SigningKeyError"
+  "SigningKeyError",
+  "KeyChangeRefused"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

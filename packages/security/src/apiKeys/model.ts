@@ -182,7 +182,7 @@ export interface AddKey {
 export const addKey = (file: KeyFile, input: AddKey): Effect.Effect<{ file: KeyFile; key: KeyRecord }, KeyChangeRefused> => {
   const sha256 = hashSecret(input.secret)
   const id = input.id ?? `key-${sha256.slice(0, 8)}`
-  const refuse = (reason: string) => Effect.fail(new KeyChangeRefused({ id, reason }))
+  const refuse = (reason: string) => Effect.fail(new KeyChangeRefused({ id: input.id ?? "(new key)", reason }))
   const known = input.knownScopes ?? ApiScopes
   if (!ID.test(id)) return refuse("an id is 1–64 of A–Z a–z 0–9 . _ - (starting with a letter or digit)")
   if (file.keys.some((key) => key.id === id)) return refuse("the file already has a key with this id")
