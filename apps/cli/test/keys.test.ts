@@ -47,7 +47,21 @@ afterAll(() => dir[Symbol.asyncDispose]())
 describe("localex-storage keys", () => {
   it("add creates the file (0600) with only the hash of a 32-byte secret printed once", async () => {
     const added = json<NewKey>(
-      await cli(["--json", "keys", "add", "--file", file, "--id", "ci", "--scope", "read", "--scope", "write", "--expires-in", "90d"])
+      await cli([
+        "--json",
+        "keys",
+        "add",
+        "--file",
+        file,
+        "--id",
+        "ci",
+        "--scope",
+        "read",
+        "--scope",
+        "write",
+        "--expires-in",
+        "90d"
+      ])
     )
     assert.match(added.secret, /^lxk_[A-Za-z0-9_-]{43}$/)
     assert.strictEqual(Buffer.from(added.secret.slice(4), "base64url").length, 32)
@@ -86,7 +100,9 @@ describe("localex-storage keys", () => {
       ]
     )
     assert.isAtLeast(listed.keys[0]!.ageSeconds, listed.keys[2]!.ageSeconds, "oldest first")
-    const writers = json<{ keys: Array<{ id: string }> }>(await cli(["--json", "keys", "list", "--file", file, "--scope", "write"]))
+    const writers = json<{ keys: Array<{ id: string }> }>(
+      await cli(["--json", "keys", "list", "--file", file, "--scope", "write"])
+    )
     assert.deepStrictEqual(
       writers.keys.map((k) => k.id),
       ["ci", "ops"],
@@ -101,7 +117,9 @@ describe("localex-storage keys", () => {
 
   it("rotate adds a successor with the same scopes and ends the old key after the overlap", async () => {
     const before = Date.now()
-    const rotated = json<NewKey>(await cli(["--json", "keys", "rotate", "--file", file, "--id", "ci", "--overlap", "2h"]))
+    const rotated = json<NewKey>(
+      await cli(["--json", "keys", "rotate", "--file", file, "--id", "ci", "--overlap", "2h"])
+    )
     assert.strictEqual(rotated.id, "ci.2")
     assert.deepStrictEqual(rotated.scopes, ["read", "write"])
     const keys = await stored()
@@ -120,7 +138,11 @@ describe("localex-storage keys", () => {
     const text = await readFile(file, "utf8")
     assertOneLineError(await cli(["keys", "rotate", "--file", file, "--id", "ci"]), 2, "already being rotated")
     assertOneLineError(await cli(["keys", "rotate", "--file", file, "--id", "nope"]), 1, 'No API key "nope"')
-    assertOneLineError(await cli(["keys", "rotate", "--file", file, "--id", "ops", "--overlap", "soon"]), 2, "a duration")
+    assertOneLineError(
+      await cli(["keys", "rotate", "--file", file, "--id", "ops", "--overlap", "soon"]),
+      2,
+      "a duration"
+    )
     assert.strictEqual(await readFile(file, "utf8"), text)
   })
 
@@ -134,7 +156,11 @@ describe("localex-storage keys", () => {
     assertOneLineError(await cli(["keys", "list"]), 2, "Give --file or set LOCALEX_HTTP_API_KEYS_FILE")
     assertOneLineError(await cli(["keys", "list", "--file", join(dir.path, "none.json")]), 1, "no such file")
     assertOneLineError(await cli(["keys", "add", "--file", file, "--scope", "root"]), 2, "unknown scope(s) root")
-    assertOneLineError(await cli(["keys", "add", "--file", file, "--id", "ops", "--scope", "read"]), 2, "already has a key")
+    assertOneLineError(
+      await cli(["keys", "add", "--file", file, "--id", "ops", "--scope", "read"]),
+      2,
+      "already has a key"
+    )
   })
 
   it("concurrent rotations never lose a key: each one that succeeds is in the file, the others are refused", async () => {
@@ -166,9 +192,16 @@ describe("keys rotate against the running HTTP app", () => {
     await using work = await tempDir()
     const path = join(work.path, "keys.json")
     const env = { LOCALEX_HTTP_API_KEYS_FILE: path }
-    const first = JSON.parse((await run(["--json", "keys", "add", "--id", "app", "--scope", "read"], { env, cwd: work.path })).text) as NewKey
+    const first = JSON.parse(
+      (await run(["--json", "keys", "add", "--id", "app", "--scope", "read"], { env, cwd: work.path })).text
+    ) as NewKey
     const server = await startServer(
-      { ...env, LOCALEX_STORAGE_DRIVER: "fs", LOCALEX_STORAGE_FS_ROOT: join(work.path, "data"), LOCALEX_HTTP_STATE_DIR: join(work.path, "state") },
+      {
+        ...env,
+        LOCALEX_STORAGE_DRIVER: "fs",
+        LOCALEX_STORAGE_FS_ROOT: join(work.path, "data"),
+        LOCALEX_HTTP_STATE_DIR: join(work.path, "state")
+      },
       work.path
     )
     try {

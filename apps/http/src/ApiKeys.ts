@@ -47,7 +47,9 @@ export class ApiKeys extends Context.Service<
         const config = yield* HttpConfig
         const env = Option.isSome(config.apiKeys)
           ? yield* parseKeyList(config.apiKeys.value, Scopes).pipe(
-              Effect.mapError((error) => new HttpConfigError({ setting: "LOCALEX_HTTP_API_KEYS", reason: error.reason }))
+              Effect.mapError(
+                (error) => new HttpConfigError({ setting: "LOCALEX_HTTP_API_KEYS", reason: error.reason })
+              )
             )
           : []
         const file = Option.isSome(config.apiKeysFile)
@@ -65,8 +67,7 @@ export class ApiKeys extends Context.Service<
           : Option.none()
         if (Option.isSome(config.apiKeys) || Option.isSome(file)) {
           // The file's entries first: a hash in both sources gets the file's scopes and times.
-          const entries = (): ReadonlyArray<KeyEntry> =>
-            Option.isSome(file) ? [...file.value.entries(), ...env] : env
+          const entries = (): ReadonlyArray<KeyEntry> => (Option.isSome(file) ? [...file.value.entries(), ...env] : env)
           return ApiKeys.of({ authenticate: (token) => check(entries(), token, new Date()), devKey: Option.none() })
         }
         if (storage.driver !== "fs") {

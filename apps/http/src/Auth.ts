@@ -14,7 +14,8 @@ export const AuthorizationLive = Layer.effect(
     return Authorization.of({
       bearer: (httpEffect, { credential, endpoint }) => {
         const token = Redacted.value(credential)
-        if (token === "") return Effect.fail(new Unauthorized({ detail: "Send an API key: Authorization: Bearer <key>" }))
+        if (token === "")
+          return Effect.fail(new Unauthorized({ detail: "Send an API key: Authorization: Bearer <key>" }))
         const verdict = keys.authenticate(token)
         // An expired key is told apart (its holder needs a new one), without naming the key.
         if (verdict._tag === "Expired")

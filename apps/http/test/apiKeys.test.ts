@@ -65,7 +65,8 @@ describe("API keys from a key file", () => {
   let path: string
   const at = (p: string) => `${server.url}${p}`
   /** GET of a missing object: 404 once the key passes (read scope). */
-  const read = (secret: string) => fetch(at("/v1/files/missing.txt"), { headers: { authorization: `Bearer ${secret}` } })
+  const read = (secret: string) =>
+    fetch(at("/v1/files/missing.txt"), { headers: { authorization: `Bearer ${secret}` } })
   /** An upload: 201 with the write scope. */
   const write = (secret: string, key = "items/1/a.txt") =>
     fetch(at(`/v1/files?key=${key}`), {

@@ -1,3 +1,3 @@
 // @localex/security — the operations guide's "Security Operations" and "Incident Response".
-export {}
+
 export * as ApiKeys from "./ApiKeys.js"

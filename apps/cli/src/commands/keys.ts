@@ -119,9 +119,10 @@ const rotate = Command.make(
   {
     file,
     id: Flag.String("id").pipe(Flag.withDescription("The key to replace"), Flag.withMetavar("id")),
-    overlap: duration("overlap", "How long the old key keeps working beside the new one (default 24h; 0: stop now)").pipe(
-      Flag.withDefault(24 * 3_600_000)
-    ),
+    overlap: duration(
+      "overlap",
+      "How long the old key keeps working beside the new one (default 24h; 0: stop now)"
+    ).pipe(Flag.withDefault(24 * 3_600_000)),
     newId: optionalString("new-id", "The new key's id (default: <id>.2, <id>.3, …)", "id"),
     expiresIn
   },

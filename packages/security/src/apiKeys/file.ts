@@ -8,7 +8,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { open, readFile, rename, unlink } from "node:fs/promises"
 import { basename, dirname, join } from "node:path"
 import { Effect } from "effect"
-import { KeyFileBusy, KeyFileChanged, KeyFileInvalid, KeyFileUnreadable } from "./errors.js"
+import { KeyFileBusy, KeyFileChanged, type KeyFileInvalid, KeyFileUnreadable } from "./errors.js"
 import { emptyKeyFile, formatKeyFile, type KeyFile, type ParseOptions, parseKeyFile } from "./model.js"
 
 export interface LoadedKeyFile {

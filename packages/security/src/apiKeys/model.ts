@@ -179,7 +179,10 @@ export interface AddKey {
 }
 
 /** The file with a new key appended (its id: `id`, or `key-` and the hash's first 8 hex digits). */
-export const addKey = (file: KeyFile, input: AddKey): Effect.Effect<{ file: KeyFile; key: KeyRecord }, KeyChangeRefused> => {
+export const addKey = (
+  file: KeyFile,
+  input: AddKey
+): Effect.Effect<{ file: KeyFile; key: KeyRecord }, KeyChangeRefused> => {
   const sha256 = hashSecret(input.secret)
   const id = input.id ?? `key-${sha256.slice(0, 8)}`
   const refuse = (reason: string) => Effect.fail(new KeyChangeRefused({ id: input.id ?? "(new key)", reason }))
@@ -251,7 +254,9 @@ export const rotateKey = (
         `it is already being rotated (it works until ${status.until.toISOString()}): rotate its successor instead`
       )
     const lifetime =
-      old.expiresAt === undefined ? undefined : new Date(input.now.getTime() + (old.expiresAt.getTime() - old.createdAt.getTime()))
+      old.expiresAt === undefined
+        ? undefined
+        : new Date(input.now.getTime() + (old.expiresAt.getTime() - old.createdAt.getTime()))
     const expiresAt = input.expiresAt ?? lifetime
     const added = yield* addKey(file, {
       id: input.newId ?? successorId(old.id, new Set(file.keys.map((key) => key.id))),

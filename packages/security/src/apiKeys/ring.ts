@@ -56,7 +56,12 @@ export const parseKeyList = (
       if (scopes.length === 0 || scopes.some((s) => !knownScopes.includes(s)))
         return invalid(`scopes are ${knownScopes.join(", ")} joined by "+" (got "${scopeText}")`)
       const lower = hash.toLowerCase()
-      entries.push({ id: `env:${lower.slice(0, 8)}`, hash: Buffer.from(lower, "hex"), scopes: new Set(scopes), source: "env" })
+      entries.push({
+        id: `env:${lower.slice(0, 8)}`,
+        hash: Buffer.from(lower, "hex"),
+        scopes: new Set(scopes),
+        source: "env"
+      })
     }
     return Effect.succeed(entries)
   })

@@ -89,7 +89,11 @@ export const watchKeyFile = (
         if (seen === "missing") return
         seen = "missing"
         lastSignature = ""
-        report({ _tag: "Rejected", path, error: new KeyFileUnreadable({ path, operation: "read", reason: reasonOf(error) }) })
+        report({
+          _tag: "Rejected",
+          path,
+          error: new KeyFileUnreadable({ path, operation: "read", reason: reasonOf(error) })
+        })
         return
       }
       const digest = createHash("sha256").update(bytes).digest("hex")
@@ -133,9 +137,9 @@ export const watchKeyFile = (
     try {
       if (options.fsWatch !== false)
         watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
-        // `file` can be null on some platforms; a secret mount swaps a `..data` link, not the file.
-        if (file === null || file === name || file.startsWith("..")) soon()
-      })
+          // `file` can be null on some platforms; a secret mount swaps a `..data` link, not the file.
+          if (file === null || file === name || file.startsWith("..")) soon()
+        })
       watcher?.on("error", () => watcher?.close())
     } catch {
       watcher = undefined // the poll still notices changes

@@ -8,8 +8,8 @@ import {
   authenticate,
   emptyKeyFile,
   formatKeyFile,
-  readKeyFile,
   type ReloadEvent,
+  readKeyFile,
   watchKeyFile,
   writeKeyFile
 } from "../../src/ApiKeys.js"
