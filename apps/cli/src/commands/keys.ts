@@ -12,30 +12,15 @@ import {
   rotateKey,
   writeKeyFile
 } from "@localex/security/api-keys"
-import { Units } from "@localex/storage-core"
 import { Effect, Layer, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
 import { Output } from "../Output.js"
 import { NAME, root } from "../root.js"
 import * as views from "../views/keys.js"
-import { optionalString, repeated } from "./flags.js"
+import { duration, optionalString, repeated } from "./flags.js"
 
 const file = optionalString("file", "The key file (default: LOCALEX_HTTP_API_KEYS_FILE)", "path")
-
-const duration = (name: string, description: string) =>
-  Flag.String(name).pipe(
-    Flag.withDescription(description),
-    Flag.withMetavar("duration"),
-    Flag.mapTryCatch(
-      (text) => {
-        const ms = Units.parseDuration(text)
-        if (ms === undefined) throw new Error(`a duration such as 30m, 24h, 7d (got "${text}")`)
-        return ms
-      },
-      (error) => (error instanceof Error ? error.message : String(error))
-    )
-  )
 
 const pathOf = (flag: Option.Option<string>) =>
   Effect.gen(function* () {
@@ -121,7 +106,8 @@ const rotate = Command.make(
     id: Flag.String("id").pipe(Flag.withDescription("The key to replace"), Flag.withMetavar("id")),
     overlap: duration(
       "overlap",
-      "How long the old key keeps working beside the new one (default 24h; 0: stop now)"
+      "How long the old key keeps working beside the new one (default 24h; 0: stop now)",
+      0
     ).pipe(Flag.withDefault(24 * 3_600_000)),
     newId: optionalString("new-id", "The new key's id (default: <id>.2, <id>.3, …)", "id"),
     expiresIn
