@@ -163,7 +163,8 @@ export const keyStatus = (key: Pick<KeyRecord, "expiresAt" | "notAfter">, now: D
   const ends = [key.expiresAt, key.notAfter].filter((d): d is Date => d !== undefined)
   const end = ends.length === 0 ? undefined : new Date(Math.min(...ends.map((d) => d.getTime())))
   if (end !== undefined && end.getTime() <= now.getTime()) return { _tag: "Expired", at: end }
-  if (key.notAfter !== undefined) return { _tag: "Rotating", until: key.notAfter }
+  // Rotating until the overlap ends, or the key's own expiry if that comes first.
+  if (key.notAfter !== undefined && end !== undefined) return { _tag: "Rotating", until: end }
   return { _tag: "Active" }
 }
 

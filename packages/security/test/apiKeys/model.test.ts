@@ -105,6 +105,10 @@ describe("status, authentication and scopes", () => {
     })
     assert.deepStrictEqual(keyStatus({ expiresAt: now }, now), { _tag: "Expired", at: now })
     assert.deepStrictEqual(
+      keyStatus({ expiresAt: at("2026-12-02T13:00:00Z"), notAfter: at("2026-12-03T00:00:00Z") }, now),
+      { _tag: "Rotating", until: at("2026-12-02T13:00:00Z") }
+    )
+    assert.deepStrictEqual(
       keyStatus({ expiresAt: at("2026-12-01T00:00:00Z"), notAfter: at("2026-12-05T00:00:00Z") }, now),
       { _tag: "Expired", at: at("2026-12-01T00:00:00Z") }
     )
