@@ -130,7 +130,8 @@ const USAGE_TAGS = new Set([
   "WarmTargetRefused",
   "SigningKeyError",
   "AuditTargetMissing",
-  "ReviewSettingInvalid"
+  "ReviewSettingInvalid",
+  "KeyChangeRefused"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

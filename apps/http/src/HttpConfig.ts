@@ -9,6 +9,8 @@
  * | LOCALEX_HTTP_HOST               | 127.0.0.1     | interface to listen on (0.0.0.0: every one)      |
  * | LOCALEX_HTTP_MAX_UPLOAD_BYTES   | 25 MiB        | largest upload, bytes or "25 MiB"                |
  * | LOCALEX_HTTP_API_KEYS           | (dev key)     | `sha256hex:scope+scope,…` (see ApiKeys)          |
+ * | LOCALEX_HTTP_API_KEYS_FILE      | (none)        | the key file, reloaded on change (see ApiKeys)   |
+ * | LOCALEX_HTTP_API_KEYS_POLL      | 5 seconds     | how often the key file is stat'ed (fallback)     |
  * | LOCALEX_HTTP_SHUTDOWN_TIMEOUT   | 10 seconds    | how long SIGTERM waits for in-flight requests    |
  * | LOCALEX_HTTP_STATE_DIR          | .localex/http | the app's own files (the development key)        |
  * | LOCALEX_CDN_BASE_URL            | (none)        | photo variant URLs: `<base>/<key>` (else signed); alias LOCALEX_HTTP_CDN_BASE_URL |
@@ -36,6 +38,10 @@ export interface HttpSettings {
   readonly maxUploadBytes: number
   /** The raw key list; parsed and checked by ApiKeys. */
   readonly apiKeys: Option.Option<string>
+  /** LOCALEX_HTTP_API_KEYS_FILE: the key file (@localex/security/api-keys), reloaded while the server runs. */
+  readonly apiKeysFile: Option.Option<string>
+  /** LOCALEX_HTTP_API_KEYS_POLL: how often the key file is stat'ed, besides change events. */
+  readonly apiKeysPollInterval: Duration.Duration
   readonly shutdownTimeout: Duration.Duration
   /** The app's own files (the generated development key), apart from the store's data. */
   readonly stateDir: string
@@ -84,6 +90,8 @@ const settings = Config.all({
   host: Config.String("LOCALEX_HTTP_HOST").pipe(Config.withDefault("127.0.0.1")),
   maxUploadBytes: bytes("LOCALEX_HTTP_MAX_UPLOAD_BYTES", 25 * MiB),
   apiKeys: Config.option(Config.String("LOCALEX_HTTP_API_KEYS")),
+  apiKeysFile: Config.option(Config.String("LOCALEX_HTTP_API_KEYS_FILE")),
+  apiKeysPollInterval: seconds("LOCALEX_HTTP_API_KEYS_POLL", 5),
   shutdownTimeout: seconds("LOCALEX_HTTP_SHUTDOWN_TIMEOUT", 10),
   stateDir: Config.String("LOCALEX_HTTP_STATE_DIR").pipe(Config.withDefault(".localex/http")),
   // The CDN package's name wins; LOCALEX_HTTP_CDN_BASE_URL stays as its alias.
@@ -133,6 +141,9 @@ export class HttpConfig extends Context.Service<HttpConfig, HttpSettings>()("@lo
       }
       if (s.maxConnections < 1) {
         return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_MAX_CONNECTIONS", reason: "must be at least 1" })
+      }
+      if (Duration.toMillis(s.apiKeysPollInterval) < 100) {
+        return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_API_KEYS_POLL", reason: "must be at least 100 ms" })
       }
       if (/[\r\n]/.test(s.contentCsp)) {
         return yield* new HttpConfigError({ setting: "LOCALEX_HTTP_CONTENT_CSP", reason: "must be one line" })

@@ -1,5 +1,6 @@
 // @localex/security — the operations guide's "Security Operations" and "Incident Response".
 
+export * as ApiKeys from "./ApiKeys.js"
 export {
   BASELINE_FORMAT,
   type Baseline,

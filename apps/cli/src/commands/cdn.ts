@@ -14,7 +14,7 @@ import { cdnPackage } from "../lazy.js"
 import { Output } from "../Output.js"
 import { NAME, root } from "../root.js"
 import * as views from "../views/cdn.js"
-import { dryRun, intFlag, optionalString, some } from "./flags.js"
+import { dryRun, duration, intFlag, optionalString, some } from "./flags.js"
 import { analyzeLocation } from "./monitor.js"
 
 /** Output and the Cdn service (loaded on first use: the AWS SDK stays out of the other commands' start-up). */
@@ -43,19 +43,7 @@ const useCdn: Effect.Effect<typeof CdnService.Service, never, CdnService> = Effe
 })
 
 const durationFlag = (name: string, description: string, fallback: string) =>
-  Flag.String(name).pipe(
-    Flag.withDescription(description),
-    Flag.withMetavar("duration"),
-    Flag.mapTryCatch(
-      (text) => {
-        const ms = Units.parseDuration(text)
-        if (ms === undefined || ms <= 0) throw new Error("a duration such as 30m, 24h, 7d")
-        return ms
-      },
-      (error) => (error instanceof Error ? error.message : String(error))
-    ),
-    Flag.withDefault(Units.parseDuration(fallback) as number)
-  )
+  duration(name, description).pipe(Flag.withDefault(Units.parseDuration(fallback) as number))
 
 const headers = Command.make(
   "headers",

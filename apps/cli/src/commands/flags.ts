@@ -1,4 +1,5 @@
 /** Flag shapes the operations commands share. */
+import { Units } from "@localex/storage-core"
 import { Option } from "effect"
 import { Flag } from "effect/cli"
 
@@ -73,3 +74,15 @@ export const sample = intFlag("sample", "Candidates shown in the output (default
 /** `{ name: value }` when the option is set, else `{}` (exactOptionalPropertyTypes). */
 export const some = <K extends string, A>(name: K, option: Option.Option<A>): { [P in K]?: A } =>
   Option.match(option, { onNone: () => ({}), onSome: (value) => ({ [name]: value }) as { [P in K]?: A } })
+
+/** A duration ("30m", "24h", "7d"; a bare number is seconds), in milliseconds, at least `min` (0 allows "0"). */
+export const duration = (name: string, description: string, min = 1) =>
+  Flag.String(name).pipe(
+    Flag.withDescription(description),
+    Flag.withMetavar("duration"),
+    Flag.mapTryCatch((text: string) => {
+      const ms = Units.parseDuration(text)
+      if (ms === undefined || ms < min) throw new Error("a duration such as 30m, 24h, 7d")
+      return ms
+    }, message)
+  )
