@@ -1,2 +1,4 @@
 // @localex/security — the operations guide's "Security Operations" and "Incident Response".
 export {}
+export * as AccessLogReport from "./AccessLogReport.js"
+export { InvalidReportOption } from "./AccessLogReport.js"
