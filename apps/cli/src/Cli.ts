@@ -10,6 +10,7 @@ import { cdn } from "./commands/cdn.js"
 import { cleanup } from "./commands/cleanup.js"
 import { cost } from "./commands/cost.js"
 import { image } from "./commands/image.js"
+import { auditLogsOnly, incident } from "./commands/incident.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { monitor } from "./commands/monitor.js"
 import { object } from "./commands/object.js"
@@ -22,7 +23,21 @@ import { NAME, root } from "./root.js"
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
 export const cli = root.pipe(
-  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn, cost, perf])
+  Command.withSubcommands([
+    object,
+    image,
+    stats,
+    cleanup,
+    lifecycle,
+    tiering,
+    backup,
+    monitor,
+    cdn,
+    cost,
+    perf,
+    auditLogsOnly,
+    incident
+  ])
 )
 
 /**

@@ -100,7 +100,9 @@ const USAGE_TAGS = new Set([
   "CdnNotConfigured",
   "InvalidInvalidationPath",
   "WarmTargetRefused",
-  "SigningKeyError"
+  "SigningKeyError",
+  "InvalidIncidentRequest",
+  "InvalidReportOption"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

@@ -30,6 +30,7 @@ export type { Changes, ChangeKind, KeyChange, RequestSeen, VersionEvent, Version
 export type { CdnStep, ContainOptions, ContainReport, PlannedAction } from "./incident/contain.js"
 export { ContainmentIncomplete, InvalidIncidentRequest } from "./incident/Errors.js"
 export { changesMarkdown, containMarkdown, INCIDENT_PREFIX }
+export { formatChanges, formatContain } from "./incident/text.js"
 
 export interface ChangesOptions {
   readonly prefix: string

@@ -1,6 +1,21 @@
 // @localex/security — the operations guide's "Security Operations" and "Incident Response".
 export {}
-export * as AccessLogReport from "./AccessLogReport.js"
-export { InvalidReportOption } from "./AccessLogReport.js"
-export * as Incident from "./Incident.js"
+export * as AccessLogSecurity from "./AccessLogReport.js"
+export {
+  AccessLogReport,
+  InvalidReportOption,
+  type LogSource,
+  type ReportError,
+  type SecurityLogOptions,
+  type SecurityLogReport
+} from "./AccessLogReport.js"
+export {
+  type ChangesOptions,
+  type ChangesReport,
+  type ContainOptions,
+  type ContainReport,
+  Incident,
+  type IncidentError
+} from "./Incident.js"
+export * as IncidentResponse from "./Incident.js"
 export { ContainmentIncomplete, InvalidIncidentRequest } from "./incident/Errors.js"
