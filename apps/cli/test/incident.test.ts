@@ -49,7 +49,16 @@ describe("audit logs", () => {
     ])
     assert.strictEqual(report.deletes.bulk[0].peak, 60)
 
-    const text = await cli(["audit", "logs", fixture, ...WINDOW, "--burst-count", "13", "--known-deleter", "arn:aws:iam::123456789012:user/app"])
+    const text = await cli([
+      "audit",
+      "logs",
+      fixture,
+      ...WINDOW,
+      "--burst-count",
+      "13",
+      "--known-deleter",
+      "arn:aws:iam::123456789012:user/app"
+    ])
     assert.strictEqual(text.code, 0, text.stderr)
     assert.include(text.text, "403: 40; bursts (≥ 13 within 60 s):")
     assert.notInclude(text.text, "198.51.100.7: 1 burst(s)")
@@ -133,7 +142,17 @@ describe.skipIf(!s3?.dataDir || !aws)("incident on the local RGW (versioned) and
   }, 120_000)
 
   it("changes, contain --dry-run, contain (restored bytes, CDN invalidation, Markdown report), a rerun", async () => {
-    const changes = await s3cli(["--json", "incident", "changes", "--prefix", "items/", "--since", before, "--until", until])
+    const changes = await s3cli([
+      "--json",
+      "incident",
+      "changes",
+      "--prefix",
+      "items/",
+      "--since",
+      before,
+      "--until",
+      until
+    ])
     assert.strictEqual(changes.code, 0, changes.stderr)
     const found = JSON.parse(changes.text)
     assert.deepStrictEqual(

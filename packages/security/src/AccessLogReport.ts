@@ -125,8 +125,7 @@ export type ReportError = AccessLogSourceError | StoreError | InvalidKey | Inval
 /** Anonymous requests have no requester; the name shown for them. */
 export const ANONYMOUS = "(anonymous)"
 
-const isObjectDelete = (operation: string) =>
-  operation === "REST.DELETE.OBJECT" || operation === "BATCH.DELETE.OBJECT"
+const isObjectDelete = (operation: string) => operation === "REST.DELETE.OBJECT" || operation === "BATCH.DELETE.OBJECT"
 const isDeleteRequest = (operation: string) =>
   operation.includes(".DELETE.") || operation === "REST.POST.MULTI_OBJECT_DELETE"
 
@@ -282,7 +281,11 @@ class SecurityAnalyzer {
       baseline:
         s.baselineSince === undefined
           ? null
-          : { since: new Date(s.baselineSince).toISOString(), until: iso(s.since) ?? "", records: this.baselineRecords },
+          : {
+              since: new Date(s.baselineSince).toISOString(),
+              until: iso(s.since) ?? "",
+              records: this.baselineRecords
+            },
       thresholds: {
         burstCount: s.burstCount,
         burstWindowMs: s.burstWindowMs,
@@ -414,10 +417,7 @@ export const formatReport = (report: SecurityLogReport): ReadonlyArray<string> =
 export class AccessLogReport extends Context.Service<
   AccessLogReport,
   {
-    readonly analyze: (
-      source: LogSource,
-      options?: SecurityLogOptions
-    ) => Effect.Effect<SecurityLogReport, ReportError>
+    readonly analyze: (source: LogSource, options?: SecurityLogOptions) => Effect.Effect<SecurityLogReport, ReportError>
   }
 >()("@localex/security/AccessLogReport") {
   static readonly layer: Layer.Layer<AccessLogReport> = Layer.succeed(

@@ -7,6 +7,7 @@
  */
 import type { LocationInvalid, VersioningRequired } from "@localex/backup"
 import { Cdn } from "@localex/cdn"
+import type { AccessLogSourceError } from "@localex/monitoring"
 import {
   BucketAdmin,
   type BucketAdminError,
@@ -19,18 +20,17 @@ import {
   type StoreError
 } from "@localex/storage-core"
 import { Clock, Context, Effect, Layer } from "effect"
-import type { AccessLogSourceError } from "@localex/monitoring"
 import type { LogSource } from "./AccessLogReport.js"
 import { type Changes, collect } from "./incident/changes.js"
 import { type ContainOptions, type ContainReport, INCIDENT_PREFIX, run, writeNew } from "./incident/contain.js"
 import { InvalidIncidentRequest } from "./incident/Errors.js"
 import { changesMarkdown, containMarkdown } from "./incident/markdown.js"
 
-export type { Changes, ChangeKind, KeyChange, RequestSeen, VersionEvent, VersionState } from "./incident/changes.js"
+export type { ChangeKind, Changes, KeyChange, RequestSeen, VersionEvent, VersionState } from "./incident/changes.js"
 export type { CdnStep, ContainOptions, ContainReport, PlannedAction } from "./incident/contain.js"
 export { ContainmentIncomplete, InvalidIncidentRequest } from "./incident/Errors.js"
-export { changesMarkdown, containMarkdown, INCIDENT_PREFIX }
 export { formatChanges, formatContain } from "./incident/text.js"
+export { changesMarkdown, containMarkdown, INCIDENT_PREFIX }
 
 export interface ChangesOptions {
   readonly prefix: string
@@ -122,7 +122,11 @@ export class Incident extends Context.Service<
 const checkPrefix = (prefix: string) => {
   if (prefix.trim() === "")
     return Effect.fail(
-      new InvalidIncidentRequest({ field: "--prefix", value: prefix, reason: "is empty: say which prefix, e.g. items/" })
+      new InvalidIncidentRequest({
+        field: "--prefix",
+        value: prefix,
+        reason: "is empty: say which prefix, e.g. items/"
+      })
     )
   if (Keys.isReserved(prefix))
     return Effect.fail(

@@ -1,5 +1,5 @@
 // @localex/security — the operations guide's "Security Operations" and "Incident Response".
-export {}
+
 export * as AccessLogSecurity from "./AccessLogReport.js"
 export {
   AccessLogReport,
@@ -9,6 +9,7 @@ export {
   type SecurityLogOptions,
   type SecurityLogReport
 } from "./AccessLogReport.js"
+export * as IncidentResponse from "./Incident.js"
 export {
   type ChangesOptions,
   type ChangesReport,
@@ -17,5 +18,4 @@ export {
   Incident,
   type IncidentError
 } from "./Incident.js"
-export * as IncidentResponse from "./Incident.js"
 export { ContainmentIncomplete, InvalidIncidentRequest } from "./incident/Errors.js"

@@ -13,8 +13,8 @@
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { assert, describe, it, layer } from "@effect/vitest"
-import * as Testing from "@localex/storage-core/testing"
 import { ObjectStore } from "@localex/storage-core"
+import * as Testing from "@localex/storage-core/testing"
 import { Effect } from "effect"
 import { AccessLogReport, analyze, type SecurityLogReport } from "../src/AccessLogReport.js"
 

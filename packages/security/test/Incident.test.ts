@@ -64,10 +64,7 @@ describe.skipIf(!engine || !aws)("Incident on a versioned RGW bucket, CDN on mot
     options: { readonly bucket?: string; readonly cdn?: boolean } = {}
   ) =>
     Effect.runPromise(
-      Effect.provide(
-        effect,
-        incident(options.bucket ?? bucket, options.cdn === false ? undefined : distributionId)
-      )
+      Effect.provide(effect, incident(options.bucket ?? bucket, options.cdn === false ? undefined : distributionId))
     )
   const store = Effect.gen(function* () {
     return yield* ObjectStore
@@ -79,7 +76,7 @@ describe.skipIf(!engine || !aws)("Incident on a versioned RGW bucket, CDN on mot
     const info = await Effect.runPromise(
       Effect.flatMap(store, (s) => s.put(key, seeded(size, seed))).pipe(Effect.provide(storage(bucket)))
     )
-    ;(versions[key] ??= []).push(info.versionId as string)
+    versions[key] = [...(versions[key] ?? []), info.versionId as string]
   }
   const logRequest = (time: Date, operation: string, key: string, status: number) =>
     logLines.push(
@@ -236,7 +233,9 @@ describe.skipIf(!engine || !aws)("Incident on a versioned RGW bucket, CDN on mot
     const v = versions
     const dry = await run(Effect.flatMap(service, (s) => s.contain({ prefix: "items/", before, dryRun: true })))
     assert.deepStrictEqual(
-      dry.plan.map((a) => (a.action === "restore" ? [a.action, a.key, a.versionId, a.size] : [a.action, a.key, a.size])),
+      dry.plan.map((a) =>
+        a.action === "restore" ? [a.action, a.key, a.versionId, a.size] : [a.action, a.key, a.size]
+      ),
       [
         ["restore", "items/a.jpg", v["items/a.jpg"]![0], 100],
         ["restore", "items/c.jpg", v["items/c.jpg"]![0], 200],
@@ -257,9 +256,7 @@ describe.skipIf(!engine || !aws)("Incident on a versioned RGW bucket, CDN on mot
     assert.isTrue(await exists("items/new.jpg"))
     assert.isFalse(await exists("items/c.jpg"))
 
-    const done = await run(
-      Effect.flatMap(service, (s) => s.contain({ prefix: "items/", before, waitForCdn: true }))
-    )
+    const done = await run(Effect.flatMap(service, (s) => s.contain({ prefix: "items/", before, waitForCdn: true })))
     assert.isTrue(done.ok, JSON.stringify(done.restore))
     assert.deepStrictEqual(
       [done.restore.restored, done.restore.bytesRestored, done.restore.deleted, done.restore.failed.length],
@@ -328,7 +325,9 @@ describe.skipIf(!engine || !aws)("Incident on a versioned RGW bucket, CDN on mot
       "InvalidIncidentRequest"
     )
     assert.strictEqual(
-      await fail(Effect.flatMap(service, (s) => s.contain({ prefix: "items/", before: new Date(Date.now() + 60_000) }))),
+      await fail(
+        Effect.flatMap(service, (s) => s.contain({ prefix: "items/", before: new Date(Date.now() + 60_000) }))
+      ),
       "InvalidIncidentRequest"
     )
     assert.strictEqual(

@@ -5,8 +5,8 @@
  */
 import { writeFile } from "node:fs/promises"
 import { TimeWindow } from "@localex/monitoring"
-import { loadSettings, Storage } from "@localex/storage-core"
 import type { LogSource } from "@localex/security"
+import { loadSettings, Storage } from "@localex/storage-core"
 import { Clock, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError } from "../failure.js"
@@ -69,9 +69,15 @@ export const auditLogs = Command.make(
   "logs",
   {
     location: Argument.String("path-or-location").pipe(
-      Argument.withDescription("A log file, a folder of logs (gzipped or not), or s3://bucket/prefix/ (date-partitioned keys)")
+      Argument.withDescription(
+        "A log file, a folder of logs (gzipped or not), or s3://bucket/prefix/ (date-partitioned keys)"
+      )
     ),
-    since: optionalString("since", "Start of the window: an ISO date/time or a duration back from now (24h, 7d)", "time"),
+    since: optionalString(
+      "since",
+      "Start of the window: an ISO date/time or a duration back from now (24h, 7d)",
+      "time"
+    ),
     until: optionalString("until", "End of the window (default now)", "time"),
     burstCount: intFlag("burst-count", "403s of one IP or requester that make a burst (default 10)", 1).pipe(
       Flag.optional
@@ -136,7 +142,10 @@ const incidentServices = Layer.unwrap(
     const { Incident } = yield* securityPackage
     const { Cdn } = yield* cdnPackage
     const { region, profile } = storageOverrides(options)
-    const cdn = Cdn.layerConfig({}, { ...(region === undefined ? {} : { region }), ...(profile === undefined ? {} : { profile }) })
+    const cdn = Cdn.layerConfig(
+      {},
+      { ...(region === undefined ? {} : { region }), ...(profile === undefined ? {} : { profile }) }
+    )
     return Layer.merge(
       Output.layer(options),
       Incident.layer.pipe(Layer.provide(Layer.merge(storeLayer(options, "read"), cdn)))
@@ -179,7 +188,11 @@ const changes = Command.make(
     const { markdown: _, ...json } = report
     yield* (yield* Output).print({
       primary: true,
-      text: [...IncidentResponse.formatChanges(report), `manifest: ${report.manifestKey}`, `report: ${report.reportKey}`],
+      text: [
+        ...IncidentResponse.formatChanges(report),
+        `manifest: ${report.manifestKey}`,
+        `report: ${report.reportKey}`
+      ],
       json
     })
   })
@@ -200,7 +213,10 @@ const contain = Command.make(
   "contain",
   {
     prefix: prefixFlag,
-    before: timeFlag("before", "When the incident started: keys go back to their state just before it (ISO time or 2h)"),
+    before: timeFlag(
+      "before",
+      "When the incident started: keys go back to their state just before it (ISO time or 2h)"
+    ),
     dryRun,
     force,
     wait: Flag.Boolean("wait").pipe(
@@ -264,4 +280,3 @@ export const auditLogsOnly = Command.make("audit").pipe(
   Command.withDescription("Security audits: access logs"),
   Command.withSubcommands([auditLogs])
 )
-

@@ -6,11 +6,12 @@
  * its newest version before `since` (none, or a delete marker: it did not exist), its state
  * after the newest before `until`. Keys are streamed one at a time; only the changed ones are kept.
  */
-import { type LogSource, parsedLines } from "../AccessLogReport.js"
+
 import { VersioningRequired, Versions } from "@localex/backup"
 import type { BucketAdmin, ObjectVersion } from "@localex/storage-core"
 import { Keys } from "@localex/storage-core"
 import { Effect, Stream } from "effect"
+import { type LogSource, parsedLines } from "../AccessLogReport.js"
 
 export interface VersionState {
   readonly versionId: string
@@ -102,7 +103,11 @@ const changeOf = (before: VersionState | null, after: VersionState | null): Chan
   before === null ? (after === null ? "created and deleted" : "created") : after === null ? "deleted" : "modified"
 
 /** The change of one key's history (newest first), or undefined when nothing happened in the window. */
-export const keyChange = (history: ReadonlyArray<ObjectVersion>, since: number, until: number): KeyChange | undefined => {
+export const keyChange = (
+  history: ReadonlyArray<ObjectVersion>,
+  since: number,
+  until: number
+): KeyChange | undefined => {
   const inWindow = history
     .filter((v) => v.lastModified.getTime() >= since && v.lastModified.getTime() < until)
     .reverse()
@@ -125,7 +130,8 @@ export const keyChange = (history: ReadonlyArray<ObjectVersion>, since: number, 
   return { key, change: changeOf(before, after), before, after, events, requests: [] }
 }
 
-const WRITE_OPERATIONS = /^(REST\.PUT\.OBJECT|REST\.COPY\.OBJECT|REST\.POST\.UPLOAD|REST\.POST\.OBJECT|REST\.DELETE\.OBJECT|BATCH\.DELETE\.OBJECT)/
+const WRITE_OPERATIONS =
+  /^(REST\.PUT\.OBJECT|REST\.COPY\.OBJECT|REST\.POST\.UPLOAD|REST\.POST\.OBJECT|REST\.DELETE\.OBJECT|BATCH\.DELETE\.OBJECT)/
 const MAX_REQUESTS_PER_KEY = 100
 
 const requireVersioning = (admin: Admin, operation: string) =>

@@ -9,7 +9,7 @@
  * the plan and writes nothing. A rerun after a partial failure plans again from the versions: keys
  * already restored are unchanged, and the CDN is asked again for every key changed since T.
  */
-import { type LocationInvalid, Location, PointInTime, type VersioningRequired } from "@localex/backup"
+import { Location, type LocationInvalid, PointInTime, type VersioningRequired } from "@localex/backup"
 import type { Cdn } from "@localex/cdn"
 import type { AccessLogSourceError } from "@localex/monitoring"
 import {
@@ -25,8 +25,11 @@ import {
 } from "@localex/storage-core"
 import { Effect } from "effect"
 import type { LogSource } from "../AccessLogReport.js"
-import { type Changes, collect } from "./changes.js"
+import { collect } from "./changes.js"
 import { containMarkdown } from "./markdown.js"
+import type { CdnStep, ContainReport, PlannedAction } from "./report.js"
+
+export type { CdnStep, ContainReport, PlannedAction } from "./report.js"
 
 export interface ContainOptions {
   readonly prefix: string
@@ -39,53 +42,6 @@ export interface ContainOptions {
   readonly logs?: { readonly source: LogSource; readonly name: string }
   /** Wait for the CDN invalidations to complete. */
   readonly waitForCdn?: boolean
-}
-
-export type PlannedAction =
-  | {
-      readonly action: "restore"
-      readonly key: string
-      readonly versionId: string
-      readonly size: number
-      readonly versionTime: string
-    }
-  | { readonly action: "delete"; readonly key: string; readonly size: number }
-
-export interface CdnStep {
-  readonly status: "invalidated" | "planned" | "skipped" | "failed" | "nothing to invalidate"
-  readonly distributionId: string | null
-  readonly paths: ReadonlyArray<string>
-  readonly invalidationIds: ReadonlyArray<string>
-  readonly note: string | null
-}
-
-export interface ContainReport {
-  readonly kind: "incident-contain"
-  readonly location: string
-  readonly prefix: string
-  readonly before: string
-  readonly dryRun: boolean
-  readonly startedAt: string
-  readonly changes: Changes
-  /** Every action of the restore plan (key order). */
-  readonly plan: ReadonlyArray<PlannedAction>
-  readonly restore: {
-    readonly toRestore: number
-    readonly bytesToRestore: number
-    readonly restored: number
-    readonly bytesRestored: number
-    readonly toDelete: number
-    readonly deleted: number
-    readonly failed: ReadonlyArray<{ readonly key: string; readonly error: string; readonly message: string }>
-    readonly pitrReportKey: string | null
-  }
-  readonly cdn: CdnStep
-  /** Keys still not in their state before T after the run (null on a dry run). */
-  readonly remaining: ReadonlyArray<string> | null
-  readonly ok: boolean
-  readonly manifestKey: string | null
-  readonly resultKey: string | null
-  readonly reportKey: string | null
 }
 
 export const INCIDENT_PREFIX = "_localex/reports/security/incident/"
@@ -136,9 +92,7 @@ const cdnStep = (
         note: report.note ?? null
       })
     ),
-    Effect.catch((error) =>
-      Effect.succeed<CdnStep>({ ...base, status: "failed", paths: [], note: error.message })
-    )
+    Effect.catch((error) => Effect.succeed<CdnStep>({ ...base, status: "failed", paths: [], note: error.message }))
   )
 }
 
@@ -159,82 +113,82 @@ export const run = (
   now: number
 ): Effect.Effect<ContainReport, ContainError> =>
   Effect.gen(function* () {
-  const dryRun = options.dryRun === true
-  const before = options.before.getTime()
-  const side = Location.sideOf({ store, admin })
-  const changes = yield* collect(admin, options.prefix, before, now + 1, options.logs)
-  // Backup's point in time is inclusive: "before T" is its state at T − 1 ms.
-  const pitrOptions = {
-    prefix: options.prefix,
-    at: new Date(before - 1),
-    ...(options.force === true ? { force: true } : {}),
-    ...(options.safety === undefined ? {} : { safety: options.safety })
-  }
-  const planned = yield* PointInTime.run(side, { ...pitrOptions, dryRun: true })
-  const plan = planOf(options.prefix, planned)
-  const keys = changes.changes.map((c) => c.key)
-  const base = `${INCIDENT_PREFIX}${DeletionPlan.stamp(now)}-contain`
-  const restores = plan.filter((a) => a.action === "restore")
-  const restoreStep = {
-    toRestore: restores.length,
-    bytesToRestore: restores.reduce((n, a) => n + a.size, 0),
-    restored: 0,
-    bytesRestored: 0,
-    toDelete: plan.length - restores.length,
-    deleted: 0,
-    failed: [],
-    pitrReportKey: null
-  }
-  const report = (fields: Partial<ContainReport>): ContainReport => ({
-    kind: "incident-contain",
-    location: store.location,
-    prefix: options.prefix,
-    before: options.before.toISOString(),
-    dryRun,
-    startedAt: new Date(now).toISOString(),
-    changes,
-    plan,
-    restore: restoreStep,
-    cdn: { status: "planned", distributionId: null, paths: [], invalidationIds: [], note: null },
-    remaining: null,
-    ok: true,
-    manifestKey: null,
-    resultKey: null,
-    reportKey: null,
-    ...fields
-  })
-  if (dryRun) return report({ cdn: yield* cdnStep(cdn, keys, true, false) })
+    const dryRun = options.dryRun === true
+    const before = options.before.getTime()
+    const side = Location.sideOf({ store, admin })
+    const changes = yield* collect(admin, options.prefix, before, now + 1, options.logs)
+    // Backup's point in time is inclusive: "before T" is its state at T − 1 ms.
+    const pitrOptions = {
+      prefix: options.prefix,
+      at: new Date(before - 1),
+      ...(options.force === true ? { force: true } : {}),
+      ...(options.safety === undefined ? {} : { safety: options.safety })
+    }
+    const planned = yield* PointInTime.run(side, { ...pitrOptions, dryRun: true })
+    const plan = planOf(options.prefix, planned)
+    const keys = changes.changes.map((c) => c.key)
+    const base = `${INCIDENT_PREFIX}${DeletionPlan.stamp(now)}-contain`
+    const restores = plan.filter((a) => a.action === "restore")
+    const restoreStep = {
+      toRestore: restores.length,
+      bytesToRestore: restores.reduce((n, a) => n + a.size, 0),
+      restored: 0,
+      bytesRestored: 0,
+      toDelete: plan.length - restores.length,
+      deleted: 0,
+      failed: [],
+      pitrReportKey: null
+    }
+    const report = (fields: Partial<ContainReport>): ContainReport => ({
+      kind: "incident-contain",
+      location: store.location,
+      prefix: options.prefix,
+      before: options.before.toISOString(),
+      dryRun,
+      startedAt: new Date(now).toISOString(),
+      changes,
+      plan,
+      restore: restoreStep,
+      cdn: { status: "planned", distributionId: null, paths: [], invalidationIds: [], note: null },
+      remaining: null,
+      ok: true,
+      manifestKey: null,
+      resultKey: null,
+      reportKey: null,
+      ...fields
+    })
+    if (dryRun) return report({ cdn: yield* cdnStep(cdn, keys, true, false) })
 
-  const manifestKey = `${base}-plan.json`
-  yield* writeNew(store, manifestKey, json(report({ manifestKey })), "application/json")
-  const done = yield* PointInTime.run(side, { ...pitrOptions, dryRun: false })
-  const full = (key: string) => (key.startsWith(options.prefix) ? key : options.prefix + key)
-  const failed = done.failed.map((f) => ({ ...f, key: full(f.key) }))
-  const failedKeys = new Set(failed.map((f) => f.key))
-  const bytesRestored = done.actions
-    .filter((a) => a._tag === "Restore" && !failedKeys.has(full(a.key)))
-    .reduce((n, a) => n + (a._tag === "Restore" ? a.size : 0), 0)
-  const cdnDone = yield* cdnStep(cdn, keys, false, options.waitForCdn === true)
-  const remaining = planOf(options.prefix, yield* PointInTime.run(side, { ...pitrOptions, dryRun: true })).map(
-    (a) => a.key
-  )
-  const final = report({
-    restore: {
-      ...restoreStep,
-      restored: done.restored,
-      bytesRestored,
-      deleted: done.deleted,
-      failed,
-      pitrReportKey: done.reportKey
-    },
-    cdn: cdnDone,
-    remaining,
-    ok: failed.length === 0 && cdnDone.status !== "failed" && remaining.length === 0,
-    manifestKey,
-    resultKey: `${base}-result.json`,
-    reportKey: `${base}-report.md`
-  })
-  yield* writeNew(store, final.resultKey as string, json(final), "application/json")
-  yield* writeNew(store, final.reportKey as string, containMarkdown(final), "text/markdown; charset=utf-8")
-  return final
+    const manifestKey = `${base}-plan.json`
+    yield* writeNew(store, manifestKey, json(report({ manifestKey })), "application/json")
+    const done = yield* PointInTime.run(side, { ...pitrOptions, dryRun: false })
+    const full = (key: string) => (key.startsWith(options.prefix) ? key : options.prefix + key)
+    const failed = done.failed.map((f) => ({ ...f, key: full(f.key) }))
+    const failedKeys = new Set(failed.map((f) => f.key))
+    const bytesRestored = done.actions
+      .filter((a) => a._tag === "Restore" && !failedKeys.has(full(a.key)))
+      .reduce((n, a) => n + (a._tag === "Restore" ? a.size : 0), 0)
+    const cdnDone = yield* cdnStep(cdn, keys, false, options.waitForCdn === true)
+    const remaining = planOf(options.prefix, yield* PointInTime.run(side, { ...pitrOptions, dryRun: true })).map(
+      (a) => a.key
+    )
+    const final = report({
+      restore: {
+        ...restoreStep,
+        restored: done.restored,
+        bytesRestored,
+        deleted: done.deleted,
+        failed,
+        pitrReportKey: done.reportKey
+      },
+      cdn: cdnDone,
+      remaining,
+      ok: failed.length === 0 && cdnDone.status !== "failed" && remaining.length === 0,
+      manifestKey,
+      resultKey: `${base}-result.json`,
+      reportKey: `${base}-report.md`
+    })
+    yield* writeNew(store, final.resultKey as string, json(final), "application/json")
+    yield* writeNew(store, final.reportKey as string, containMarkdown(final), "text/markdown; charset=utf-8")
+    return final
   })

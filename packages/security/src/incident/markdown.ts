@@ -3,7 +3,7 @@
  * did it when the logs say), what was done about it, and what to review next.
  */
 import type { Changes, KeyChange, VersionState } from "./changes.js"
-import type { ContainReport } from "./contain.js"
+import type { ContainReport } from "./report.js"
 
 /** Timeline rows shown; the JSON manifest holds them all. */
 const MAX_TIMELINE = 500
@@ -18,7 +18,10 @@ const who = (change: KeyChange) =>
 const timeline = (changes: Changes): Array<string> => {
   const rows = [
     ...changes.changes.flatMap((c) =>
-      c.events.map((e) => ({ time: e.time, line: `| ${e.time} | version | \`${cell(c.key)}\` | ${e.kind} (\`${e.versionId}\`, ${e.size} B) |` }))
+      c.events.map((e) => ({
+        time: e.time,
+        line: `| ${e.time} | version | \`${cell(c.key)}\` | ${e.kind} (\`${e.versionId}\`, ${e.size} B) |`
+      }))
     ),
     ...changes.changes.flatMap((c) =>
       c.requests.map((r) => ({
@@ -42,8 +45,7 @@ const keysTable = (changes: Changes): Array<string> =>
         "| key | change | before | after | requests by |",
         "| --- | --- | --- | --- | --- |",
         ...changes.changes.map(
-          (c) =>
-            `| \`${cell(c.key)}\` | ${c.change} | ${version(c.before)} | ${version(c.after)} | ${cell(who(c))} |`
+          (c) => `| \`${cell(c.key)}\` | ${c.change} | ${version(c.before)} | ${version(c.after)} | ${cell(who(c))} |`
         )
       ]
 
@@ -123,7 +125,9 @@ const actions = (report: ContainReport): Array<string> => {
       ? []
       : report.remaining.length === 0
         ? ["- Check after the run: every key is in its state before the incident."]
-        : [`- **Still different** after the run: ${report.remaining.map((k) => `\`${k}\``).join(", ")} — run the command again.`]),
+        : [
+            `- **Still different** after the run: ${report.remaining.map((k) => `\`${k}\``).join(", ")} — run the command again.`
+          ]),
     ...(report.manifestKey === null ? [] : [`- Manifest: \`${report.manifestKey}\`; result: \`${report.resultKey}\``])
   ]
 }

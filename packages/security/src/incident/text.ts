@@ -1,6 +1,6 @@
 /** The incident reports as text lines for a terminal (JSON is the report itself; Markdown is for people). */
 import type { Changes } from "./changes.js"
-import type { ContainReport } from "./contain.js"
+import type { ContainReport } from "./report.js"
 
 export const formatChanges = (changes: Changes): ReadonlyArray<string> => [
   `${changes.counts.keys} key(s) changed under ${changes.prefix}, ${changes.since} → ${changes.until}: ` +
