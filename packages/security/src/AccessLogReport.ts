@@ -9,8 +9,16 @@
  * (the clean-up job's role, say) are always usual.
  */
 import { AccessLog, type AccessLogSourceError } from "@localex/monitoring"
-import type { InvalidKey, ObjectStore, StoreError } from "@localex/storage-core"
-import { Context, Effect, Layer, Schema, Stream } from "effect"
+import {
+  type InvalidKey,
+  loadSettings,
+  type ObjectStore,
+  Storage,
+  type StorageConfigError,
+  type StorageOverrides,
+  type StoreError
+} from "@localex/storage-core"
+import { Context, Effect, Layer, Schema, type Scope, Stream } from "effect"
 import { type Burst, SlidingBursts, Tally } from "./accessLog/bursts.js"
 
 export type { Burst } from "./accessLog/bursts.js"
@@ -359,6 +367,24 @@ export const parsedLines = (
       { concurrency: 1 }
     )
   )
+
+const S3_LOCATION = /^s3:\/\/([^/]+)\/?(.*)$/
+
+/**
+ * The source a user names: `s3://bucket/prefix/` (read through an s3 store of that bucket, with
+ * the environment's AWS settings under `overrides`; closed with the scope), else a local path.
+ */
+export const openLogSource = (
+  location: string,
+  overrides: StorageOverrides = {}
+): Effect.Effect<LogSource, StorageConfigError, Scope.Scope> =>
+  Effect.gen(function* () {
+    const s3 = S3_LOCATION.exec(location)
+    if (s3 === null) return { _tag: "Path", path: location } satisfies LogSource
+    const settings = yield* loadSettings({ ...overrides, bucket: s3[1]!, driver: "s3" })
+    const { store } = yield* Storage.makeStore(settings)
+    return { _tag: "Store", store, prefix: s3[2] ?? "" } satisfies LogSource
+  })
 
 /** The security report of the logs at `source` (see the module's comment). */
 export const analyze = (

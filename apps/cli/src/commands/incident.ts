@@ -6,7 +6,6 @@
 import { writeFile } from "node:fs/promises"
 import { TimeWindow } from "@localex/monitoring"
 import type { LogSource } from "@localex/security"
-import { loadSettings, Storage } from "@localex/storage-core"
 import { Clock, Effect, Layer, Option } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError } from "../failure.js"
@@ -27,16 +26,11 @@ const instant = (flag: string, value: string) =>
     return new Date(ms)
   })
 
-const S3_LOCATION = /^s3:\/\/([^/]+)\/?(.*)$/
-
-/** A local path, or `s3://bucket/prefix` read through an s3 store of that bucket (closed with the scope). */
+/** A local path, or `s3://bucket/prefix` read with the global flags' AWS settings. */
 const logSource = (location: string) =>
   Effect.gen(function* () {
-    const s3 = S3_LOCATION.exec(location)
-    if (s3 === null) return { _tag: "Path" as const, path: location }
-    const settings = yield* loadSettings({ ...storageOverrides(yield* root), bucket: s3[1]!, driver: "s3" })
-    const { store } = yield* Storage.makeStore(settings)
-    return { _tag: "Store", store, prefix: s3[2] ?? "" } satisfies LogSource as LogSource
+    const { AccessLogSecurity } = yield* securityPackage
+    return yield* AccessLogSecurity.openLogSource(location, storageOverrides(yield* root))
   })
 
 const writeReport = (path: Option.Option<string>, markdown: string) =>
