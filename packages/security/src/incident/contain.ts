@@ -128,13 +128,12 @@ export const run = (
     const plan = planOf(options.prefix, planned)
     const keys = changes.changes.map((c) => c.key)
     const base = `${INCIDENT_PREFIX}${DeletionPlan.stamp(now)}-contain`
-    const restores = plan.filter((a) => a.action === "restore")
     const restoreStep = {
-      toRestore: restores.length,
-      bytesToRestore: restores.reduce((n, a) => n + a.size, 0),
+      toRestore: planned.toRestore,
+      bytesToRestore: planned.bytesToRestore,
       restored: 0,
       bytesRestored: 0,
-      toDelete: plan.length - restores.length,
+      toDelete: planned.extra,
       deleted: 0,
       failed: [],
       pitrReportKey: null
@@ -164,10 +163,6 @@ export const run = (
     const done = yield* PointInTime.run(side, { ...pitrOptions, dryRun: false })
     const full = (key: string) => (key.startsWith(options.prefix) ? key : options.prefix + key)
     const failed = done.failed.map((f) => ({ ...f, key: full(f.key) }))
-    const failedKeys = new Set(failed.map((f) => f.key))
-    const bytesRestored = done.actions
-      .filter((a) => a._tag === "Restore" && !failedKeys.has(full(a.key)))
-      .reduce((n, a) => n + (a._tag === "Restore" ? a.size : 0), 0)
     const cdnDone = yield* cdnStep(cdn, keys, false, options.waitForCdn === true)
     const remaining = planOf(options.prefix, yield* PointInTime.run(side, { ...pitrOptions, dryRun: true })).map(
       (a) => a.key
@@ -176,7 +171,7 @@ export const run = (
       restore: {
         ...restoreStep,
         restored: done.restored,
-        bytesRestored,
+        bytesRestored: done.bytesRestored,
         deleted: done.deleted,
         failed,
         pitrReportKey: done.reportKey

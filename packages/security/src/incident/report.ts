@@ -27,7 +27,7 @@ export interface ContainReport {
   readonly dryRun: boolean
   readonly startedAt: string
   readonly changes: Changes
-  /** Every action of the restore plan (key order). */
+  /** The restore plan's actions in key order: the first 1,000 (backup's report keeps no more); the counts in `restore` are complete. */
   readonly plan: ReadonlyArray<PlannedAction>
   readonly restore: {
     readonly toRestore: number
