@@ -11,6 +11,7 @@ import { cdn } from "./commands/cdn.js"
 import { cleanup } from "./commands/cleanup.js"
 import { cost } from "./commands/cost.js"
 import { image } from "./commands/image.js"
+import { incident } from "./commands/incident.js"
 import { keys } from "./commands/keys.js"
 import { lifecycle, tiering } from "./commands/lifecycle.js"
 import { monitor } from "./commands/monitor.js"
@@ -24,7 +25,22 @@ import { NAME, root } from "./root.js"
 export const VERSION: string = createRequire(import.meta.url)("../package.json").version
 
 export const cli = root.pipe(
-  Command.withSubcommands([object, image, stats, cleanup, lifecycle, tiering, backup, monitor, cdn, cost, perf, audit, keys])
+  Command.withSubcommands([
+    object,
+    image,
+    stats,
+    cleanup,
+    lifecycle,
+    tiering,
+    backup,
+    monitor,
+    cdn,
+    cost,
+    perf,
+    audit,
+    keys,
+    incident
+  ])
 )
 
 /**

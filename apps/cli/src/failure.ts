@@ -131,7 +131,9 @@ const USAGE_TAGS = new Set([
   "SigningKeyError",
   "AuditTargetMissing",
   "ReviewSettingInvalid",
-  "KeyChangeRefused"
+  "KeyChangeRefused",
+  "InvalidIncidentRequest",
+  "InvalidReportOption"
 ])
 
 /** Exit codes other than 1 (operation failed) and 2 (usage). */

@@ -70,6 +70,9 @@ export interface PitrReport {
   readonly unchanged: number
   readonly restored: number
   readonly toRestore: number
+  /** Bytes of the versions to restore, and of those restored. */
+  readonly bytesToRestore: number
+  readonly bytesRestored: number
   /** Keys that did not exist at T but do now. */
   readonly extra: number
   readonly deleted: number
@@ -248,6 +251,8 @@ export const run = Effect.fn("PointInTime.run")(function* (sourceSide: Side, opt
     unchanged,
     restored: 0,
     toRestore: restores.length,
+    bytesToRestore: restores.reduce((sum, action) => sum + action.size, 0),
+    bytesRestored: 0,
     extra: extras.length,
     deleted: 0,
     failed: [],
@@ -290,6 +295,7 @@ export const run = Effect.fn("PointInTime.run")(function* (sourceSide: Side, opt
   )
   const failed: Array<FailedObject> = []
   let restored = 0
+  let bytesRestored = 0
   yield* Effect.forEach(
     restores,
     (action) => {
@@ -311,6 +317,7 @@ export const run = Effect.fn("PointInTime.run")(function* (sourceSide: Side, opt
         Effect.match({
           onSuccess: () => {
             restored++
+            bytesRestored += action.size
           },
           onFailure: (error) => {
             failed.push({ key: action.key, error: error._tag, message: error.message })
@@ -330,7 +337,7 @@ export const run = Effect.fn("PointInTime.run")(function* (sourceSide: Side, opt
     for (const f of result.failed) failed.push({ key: f.key, error: f.code, message: f.message })
   }
   const reportKey = `${base}-result.json`
-  const final = report({ restored, deleted, failed, manifestKey, reportKey })
+  const final = report({ restored, bytesRestored, deleted, failed, manifestKey, reportKey })
   yield* writeObject(target.store, reportKey, encoder.encode(`${JSON.stringify(final, null, 2)}\n`), {
     contentType: "application/json",
     ifNoneMatch: "*"

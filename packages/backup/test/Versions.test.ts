@@ -96,6 +96,7 @@ describe.skipIf(!engine)("versions on RGW", () => {
           const elsewhere = yield* fsSide()
           const into = yield* PointInTime.run(side, { prefix: "items/", at: t2, into: elsewhere })
           assert.strictEqual(into.restored, 2)
+          assert.deepStrictEqual([into.bytesToRestore, into.bytesRestored], [128, 128])
           assert.deepStrictEqual(yield* keysOf(elsewhere), ["items/a", "items/c"])
           assert.isTrue((yield* bytesOf(elsewhere.store, "items/a")).equals(Buffer.from(seeded(64, 2))))
           assert.isTrue((yield* bytesOf(elsewhere.store, "items/c")).equals(Buffer.from(seeded(64, 1))))

@@ -9,7 +9,7 @@ import { join } from "node:path"
 import type { InvalidKey, ObjectStore, StoreError } from "@localex/storage-core"
 import { Effect, Schema, Stream } from "effect"
 import { gunzip } from "./internal/gunzip.js"
-import { isDash, MAX_FIELDS, parseCount, parseLogTime, scanFields } from "./internal/logScan.js"
+import { isDash, LineSplitter, MAX_FIELDS, parseCount, parseLogTime, scanFields } from "./internal/logScan.js"
 
 /** The fields of a record, in log order (S3 appends new ones at the end; older logs stop early). */
 export const FIELDS = [
@@ -190,16 +190,52 @@ export const decodeRecord = (bytes: Buffer, offsets: Int32Array, fieldCount: num
   }
 }
 
+/** Parses `bytes[start, end)`, one line, with `offsets` as scratch space. */
+const parseBytes = (bytes: Buffer, start: number, end: number, offsets: Int32Array): ParsedLine => {
+  const line = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
+  const fieldCount = scanFields(line, 0, line.length, offsets)
+  if (typeof fieldCount === "string") return { _tag: "Malformed", reason: fieldCount }
+  const checked = validateFields(line, offsets, fieldCount)
+  if ("reason" in checked) return { _tag: "Malformed", reason: checked.reason }
+  return { _tag: "Record", record: decodeRecord(line, offsets, fieldCount, checked.time) }
+}
+
 /** Parses one line of a server access log. */
 export const parseLine = (line: string): ParsedLine => {
   const bytes = Buffer.from(line, "utf8")
-  const offsets = new Int32Array(2 * MAX_FIELDS)
-  const fieldCount = scanFields(bytes, 0, bytes.length, offsets)
-  if (typeof fieldCount === "string") return { _tag: "Malformed", reason: fieldCount }
-  const checked = validateFields(bytes, offsets, fieldCount)
-  if ("reason" in checked) return { _tag: "Malformed", reason: checked.reason }
-  return { _tag: "Record", record: decodeRecord(bytes, offsets, fieldCount, checked.time) }
+  return parseBytes(bytes, 0, bytes.length, new Int32Array(2 * MAX_FIELDS))
 }
+
+/**
+ * The lines of a log file, parsed, in order (blank lines skipped), a chunk at a time: for
+ * reports that need whole records (the security report) rather than the analysis' few fields.
+ */
+export const parseLines = <E>(file: LogFile<E>): Stream.Stream<ParsedLine, E | AccessLogSourceError> =>
+  Stream.suspend(() => {
+    const offsets = new Int32Array(2 * MAX_FIELDS)
+    let parsed: Array<ParsedLine> = []
+    const splitter = new LineSplitter((bytes, start, end) => {
+      if (end > start) parsed.push(parseBytes(bytes, start, end, offsets))
+    })
+    const drain = () => {
+      const out = parsed
+      parsed = []
+      return out
+    }
+    return file.bytes.pipe(
+      Stream.map((chunk) => {
+        splitter.push(chunk)
+        return drain()
+      }),
+      Stream.concat(
+        Stream.sync(() => {
+          splitter.end()
+          return drain()
+        })
+      ),
+      Stream.flattenIterable
+    )
+  })
 
 // ── sources ────────────────────────────────────────────────────────────────────────────────
 

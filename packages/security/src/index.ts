@@ -1,5 +1,14 @@
 // @localex/security — the operations guide's "Security Operations" and "Incident Response".
 
+export * as AccessLogSecurity from "./AccessLogReport.js"
+export {
+  AccessLogReport,
+  InvalidReportOption,
+  type LogSource,
+  type ReportError,
+  type SecurityLogOptions,
+  type SecurityLogReport
+} from "./AccessLogReport.js"
 export * as ApiKeys from "./ApiKeys.js"
 export {
   BASELINE_FORMAT,
@@ -20,6 +29,16 @@ export {
   type PrincipalAccess,
   RULES as IAM_RULES
 } from "./IamReview.js"
+export * as IncidentResponse from "./Incident.js"
+export {
+  type ChangesOptions,
+  type ChangesReport,
+  type ContainOptions,
+  type ContainReport,
+  Incident,
+  type IncidentError
+} from "./Incident.js"
+export { ContainmentIncomplete, InvalidIncidentRequest } from "./incident/Errors.js"
 export { Posture, type PostureReport, RULES as POSTURE_RULES } from "./Posture.js"
 export * from "./PostureConfig.js"
 export * from "./PostureErrors.js"

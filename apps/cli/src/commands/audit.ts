@@ -13,6 +13,7 @@ import { Output } from "../Output.js"
 import { NAME, root } from "../root.js"
 import * as views from "../views/audit.js"
 import { intFlag } from "./flags.js"
+import { auditLogs } from "./incident.js"
 
 /** Output, the security services and the bucket the flags name (loaded on first use: the SDK stays out of other commands). */
 const securityServices = Layer.unwrap(
@@ -175,5 +176,5 @@ const iam = Command.make(
 
 export const audit = Command.make("audit").pipe(
   Command.withDescription("Security audits: the bucket's posture, drift from a baseline, the IAM review"),
-  Command.withSubcommands([bucket, drift, iam])
+  Command.withSubcommands([bucket, drift, iam, auditLogs])
 )
