@@ -1,19 +1,16 @@
 /**
  * The package's AWS layer: the CloudFront and CloudWatch clients, built from storage-core's
- * `AwsSettings`, and the one place SDK errors become `CdnAwsError`.
+ * `AwsSettings`, and `awsCall`, the one place SDK errors become `CdnAwsError`.
  */
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront"
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
 import { loadAwsSettings, type StorageConfigError, type StorageOverrides } from "@localex/storage-core"
-import { clientConfig } from "@localex/storage-core/aws"
+import { awsAttempt, clientConfig } from "@localex/storage-core/aws"
 import { Context, Effect, Layer } from "effect"
 import { CdnAwsError } from "./Errors.js"
 
 /** CloudFront publishes its metrics in us-east-1 only. */
 export const METRICS_REGION = "us-east-1"
-
-/** Every AWS call gets a deadline. */
-export const CALL_TIMEOUT_MS = 30_000
 
 export class CdnClients extends Context.Service<
   CdnClients,
@@ -41,28 +38,17 @@ export class CdnClients extends Context.Service<
   }): Layer.Layer<CdnClients> => Layer.succeed(CdnClients, CdnClients.of(clients))
 }
 
-interface SdkError {
-  readonly name?: string
-  readonly message?: string
-  readonly $metadata?: { readonly httpStatusCode?: number }
-}
-
-/** One SDK call with a deadline; any failure is a `CdnAwsError` carrying AWS's error code. */
+/**
+ * One SDK call through storage-core's `awsAttempt` (a deadline per attempt, throttling and 5xx
+ * retried); any failure is a `CdnAwsError` carrying AWS's error code.
+ */
 export const awsCall = <A>(
   operation: string,
   send: (abortSignal: AbortSignal) => Promise<A>
 ): Effect.Effect<A, CdnAwsError> =>
-  Effect.tryPromise({
-    try: (signal) => send(AbortSignal.any([signal, AbortSignal.timeout(CALL_TIMEOUT_MS)])),
-    catch: (error) => {
-      const sdk = (error ?? {}) as SdkError
-      const status = sdk.$metadata?.httpStatusCode
-      const timedOut = sdk.name === "TimeoutError" || sdk.name === "AbortError"
-      return new CdnAwsError({
-        operation,
-        code: timedOut ? "Timeout" : (sdk.name ?? "Unknown"),
-        detail: timedOut ? `no answer within ${CALL_TIMEOUT_MS / 1000} s` : (sdk.message ?? String(error)),
-        ...(status === undefined ? {} : { status })
-      })
-    }
-  })
+  awsAttempt(send).pipe(
+    Effect.mapError(
+      ({ code, status, detail }) =>
+        new CdnAwsError({ operation, code, detail, ...(status === undefined ? {} : { status }) })
+    )
+  )

@@ -6,9 +6,8 @@
  */
 import { CostExplorerClient, GetCostAndUsageCommand, type ResultByTime } from "@aws-sdk/client-cost-explorer"
 import { loadAwsSettings, type StorageConfigError, type StorageOverrides } from "@localex/storage-core"
-import { clientConfig } from "@localex/storage-core/aws"
+import { awsCall, clientConfig } from "@localex/storage-core/aws"
 import { Context, Effect, Layer, Schema } from "effect"
-import { awsCall } from "./internal/awsCall.js"
 
 export type Granularity = "DAILY" | "MONTHLY"
 export type Dimension = "SERVICE" | "USAGE_TYPE"
@@ -146,7 +145,7 @@ export const make = (client: CostExplorerClient, endpoint: string): CostExplorer
       })
       const answer = yield* awsCall(
         (abortSignal) => client.send(command, { abortSignal }),
-        (failure) => new CostExplorerError({ code: failure.code, reason: failure.reason })
+        (failure) => new CostExplorerError({ code: failure.code, reason: failure.detail })
       )
       pages.push(answer.ResultsByTime ?? [])
       const next = answer.NextPageToken === undefined || answer.NextPageToken === "" ? undefined : answer.NextPageToken

@@ -24,13 +24,13 @@ import {
   GetCostAndUsageCommand,
   type GetCostAndUsageCommandInput
 } from "@aws-sdk/client-cost-explorer"
+import { AwsRetryDelay } from "@localex/storage-core/aws"
 import { mockClient } from "aws-sdk-client-mock"
 import { Duration, Effect } from "effect"
 import { afterEach, assert, beforeEach, describe, it } from "vitest"
 import { defaultBudgetPolicy, make } from "../src/Budget.js"
 import * as CostExplorer from "../src/CostExplorer.js"
 import { queryFor, S3_SERVICE } from "../src/CostReports.js"
-import { AwsRetryDelay } from "../src/internal/awsCall.js"
 import { budgetsApi } from "../src/internal/budgetsApi.js"
 
 const ACCOUNT = "111122223333"

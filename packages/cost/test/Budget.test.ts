@@ -6,11 +6,11 @@
  */
 import { BudgetsClient, DescribeBudgetCommand, DescribeNotificationsForBudgetCommand } from "@aws-sdk/client-budgets"
 import { awsClientConfig, createTestAccount, type TestAccount, testAws, uniqueName } from "@localex/local-aws"
+import { AwsRetryDelay } from "@localex/storage-core/aws"
 import { Duration, Effect } from "effect"
 import { assert, beforeAll, describe, it } from "vitest"
 import { Budget, decodeBudgetPolicy, defaultBudgetPolicy, formatBudgetPlan, layerConfig } from "../src/Budget.js"
 import { S3_SERVICE } from "../src/CostReports.js"
-import { AwsRetryDelay } from "../src/internal/awsCall.js"
 
 const aws = testAws()
 

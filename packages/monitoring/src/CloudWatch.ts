@@ -13,8 +13,8 @@ import type {
   PutMetricAlarmCommandInput
 } from "@aws-sdk/client-cloudwatch"
 import { loadAwsSettings, type StorageConfigError } from "@localex/storage-core"
-import { clientConfig } from "@localex/storage-core/aws"
-import { Context, Duration, Effect, Layer, Schema } from "effect"
+import { type AwsAttemptOptions, awsCall, clientConfig } from "@localex/storage-core/aws"
+import { Context, Effect, Layer, Schema } from "effect"
 
 export type { MetricAlarm, MetricDataQuery, MetricDataResult, MetricDatum, PutMetricAlarmCommandInput }
 
@@ -28,9 +28,6 @@ export class CloudWatchError extends Schema.TaggedError<CloudWatchError>()("Clou
     return `CloudWatch ${this.operation} failed (${this.code}): ${this.reason}`
   }
 }
-
-/** How long one CloudWatch request may take before it is abandoned. */
-export const REQUEST_TIMEOUT = Duration.seconds(30)
 
 export class CloudWatch extends Context.Service<
   CloudWatch,
@@ -89,34 +86,13 @@ type Sdk = typeof import("@aws-sdk/client-cloudwatch")
 /** The SDK is loaded when a CloudWatch layer is built, not when the package is imported (CLI start-up). */
 const loadSdk: Effect.Effect<Sdk> = Effect.promise(() => import("@aws-sdk/client-cloudwatch"))
 
-const codeOf = (cause: unknown): string =>
-  typeof cause === "object" && cause !== null && "name" in cause ? String((cause as { name: unknown }).name) : "Unknown"
-
+/** One request through storage-core's `awsAttempt` (deadline, retries); a failure is a `CloudWatchError`. */
 const send = <A>(
   operation: string,
-  call: (abortSignal: AbortSignal) => Promise<A>
+  call: (abortSignal: AbortSignal) => Promise<A>,
+  options?: AwsAttemptOptions
 ): Effect.Effect<A, CloudWatchError> =>
-  Effect.tryPromise({
-    try: (signal) => call(signal),
-    catch: (cause) =>
-      new CloudWatchError({
-        operation,
-        code: codeOf(cause),
-        reason: cause instanceof Error ? cause.message : String(cause)
-      })
-  }).pipe(
-    Effect.timeoutOrElse({
-      duration: REQUEST_TIMEOUT,
-      orElse: () =>
-        Effect.fail(
-          new CloudWatchError({
-            operation,
-            code: "Timeout",
-            reason: `no answer within ${Duration.format(REQUEST_TIMEOUT)}`
-          })
-        )
-    })
-  )
+  awsCall(call, ({ code, detail }) => new CloudWatchError({ operation, code, reason: detail }), options)
 
 const make = (
   {
@@ -184,8 +160,12 @@ const make = (
             client.send(new DeleteAlarmsCommand({ AlarmNames: [...names] }), { abortSignal })
           ).pipe(Effect.asVoid),
     putMetricData: (namespace, data) =>
-      send("PutMetricData", (abortSignal) =>
-        client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: [...data] }), { abortSignal })
+      // Not retried: a lost answer would count the data twice.
+      send(
+        "PutMetricData",
+        (abortSignal) =>
+          client.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: [...data] }), { abortSignal }),
+        { retries: 0 }
       ).pipe(Effect.asVoid),
     getMetricData: (queries, start, end) =>
       Effect.gen(function* () {

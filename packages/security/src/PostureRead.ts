@@ -20,9 +20,10 @@ import {
 } from "@aws-sdk/client-s3"
 import { GetPublicAccessBlockCommand as GetAccountPublicAccessBlockCommand } from "@aws-sdk/client-s3-control"
 import { GetCallerIdentityCommand } from "@aws-sdk/client-sts"
+import { type AwsFailure, awsAttempt, isNotImplemented } from "@localex/storage-core/aws"
 import { Effect } from "effect"
 import type { SecurityAwsError } from "./PostureErrors.js"
-import { type AwsFailure, awsAttempt, isNotImplemented, SecurityClients, toAwsError } from "./SecurityClients.js"
+import { SecurityClients, toAwsError } from "./SecurityClients.js"
 
 export type Read<A> =
   | { readonly _tag: "found"; readonly value: A }

@@ -1,15 +1,15 @@
 /**
  * The package's AWS layer: the S3, S3 Control, IAM and STS clients, built from storage-core's
- * `AwsSettings`, and `awsCall`, the one place an SDK call gets its deadline and retries and its
- * failure becomes data (nothing above this file sees an SDK exception).
+ * `AwsSettings`, and `awsCall`: storage-core's `awsAttempt` (deadline, retries, failure as data)
+ * with the failure as a `SecurityAwsError`.
  */
 import { IAMClient } from "@aws-sdk/client-iam"
 import { S3Client } from "@aws-sdk/client-s3"
 import { S3ControlClient } from "@aws-sdk/client-s3-control"
 import { STSClient } from "@aws-sdk/client-sts"
 import { loadAwsSettings, type StorageConfigError, type StorageOverrides } from "@localex/storage-core"
-import { clientConfig } from "@localex/storage-core/aws"
-import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { type AwsFailure, awsAttempt, clientConfig } from "@localex/storage-core/aws"
+import { Context, Effect, Layer } from "effect"
 import { SecurityAwsError } from "./PostureErrors.js"
 
 export interface Clients {
@@ -62,67 +62,6 @@ export const makeS3Control = (config: ReturnType<typeof clientConfig>): S3Contro
     ...(endpoint === undefined ? {} : { endpointProvider: () => ({ url: new URL(endpoint) }) })
   })
 }
-
-/** What a failed AWS call said, as data. */
-export interface AwsFailure {
-  /** The AWS error code (`NoSuchBucketPolicy`, `AccessDenied`, …), or `Timeout`, `Network`. */
-  readonly code: string
-  readonly status: number | undefined
-  readonly detail: string
-}
-
-/**
- * The endpoint does not have the operation (Ceph RGW, moto): HTTP 501, `NotImplemented`, or a
- * 500 that says "not implemented" (moto's NotImplementedError).
- */
-export const isNotImplemented = (failure: AwsFailure): boolean =>
-  failure.status === 501 ||
-  failure.code === "NotImplemented" ||
-  (failure.status === 500 && /not (been |yet )?implemented|NotImplementedError/i.test(failure.detail))
-
-const retryable = (failure: AwsFailure) =>
-  !isNotImplemented(failure) &&
-  (failure.code === "Network" ||
-    /Throttl|TooManyRequests|SlowDown|RequestLimitExceeded/.test(failure.code) ||
-    (failure.status !== undefined && failure.status >= 500))
-
-/** Every attempt's deadline. */
-export const CALL_TIMEOUT_MS = 30_000
-
-/** The first retry's delay (doubling after, 3 retries); tests shorten it. */
-export const AwsRetryDelay = Context.Reference<Duration.Duration>("@localex/security/AwsRetryDelay", {
-  defaultValue: () => Duration.millis(200)
-})
-
-const describe = (cause: unknown): AwsFailure => {
-  const error = cause as { name?: string; Code?: string; message?: string; $metadata?: { httpStatusCode?: number } }
-  const status = error?.$metadata?.httpStatusCode
-  const detail = error?.message ?? String(cause)
-  const network = status === undefined && /ECONN|ENOTFOUND|socket|fetch failed|EAI_AGAIN/i.test(detail)
-  return { code: network ? "Network" : (error?.Code ?? error?.name ?? "Error"), status, detail }
-}
-
-/**
- * One SDK request: each attempt within `CALL_TIMEOUT_MS`; throttling, 5xx and network errors
- * are tried again (3 more times, from `AwsRetryDelay`); an answer "not implemented" is not.
- * Fails with the raw `AwsFailure` so callers can tell "not found" and "not implemented" apart.
- */
-export const awsAttempt = <A>(send: (signal: AbortSignal) => Promise<A>): Effect.Effect<A, AwsFailure> =>
-  Effect.gen(function* () {
-    const delay = yield* AwsRetryDelay
-    return yield* Effect.tryPromise({ try: send, catch: describe }).pipe(
-      Effect.timeoutOrElse({
-        duration: Duration.millis(CALL_TIMEOUT_MS),
-        orElse: () =>
-          Effect.fail<AwsFailure>({
-            code: "Timeout",
-            status: undefined,
-            detail: `no answer within ${CALL_TIMEOUT_MS / 1000} s`
-          })
-      }),
-      Effect.retry({ while: retryable, schedule: Schedule.exponential(delay), times: 3 })
-    )
-  })
 
 /** `awsAttempt` whose failure is a `SecurityAwsError` naming the operation. */
 export const awsCall = <A>(

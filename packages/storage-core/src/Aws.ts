@@ -22,3 +22,13 @@ export const clientConfig = (settings: AwsSettings): ClientConfig => ({
   credentials: credentialsProvider(settings),
   maxAttempts: 1
 })
+
+export {
+  AWS_CALL_TIMEOUT_MS,
+  type AwsAttemptOptions,
+  type AwsFailure,
+  AwsRetryDelay,
+  awsAttempt,
+  awsCall,
+  isNotImplemented
+} from "./AwsCall.js"

@@ -16,8 +16,8 @@ import {
   UpdateBudgetCommand
 } from "@aws-sdk/client-budgets"
 import { GetCallerIdentityCommand, type STSClient } from "@aws-sdk/client-sts"
+import { type AwsFailure, awsCall } from "@localex/storage-core/aws"
 import { Effect, Schema } from "effect"
-import { type AwsFailure, awsCall } from "./awsCall.js"
 
 /** AWS Budgets refused or failed (the code says which: AccessDeniedException, InvalidParameterException, …). */
 export class BudgetsError extends Schema.TaggedError<BudgetsError>()("BudgetsError", {
@@ -55,8 +55,8 @@ const call =
   (operation: string) =>
   <A>(send: (signal: AbortSignal) => Promise<A>) =>
     awsCall(send, (failure: AwsFailure) => {
-      const { status, ...rest } = failure
-      return new BudgetsError({ operation, ...rest, ...(status === undefined ? {} : { status }) })
+      const { code, status, detail } = failure
+      return new BudgetsError({ operation, code, reason: detail, ...(status === undefined ? {} : { status }) })
     })
 
 const notification = (key: NotificationKey): Notification => ({

@@ -3,10 +3,10 @@ import { IAMClient } from "@aws-sdk/client-iam"
 import { S3Client } from "@aws-sdk/client-s3"
 import { STSClient } from "@aws-sdk/client-sts"
 import { awsClientConfig, type AwsSettings as MotoSettings, s3ClientConfig, type TestAccount } from "@localex/local-aws"
-import { clientConfig } from "@localex/storage-core/aws"
+import { AwsRetryDelay, clientConfig } from "@localex/storage-core/aws"
 import { Duration, Effect, Layer } from "effect"
 import { Drift, IamReview, Posture, SecurityClients } from "../../src/index.js"
-import { AwsRetryDelay, type Clients, makeS3Control } from "../../src/SecurityClients.js"
+import { type Clients, makeS3Control } from "../../src/SecurityClients.js"
 
 const settings = (endpoint: string, account: { accessKeyId: string; secretAccessKey: string }) => ({
   region: "us-east-1",
