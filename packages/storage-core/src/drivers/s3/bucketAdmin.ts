@@ -17,13 +17,14 @@ import {
 } from "@aws-sdk/client-s3"
 import { Effect, Option, Stream } from "effect"
 import type { BucketAdmin } from "../../BucketAdmin.js"
-import type { IncompleteUpload, ObjectVersion, VersioningStatus } from "../../BucketModel.js"
+import type { IncompleteUpload, ObjectVersion, TieringConfiguration, VersioningStatus } from "../../BucketModel.js"
 import type { StoreError } from "../../Errors.js"
 import { NotImplementedByEndpoint } from "../../Errors.js"
 import * as Keys from "../../Keys.js"
 import type { S3Options } from "../../StorageConfig.js"
 import type { Send } from "./client.js"
 import { asObjectError, asStoreError, type S3Failure } from "./errors.js"
+import { makeIdConfigurations, nextToken } from "./idConfigurations.js"
 import { makeMetricsConfigurations } from "./metricsConfigurations.js"
 import { unquote } from "./objects.js"
 import { makeReplication } from "./replication.js"
@@ -88,55 +89,37 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
     ).pipe(Effect.mapError(toError()))
   })
 
-  const getTieringConfigurations: Shape["getTieringConfigurations"] = Effect.fn("BucketAdmin.getTieringConfigurations")(
-    function* () {
-      const pages = Stream.paginate(undefined as string | undefined, (token) =>
-        send("ListBucketIntelligentTieringConfigurations", (c, abortSignal) =>
-          c.send(
-            new ListBucketIntelligentTieringConfigurationsCommand({
-              Bucket,
-              ...(token === undefined ? {} : { ContinuationToken: token })
-            }),
-            { abortSignal }
-          )
-        ).pipe(
-          Effect.map(
-            (page) =>
-              [
-                (page.IntelligentTieringConfigurationList ?? []).map(fromSdkTiering),
-                page.IsTruncated === true && page.NextContinuationToken !== undefined
-                  ? Option.some(page.NextContinuationToken)
-                  : Option.none()
-              ] as const
-          )
+  const tiering = makeIdConfigurations<TieringConfiguration>(
+    {
+      kind: "IntelligentTiering",
+      list: async (client, abortSignal, token) => {
+        const page = await client.send(
+          new ListBucketIntelligentTieringConfigurationsCommand({
+            Bucket,
+            ...(token === undefined ? {} : { ContinuationToken: token })
+          }),
+          { abortSignal }
         )
-      )
-      return yield* Stream.runCollect(pages).pipe(Effect.mapError(toError()))
-    }
-  )
-
-  const putTieringConfiguration: Shape["putTieringConfiguration"] = Effect.fn("BucketAdmin.putTieringConfiguration")(
-    function* (configuration) {
-      yield* send("PutBucketIntelligentTieringConfiguration", (c, abortSignal) =>
-        c.send(
+        return {
+          configurations: (page.IntelligentTieringConfigurationList ?? []).map(fromSdkTiering),
+          next: nextToken(page)
+        }
+      },
+      put: (client, abortSignal, configuration) =>
+        client.send(
           new PutBucketIntelligentTieringConfigurationCommand({
             Bucket,
             Id: configuration.id,
             IntelligentTieringConfiguration: toSdkTiering(configuration)
           }),
           { abortSignal }
-        )
-      ).pipe(Effect.mapError(toError()))
-    }
+        ),
+      delete: (client, abortSignal, Id) =>
+        client.send(new DeleteBucketIntelligentTieringConfigurationCommand({ Bucket, Id }), { abortSignal })
+    },
+    send,
+    toError
   )
-
-  const deleteTieringConfiguration: Shape["deleteTieringConfiguration"] = Effect.fn(
-    "BucketAdmin.deleteTieringConfiguration"
-  )(function* (id) {
-    yield* send("DeleteBucketIntelligentTieringConfiguration", (c, abortSignal) =>
-      c.send(new DeleteBucketIntelligentTieringConfigurationCommand({ Bucket, Id: id }), { abortSignal })
-    ).pipe(Effect.mapError(toError()))
-  })
 
   const getVersioning: Shape["getVersioning"] = Effect.fn("BucketAdmin.getVersioning")(function* () {
     const output = yield* send("GetBucketVersioning", (c, abortSignal) =>
@@ -308,9 +291,9 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
     location: `s3://${Bucket}`,
     getLifecycleRules,
     putLifecycleRules,
-    getTieringConfigurations,
-    putTieringConfiguration,
-    deleteTieringConfiguration,
+    getTieringConfigurations: tiering.list,
+    putTieringConfiguration: tiering.put,
+    deleteTieringConfiguration: tiering.delete,
     getVersioning,
     ...makeVersions(Bucket, send, toError),
     listVersions,

@@ -9,15 +9,10 @@ import {
   PutBucketMetricsConfigurationCommand,
   type MetricsConfiguration as SdkConfiguration
 } from "@aws-sdk/client-s3"
-import { Effect, Option, Stream } from "effect"
 import type { BucketAdmin } from "../../BucketAdmin.js"
 import type { MetricsConfiguration } from "../../BucketModel.js"
-import type { NotImplementedByEndpoint, StoreError } from "../../Errors.js"
 import type { Send } from "./client.js"
-import type { S3Failure } from "./errors.js"
-
-type Shape = BucketAdmin["Service"]
-type ToError = (key?: string) => (failure: S3Failure) => NotImplementedByEndpoint | StoreError
+import { makeIdConfigurations, nextToken, type ToError } from "./idConfigurations.js"
 
 export const fromSdkMetrics = (config: SdkConfiguration): MetricsConfiguration => {
   const prefix = config.Filter?.Prefix ?? config.Filter?.And?.Prefix
@@ -30,61 +25,44 @@ export const toSdkMetrics = (config: MetricsConfiguration): SdkConfiguration => 
 })
 
 export const makeMetricsConfigurations = (Bucket: string, send: Send, toError: ToError) => {
-  const getMetricsConfigurations: Shape["getMetricsConfigurations"] = Effect.fn("BucketAdmin.getMetricsConfigurations")(
-    function* () {
-      const pages = Stream.paginate(undefined as string | undefined, (token) =>
-        send("ListBucketMetricsConfigurations", (c, abortSignal) =>
-          c.send(
-            new ListBucketMetricsConfigurationsCommand({
-              Bucket,
-              ...(token === undefined ? {} : { ContinuationToken: token })
-            }),
-            { abortSignal }
-          )
-        ).pipe(
-          Effect.map(
-            (page) =>
-              [
-                (page.MetricsConfigurationList ?? []).map(fromSdkMetrics),
-                page.IsTruncated === true && page.NextContinuationToken !== undefined
-                  ? Option.some(page.NextContinuationToken)
-                  : Option.none()
-              ] as const
-          )
+  const {
+    list,
+    put,
+    delete: remove
+  } = makeIdConfigurations<MetricsConfiguration>(
+    {
+      kind: "Metrics",
+      list: async (client, abortSignal, token) => {
+        const page = await client.send(
+          new ListBucketMetricsConfigurationsCommand({
+            Bucket,
+            ...(token === undefined ? {} : { ContinuationToken: token })
+          }),
+          { abortSignal }
         )
-      )
-      return yield* Stream.runCollect(pages).pipe(Effect.mapError(toError()))
-    }
-  )
-
-  const putMetricsConfiguration: Shape["putMetricsConfiguration"] = Effect.fn("BucketAdmin.putMetricsConfiguration")(
-    function* (configuration) {
-      yield* send("PutBucketMetricsConfiguration", (c, abortSignal) =>
-        c.send(
+        return { configurations: (page.MetricsConfigurationList ?? []).map(fromSdkMetrics), next: nextToken(page) }
+      },
+      put: (client, abortSignal, configuration) =>
+        client.send(
           new PutBucketMetricsConfigurationCommand({
             Bucket,
             Id: configuration.id,
             MetricsConfiguration: toSdkMetrics(configuration)
           }),
           { abortSignal }
-        )
-      ).pipe(Effect.mapError(toError()))
-    }
+        ),
+      delete: (client, abortSignal, Id) =>
+        client.send(new DeleteBucketMetricsConfigurationCommand({ Bucket, Id }), { abortSignal })
+    },
+    send,
+    toError
   )
-
-  const deleteMetricsConfiguration: Shape["deleteMetricsConfiguration"] = Effect.fn(
-    "BucketAdmin.deleteMetricsConfiguration"
-  )(function* (id) {
-    yield* send("DeleteBucketMetricsConfiguration", (c, abortSignal) =>
-      c.send(new DeleteBucketMetricsConfigurationCommand({ Bucket, Id: id }), { abortSignal })
-    ).pipe(
-      Effect.catchIf(
-        (failure) => failure.code === "NoSuchConfiguration",
-        () => Effect.void
-      ),
-      Effect.mapError(toError())
-    )
-  })
-
-  return { getMetricsConfigurations, putMetricsConfiguration, deleteMetricsConfiguration }
+  return {
+    getMetricsConfigurations: list,
+    putMetricsConfiguration: put,
+    deleteMetricsConfiguration: remove
+  } satisfies Pick<
+    BucketAdmin["Service"],
+    "getMetricsConfigurations" | "putMetricsConfiguration" | "deleteMetricsConfiguration"
+  >
 }
