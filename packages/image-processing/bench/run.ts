@@ -1,13 +1,14 @@
 /**
  * Benchmark: the decode-once pipeline against a naive sharp baseline, on one core.
  *
- *   node bench/run.ts [--rounds 4] [--runs 5] [--warmup 1] [--json]
+ *   node bench/run.ts [--rounds 4] [--runs 5] [--warmup 1] [--webp-effort N] [--json]
  *
  * A photo-like 12 MP JPEG (4000×3000, generated, seeded) becomes three sizes × (WebP + JPEG):
  * - pipeline: `ImagePipeline.process` (decode once, shrink-on-load to the large size, smaller
  *   sizes resized from the larger raw buffer, six encodes);
  * - naive: one independent sharp pipeline from the original bytes per output (six decodes),
- *   with the same orientation, colour space and encoder settings.
+ *   with the same orientation, colour space and encoder settings (`encoderOptions`, the same
+ *   quality and WebP effort: the pipeline's default effort unless `--webp-effort` says otherwise).
  * Every measurement runs in a child process of its own mode (so peak RSS is that mode's) with
  * UV_THREADPOOL_SIZE=1 and sharp.concurrency(1), one image at a time: one core. The modes
  * alternate, round after round, so a busy machine slows both alike; CPU time per photo is
@@ -43,6 +44,8 @@ interface ChildReport {
   /** Naive only: wall time of the thumbnail's two pipelines (WebP + JPEG) per photo. */
   readonly thumbnailMs: ReadonlyArray<number>
   readonly outputs: ReadonlyArray<string>
+  /** Bytes of all the outputs of one photo. */
+  readonly outputBytes: number
   /** Max RSS once modules, runtime and input are loaded, before any image work. */
   readonly baseRssMb: number
   readonly peakRssMb: number
@@ -56,12 +59,19 @@ const { values } = parseArgs({
     rounds: { type: "string", default: "4" },
     runs: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
+    "webp-effort": { type: "string" },
     json: { type: "boolean", default: false }
   }
 })
 const rounds = Number(values.rounds)
 const runs = Number(values.runs)
 const warmup = Number(values.warmup)
+const { ImageConfig, encoderOptions } = await import("@localex/image-processing")
+/** The same encoder settings for both modes. */
+const settings = {
+  quality: QUALITY,
+  webpEffort: values["webp-effort"] === undefined ? ImageConfig.defaults.webpEffort : Number(values["webp-effort"])
+}
 
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024
 const cpuNow = () => {
@@ -79,17 +89,18 @@ const child = async (mode: Mode, inputPath: string): Promise<ChildReport> => {
   // Loaded only now, after the thread pool size is fixed.
   const { default: sharp } = await import("sharp")
   const { Effect, Layer, ManagedRuntime } = await import("effect")
-  const { ImagePipeline, encoderOptions } = await import("@localex/image-processing")
+  const { ImagePipeline } = await import("@localex/image-processing")
   const { layerMemory } = await import("@localex/storage-core/testing")
 
   const input = readFileSync(inputPath)
   const thumbnailMs: Array<number> = []
+  let outputBytes = 0
   let once: () => Promise<ReadonlyArray<string>>
   let close = async () => {}
 
   if (mode === "pipeline") {
     const runtime = ManagedRuntime.make(
-      ImagePipeline.layer({ threads: 1, concurrency: 1, timeoutMs: 600_000, quality: QUALITY }).pipe(
+      ImagePipeline.layer({ threads: 1, concurrency: 1, timeoutMs: 600_000, ...settings }).pipe(
         Layer.provide(layerMemory())
       )
     )
@@ -97,7 +108,10 @@ const child = async (mode: Mode, inputPath: string): Promise<ChildReport> => {
     once = () =>
       runtime.runPromise(
         Effect.flatMap(ImagePipeline, (pipeline) => pipeline.process(input)).pipe(
-          Effect.map((photo) => photo.variants.map((v) => `${v.size}.${v.extension} ${v.width}×${v.height}`))
+          Effect.map((photo) => {
+            outputBytes = photo.variants.reduce((sum, v) => sum + v.data.length, 0)
+            return photo.variants.map((v) => `${v.size}.${v.extension} ${v.width}×${v.height}`)
+          })
         )
       )
     close = () => runtime.dispose()
@@ -105,15 +119,17 @@ const child = async (mode: Mode, inputPath: string): Promise<ChildReport> => {
     sharp.concurrency(1)
     once = async () => {
       const outputs: Array<string> = []
+      outputBytes = 0
       for (const [name, size] of SIZES) {
         const started = performance.now()
         for (const format of FORMATS) {
-          const { info } = await sharp(input)
+          const { data, info } = await sharp(input)
             .autoOrient()
             .resize({ width: size, height: size, fit: "inside", withoutEnlargement: true })
             .toColourspace("srgb")
-            .toFormat(format, encoderOptions(format, QUALITY))
+            .toFormat(format, encoderOptions(format, settings))
             .toBuffer({ resolveWithObject: true })
+          outputBytes += data.length
           outputs.push(`${name}.${format === "jpeg" ? "jpg" : format} ${info.width}×${info.height}`)
         }
         if (name === "thumbnail") thumbnailMs.push(performance.now() - started)
@@ -137,7 +153,7 @@ const child = async (mode: Mode, inputPath: string): Promise<ChildReport> => {
   }
   const threads = sharp.concurrency()
   await close()
-  return { mode, wallMs, cpuMs, thumbnailMs, outputs, baseRssMb, peakRssMb: maxRssMb(), threads }
+  return { mode, wallMs, cpuMs, thumbnailMs, outputs, outputBytes, baseRssMb, peakRssMb: maxRssMb(), threads }
 }
 
 // --- parent: generate, alternate the modes, compare ----------------------------------------
@@ -147,7 +163,8 @@ const runChild = (mode: Mode, inputPath: string) =>
     const args = [
       ...process.execArgv,
       import.meta.filename,
-      ...["--child", mode, "--input", inputPath, "--runs", String(runs), "--warmup", String(warmup)]
+      ...["--child", mode, "--input", inputPath, "--runs", String(runs), "--warmup", String(warmup)],
+      ...["--webp-effort", String(settings.webpEffort)]
     ]
     const proc = spawn(process.execPath, args, {
       env: { ...process.env, UV_THREADPOOL_SIZE: "1" },
@@ -172,6 +189,8 @@ interface Summary {
   readonly cpuMsPerPhoto: number
   readonly baseRssMb: number
   readonly peakRssMb: number
+  /** Bytes of the six outputs of one photo. */
+  readonly outputKiB: number
 }
 
 const summarise = (reports: ReadonlyArray<ChildReport>): Summary => {
@@ -187,7 +206,8 @@ const summarise = (reports: ReadonlyArray<ChildReport>): Summary => {
     p95Ms: percentile(wall, 95),
     cpuMsPerPhoto: cpuTotal / cpu.length,
     baseRssMb: Math.max(...reports.map((r) => r.baseRssMb)),
-    peakRssMb: Math.max(...reports.map((r) => r.peakRssMb))
+    peakRssMb: Math.max(...reports.map((r) => r.peakRssMb)),
+    outputKiB: reports[0]!.outputBytes / 1024
   }
 }
 
@@ -216,6 +236,7 @@ const parent = async () => {
     const result = {
       input: { width: 4000, height: 3000, megapixels: 12, bytes: photo.length },
       outputs: made("pipeline"),
+      encoder: { jpeg: encoderOptions("jpeg", settings), webp: encoderOptions("webp", settings) },
       rounds,
       runsPerRound: runs,
       photosPerMode: rounds * runs,
@@ -236,19 +257,29 @@ const parent = async () => {
       console.log(JSON.stringify(result, null, 2))
       return
     }
-    const columns = ["photos/s", "photos/cpu-s", "mean ms", "p50 ms", "p95 ms", "RSS base", "RSS peak"]
+    const columns = [
+      "photos/s",
+      "photos/cpu-s",
+      "CPU ms/photo",
+      "mean ms",
+      "p50 ms",
+      "p95 ms",
+      "RSS base",
+      "RSS peak",
+      "out KiB"
+    ]
     const row = (name: string, s: Summary) =>
       [
         name.padEnd(22),
         ...[s.photosPerSecond, s.photosPerCpuSecond].map((v) => v.toFixed(2)),
-        ...[s.meanMs, s.p50Ms, s.p95Ms, s.baseRssMb, s.peakRssMb].map((v) => v.toFixed(0))
+        ...[s.cpuMsPerPhoto, s.meanMs, s.p50Ms, s.p95Ms, s.baseRssMb, s.peakRssMb, s.outputKiB].map((v) => v.toFixed(0))
       ]
         .map((cell, i) => (i === 0 ? cell : cell.padStart(columns[i - 1]!.length + 2)))
         .join("")
     const met = (ratio: number) => (ratio >= TARGET_RATIO ? "met" : "NOT MET")
     const mib = (photo.length / 1024 / 1024).toFixed(1)
     console.log(
-      `\n@localex/image-processing — 12 MP JPEG (4000×3000, ${mib} MiB) → 3 sizes × (WebP + JPEG), quality ${QUALITY}`
+      `\n@localex/image-processing — 12 MP JPEG (4000×3000, ${mib} MiB) → 3 sizes × (WebP + JPEG), quality ${QUALITY}, WebP effort ${settings.webpEffort}`
     )
     console.log(
       `one core: UV_THREADPOOL_SIZE=1, sharp.concurrency(1), one image at a time; ${rounds} rounds × ${runs} photos per mode (after ${warmup} warm-up per process), modes alternating, each in its own process\n`

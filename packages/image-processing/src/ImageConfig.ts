@@ -6,6 +6,7 @@
  * | IMAGE_ENABLE_WEBP          | true                         | a WebP of every size                                 |
  * | IMAGE_ENABLE_AVIF          | false                        | an AVIF of every size (slow to encode)               |
  * | IMAGE_QUALITY              | 85                           | lossy quality, 1–100                                 |
+ * | IMAGE_WEBP_EFFORT          | 2                            | WebP encoder effort, 0 (fastest) – 6 (smallest)      |
  * | IMAGE_THUMBNAIL_SIZE       | 300                          | thumbnail fits in this square (px)                   |
  * | IMAGE_MEDIUM_SIZE          | 800                          | medium fits in this square (px)                      |
  * | IMAGE_LARGE_SIZE           | 1200                         | large fits in this square (px)                       |
@@ -28,6 +29,11 @@ export interface ImageConfig {
   readonly enableAvif: boolean
   /** Lossy quality (JPEG, WebP, AVIF), 1–100. */
   readonly quality: number
+  /**
+   * WebP encoder effort (libwebp's method), 0–6: lower is faster and gives larger files. 2 rather
+   * than sharp's 4 halves the WebP CPU for about 4% more WebP bytes (see the README).
+   */
+  readonly webpEffort: number
   readonly thumbnailSize: number
   readonly mediumSize: number
   readonly largeSize: number
@@ -50,6 +56,7 @@ export const defaults: ImageConfig = {
   enableWebp: true,
   enableAvif: false,
   quality: 85,
+  webpEffort: 2,
   thumbnailSize: 300,
   mediumSize: 800,
   largeSize: 1200,
@@ -67,6 +74,7 @@ export const variables: Readonly<Record<keyof ImageConfig, string>> = {
   enableWebp: "IMAGE_ENABLE_WEBP",
   enableAvif: "IMAGE_ENABLE_AVIF",
   quality: "IMAGE_QUALITY",
+  webpEffort: "IMAGE_WEBP_EFFORT",
   thumbnailSize: "IMAGE_THUMBNAIL_SIZE",
   mediumSize: "IMAGE_MEDIUM_SIZE",
   largeSize: "IMAGE_LARGE_SIZE",
@@ -82,6 +90,7 @@ export const variables: Readonly<Record<keyof ImageConfig, string>> = {
 /** Inclusive integer ranges of the numeric settings. */
 const ranges: ReadonlyArray<readonly [keyof ImageConfig, number, number]> = [
   ["quality", 1, 100],
+  ["webpEffort", 0, 6],
   ["thumbnailSize", 16, 16_384],
   ["mediumSize", 16, 16_384],
   ["largeSize", 16, 16_384],
@@ -129,6 +138,7 @@ export const load: Effect.Effect<ImageConfig, ImageConfigError> = Effect.gen(fun
     enableWebp: yield* read("enableWebp", Config.Boolean(variables.enableWebp)),
     enableAvif: yield* read("enableAvif", Config.Boolean(variables.enableAvif)),
     quality: yield* int("quality"),
+    webpEffort: yield* int("webpEffort"),
     thumbnailSize: yield* int("thumbnailSize"),
     mediumSize: yield* int("mediumSize"),
     largeSize: yield* int("largeSize"),

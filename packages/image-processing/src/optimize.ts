@@ -24,8 +24,8 @@ export interface OptimizedImage {
   readonly reencoded: boolean
 }
 
-const reencode = (pipeline: Sharp, format: InputFormat, quality: number): Sharp =>
-  format === "gif" ? pipeline.gif({ effort: 10 }) : encoder(pipeline, format, quality)
+const reencode = (pipeline: Sharp, format: InputFormat, config: ImageConfig): Sharp =>
+  format === "gif" ? pipeline.gif({ effort: 10 }) : encoder(pipeline, format, config)
 
 export const optimize = Effect.fnUntraced(function* (bytes: Uint8Array, header: Inspected, config: ImageConfig) {
   const animated = header.pages > 1 && (header.format === "gif" || header.format === "webp")
@@ -41,7 +41,7 @@ export const optimize = Effect.fnUntraced(function* (bytes: Uint8Array, header: 
     seconds: Math.max(1, Math.ceil(config.timeoutMs / 1000))
   })
   const output = yield* Effect.tryPromise({
-    try: () => reencode(animated ? input : input.autoOrient(), header.format, config.quality).toBuffer(),
+    try: () => reencode(animated ? input : input.autoOrient(), header.format, config).toBuffer(),
     catch: (cause) => new CorruptImage({ format: header.format, detail: errorText(cause) })
   })
   const reencoded = output.length < bytes.length

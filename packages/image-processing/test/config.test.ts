@@ -21,6 +21,7 @@ describe("ImagePipeline.layerConfig", () => {
       assert.strictEqual(config.enableWebp, true)
       assert.strictEqual(config.enableAvif, false)
       assert.strictEqual(config.quality, 85)
+      assert.strictEqual(config.webpEffort, 2)
       assert.strictEqual(config.thumbnailSize, 300)
       assert.strictEqual(config.mediumSize, 800)
       assert.strictEqual(config.largeSize, 1200)
@@ -35,6 +36,7 @@ describe("ImagePipeline.layerConfig", () => {
         IMAGE_ENABLE_WEBP: "false",
         IMAGE_ENABLE_AVIF: "true",
         IMAGE_QUALITY: "70",
+        IMAGE_WEBP_EFFORT: "6",
         IMAGE_THUMBNAIL_SIZE: "200",
         IMAGE_MEDIUM_SIZE: "640",
         IMAGE_LARGE_SIZE: "1600",
@@ -50,6 +52,7 @@ describe("ImagePipeline.layerConfig", () => {
         enableWebp: false,
         enableAvif: true,
         quality: 70,
+        webpEffort: 6,
         thumbnailSize: 200,
         mediumSize: 640,
         largeSize: 1600,
@@ -69,6 +72,8 @@ describe("ImagePipeline.layerConfig", () => {
     [{ IMAGE_QUALITY: "101" }, "IMAGE_QUALITY"],
     [{ IMAGE_QUALITY: "high" }, "IMAGE_QUALITY"],
     [{ IMAGE_ENABLE_WEBP: "maybe" }, "IMAGE_ENABLE_WEBP"],
+    [{ IMAGE_WEBP_EFFORT: "7" }, "IMAGE_WEBP_EFFORT"],
+    [{ IMAGE_WEBP_EFFORT: "-1" }, "IMAGE_WEBP_EFFORT"],
     [{ IMAGE_THUMBNAIL_SIZE: "-5" }, "IMAGE_THUMBNAIL_SIZE"],
     [{ IMAGE_MEDIUM_SIZE: "2000" }, "IMAGE_MEDIUM_SIZE"],
     [{ IMAGE_MAX_INPUT_BYTES: "0" }, "IMAGE_MAX_INPUT_BYTES"],

@@ -263,6 +263,23 @@ describe("ImagePipeline.process with other settings", () => {
     })
   )
 
+  it.effect("IMAGE_WEBP_EFFORT trades WebP bytes for CPU, and changes only the WebP variants and the id", () =>
+    Effect.gen(function* () {
+      const input = yield* Effect.promise(() => photoJpeg({ width: 800, height: 600, seed: 5 }))
+      const run = (webpEffort: number) =>
+        Effect.flatMap(ImagePipeline, (p) => p.process(input)).pipe(Effect.provide(pipelineWith({ webpEffort })))
+      const fast = yield* run(0)
+      const small = yield* run(6)
+      const bytes = (photo: ProcessedPhoto, format: string) =>
+        photo.variants.filter((v) => v.format === format).map((v) => v.data)
+      const total = (parts: ReadonlyArray<Uint8Array>) => parts.reduce((sum, p) => sum + p.length, 0)
+      assert.isAbove(total(bytes(fast, "webp")), total(bytes(small, "webp")))
+      assert.deepStrictEqual(bytes(fast, "jpeg"), bytes(small, "jpeg"))
+      assert.notStrictEqual(fast.photoId, small.photoId)
+      yield* assertHonestVariants(fast)
+    })
+  )
+
   it.live("stops at IMAGE_TIMEOUT_MS with ProcessingTimeout", () =>
     Effect.gen(function* () {
       const pipeline = yield* ImagePipeline
