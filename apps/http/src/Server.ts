@@ -18,6 +18,7 @@ import { ApiKeys } from "./ApiKeys.js"
 import { AuthorizationLive } from "./Auth.js"
 import { BodyLimitLive, RequestNotesLive } from "./apiMiddleware.js"
 import { DashboardPage } from "./dashboardPage.js"
+import { makeFastLane } from "./fastDownload.js"
 import { HttpConfig } from "./HttpConfig.js"
 import { CdnHandlers } from "./handlers/Cdn.js"
 import { DashboardHandlers } from "./handlers/Dashboard.js"
@@ -27,7 +28,6 @@ import { SignedHandlers } from "./handlers/Signed.js"
 import { StatsHandlers } from "./handlers/Stats.js"
 import { SystemHandlers } from "./handlers/System.js"
 import { Metrics, meteredStore, RequestMetrics } from "./Metrics.js"
-import { makeFastLane } from "./fastDownload.js"
 import { type LaneSlot, nodeServer } from "./nodeServer.js"
 import { ProblemResponses } from "./Problems.js"
 import { SignedUrls } from "./SignedUrls.js"
@@ -67,8 +67,7 @@ const StorageServices = Layer.unwrap(
     // …and under it the monitoring package's (Effect metrics: bytes moved, errors; also on /metrics).
     const store = meteredStore.pipe(Layer.provide(AppMetrics.meteredStore), Layer.provide(storage))
     // Downloads that succeed on the fs driver skip the router (fastDownload.ts); on s3 every request takes the route.
-    const fastDownloads =
-      settings.driver === "fs" ? fastDownloadsLayer(settings.root) : Layer.empty
+    const fastDownloads = settings.driver === "fs" ? fastDownloadsLayer(settings.root) : Layer.empty
     const services = Layer.mergeAll(
       SignedUrls.layer(settings),
       ApiKeys.layer(settings),

@@ -28,8 +28,8 @@ import { openForReading } from "@localex/storage-core/fs"
 import { Effect, Metric } from "effect"
 import type { ApiKeys } from "./ApiKeys.js"
 import { grants } from "./ApiKeys.js"
-import { policyHeaders, safeServingHeaders } from "./download.js"
 import { etagHeader } from "./conditional.js"
+import { policyHeaders, safeServingHeaders } from "./download.js"
 import type { HttpSettings } from "./HttpConfig.js"
 import type { Metrics } from "./Metrics.js"
 import { badQuery } from "./rawPath.js"
@@ -118,25 +118,34 @@ export const makeFastLane =
     if (taken === undefined) return false
     const started = performance.now()
     const seconds = () => (performance.now() - started) / 1000
-    openForReading(services.root, taken.key, { readWholeUpTo: READ_WHOLE_BYTES }).then((object) => {
-      if (object === undefined) return passOn()
-      const opened = seconds()
-      noteRequest(request, { route: taken.route })
-      response.writeHead(200, headers(object.info, taken.key, taken.shared, services))
-      services.metrics.storeSeconds.observe({ operation: "get", outcome: "ok" }, opened)
-      services.metrics.requestSeconds.observe({ method: "GET", route: taken.route, status: "200" }, seconds())
-      const done = (bytes: number) =>
-        Effect.runSync(Effect.andThen(Metric.update(getOk, opened), Metric.update(downloaded, bytes)))
-      if ("content" in object) {
-        response.end(object.content)
-        done(object.content.length)
-      } else {
-        // The stream owns the handle: it closes it at the end, on an error, or when the client goes away.
-        const { handle, info } = object
-        const body = createReadStream("", { fd: handle, start: 0, end: info.size - 1, highWaterMark: CHUNK_BYTES })
-        // A failed read destroys the response (the request log says "aborted"), as a failed stream does on the route.
-        pipeline(body, response, () => done(body.bytesRead))
-      }
-    }, passOn)
+    openForReading(services.root, taken.key, { readWholeUpTo: READ_WHOLE_BYTES })
+      .then((object) => {
+        if (object === undefined) return passOn()
+        const opened = seconds()
+        try {
+          response.writeHead(200, headers(object.info, taken.key, taken.shared, services))
+        } catch {
+          // A stored header value Node refuses to send: nothing was written, the route answers.
+          if ("handle" in object) void object.handle.close().catch(() => undefined)
+          return passOn()
+        }
+        noteRequest(request, { route: taken.route })
+        services.metrics.storeSeconds.observe({ operation: "get", outcome: "ok" }, opened)
+        services.metrics.requestSeconds.observe({ method: "GET", route: taken.route, status: "200" }, seconds())
+        const done = (bytes: number) =>
+          Effect.runSync(Effect.andThen(Metric.update(getOk, opened), Metric.update(downloaded, bytes)))
+        if ("content" in object) {
+          response.end(object.content)
+          done(object.content.length)
+        } else {
+          // The stream owns the handle: it closes it at the end, on an error, or when the client goes away.
+          const { handle, info } = object
+          const body = createReadStream("", { fd: handle, start: 0, end: info.size - 1, highWaterMark: CHUNK_BYTES })
+          // A failed read destroys the response (the request log says "aborted"), as a failed stream does on the route.
+          pipeline(body, response, () => done(body.bytesRead))
+        }
+      }, passOn)
+      // Nothing above should throw; if it does, the client sees the connection end rather than a hang.
+      .catch((error: unknown) => response.destroy(error instanceof Error ? error : new Error(String(error))))
     return true
   }

@@ -46,10 +46,11 @@ const outcomeOf = (finished: boolean, status: number): Outcome =>
   !finished ? "aborted" : status >= 500 ? "failed" : status >= 400 ? "rejected" : "ok"
 
 /** Logs (and passes to `onDone`) the outcome of one request when its response is done or its connection closes. */
-export const requestLogger = (
-  onDone: (record: RequestRecord) => void = () => {},
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)
-) =>
+export const requestLogger =
+  (
+    onDone: (record: RequestRecord) => void = () => {},
+    write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)
+  ) =>
   (request: IncomingMessage, response: ServerResponse): void => {
     const start = performance.now()
     response.once("close", () => {

@@ -214,9 +214,27 @@ describe("download fast path", () => {
     const response = await fetch(url)
     assert.strictEqual(md5(new Uint8Array(await response.arrayBuffer())), md5(LARGE))
     // Each abandoned download is logged as aborted once its connection closes.
-    for (let waited = 0; waited < 50 && (server.output().slice(logged).match(/"aborted"/g) ?? []).length < 4; waited++) {
+    for (
+      let waited = 0;
+      waited < 50 &&
+      (
+        server
+          .output()
+          .slice(logged)
+          .match(/"aborted"/g) ?? []
+      ).length < 4;
+      waited++
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
-    assert.strictEqual((server.output().slice(logged).match(/"outcome":"aborted"/g) ?? []).length, 4)
+    assert.strictEqual(
+      (
+        server
+          .output()
+          .slice(logged)
+          .match(/"outcome":"aborted"/g) ?? []
+      ).length,
+      4
+    )
   })
 })

@@ -8,8 +8,8 @@ import { createHash, randomUUID } from "node:crypto"
 import { close, constants, open, read } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { promisify } from "node:util"
 import { pathToFileURL } from "node:url"
+import { promisify } from "node:util"
 import { Clock, Effect, Layer, Predicate, Stream } from "effect"
 import { type BucketAdmin, fsBucketAdmin } from "../BucketAdmin.js"
 import {
@@ -48,14 +48,7 @@ import { putChunks, readRange } from "./fs/bodies.js"
 import { errno, io, isMissing, quietly, storeError } from "./fs/io.js"
 import * as FsList from "./fs/list.js"
 import * as FsLock from "./fs/lock.js"
-import {
-  CorruptObjectFile,
-  metaOfFile,
-  readMeta,
-  type StoredMeta,
-  trailer,
-  writeAll
-} from "./fs/objectFile.js"
+import { CorruptObjectFile, metaOfFile, readMeta, type StoredMeta, trailer, writeAll } from "./fs/objectFile.js"
 import { objectPath } from "./fs/paths.js"
 import { internalDir, prepareRoot, signingSecret } from "./fs/root.js"
 
