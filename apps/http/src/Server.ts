@@ -18,6 +18,7 @@ import { ApiKeys } from "./ApiKeys.js"
 import { AuthorizationLive } from "./Auth.js"
 import { BodyLimitLive, RequestNotesLive } from "./apiMiddleware.js"
 import { DashboardPage } from "./dashboardPage.js"
+import { makeFastLane } from "./fastDownload.js"
 import { HttpConfig } from "./HttpConfig.js"
 import { CdnHandlers } from "./handlers/Cdn.js"
 import { DashboardHandlers } from "./handlers/Dashboard.js"
@@ -27,7 +28,7 @@ import { SignedHandlers } from "./handlers/Signed.js"
 import { StatsHandlers } from "./handlers/Stats.js"
 import { SystemHandlers } from "./handlers/System.js"
 import { Metrics, meteredStore, RequestMetrics } from "./Metrics.js"
-import { nodeServer } from "./nodeServer.js"
+import { type LaneSlot, nodeServer } from "./nodeServer.js"
 import { ProblemResponses } from "./Problems.js"
 import { SignedUrls } from "./SignedUrls.js"
 
@@ -35,11 +36,17 @@ import { SignedUrls } from "./SignedUrls.js"
 export const baseUrl = (address: NetAddress.SocketAddress): string =>
   HttpServer.formatAddress(address).replace(/^http:\/\/(0\.0\.0\.0|\[::\])(?=:)/, "http://127.0.0.1")
 
+/** The fast lane of the node server (fastDownload.ts), installed by `FastDownloads` once its services exist. */
+class Lane extends Context.Service<Lane, LaneSlot>()("@localex/http/Lane") {
+  static readonly layer = Layer.sync(Lane, (): LaneSlot => ({ current: undefined }))
+}
+
 const Listen = Layer.unwrap(
   Effect.gen(function* () {
     const config = yield* HttpConfig
     const metrics = yield* Metrics
-    return NodeHttpServer.layer(() => nodeServer(config, metrics.count), {
+    const lane = yield* Lane
+    return NodeHttpServer.layer(() => nodeServer(config, metrics.count, lane), {
       port: config.port,
       host: config.host,
       gracefulShutdownTimeout: config.shutdownTimeout
@@ -59,7 +66,9 @@ const StorageServices = Layer.unwrap(
     const storage = Storage.layer(settings)
     // …and under it the monitoring package's (Effect metrics: bytes moved, errors; also on /metrics).
     const store = meteredStore.pipe(Layer.provide(AppMetrics.meteredStore), Layer.provide(storage))
-    return Layer.mergeAll(
+    // Downloads that succeed on the fs driver skip the router (fastDownload.ts); on s3 every request takes the route.
+    const fastDownloads = settings.driver === "fs" ? fastDownloadsLayer(settings.root) : Layer.empty
+    const services = Layer.mergeAll(
       SignedUrls.layer(settings),
       ApiKeys.layer(settings),
       Photos.layer.pipe(Layer.provideMerge(ImagePipeline.layerConfig)),
@@ -67,8 +76,31 @@ const StorageServices = Layer.unwrap(
       // The cache policy the downloads serve with, and the admin CDN routes (LOCALEX_CDN_*, AWS_*).
       Cdn.layerConfig()
     ).pipe(Layer.provideMerge(store), Layer.provide(storage))
+    return fastDownloads.pipe(Layer.provideMerge(services))
   })
 )
+
+const fastDownloadsLayer = (root: string) =>
+  Layer.effectDiscard(
+    Effect.gen(function* () {
+      const lane = yield* Lane
+      const stopping = yield* Stopping
+      lane.current = makeFastLane({
+        root,
+        config: yield* HttpConfig,
+        signed: yield* SignedUrls,
+        keys: yield* ApiKeys,
+        cdn: yield* Cdn,
+        metrics: yield* Metrics,
+        enabled: () => !stopping.value
+      })
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          lane.current = undefined
+        })
+      )
+    })
+  )
 
 /** Set when SIGTERM starts the shutdown: responses from then on close their connection. */
 class Stopping extends Context.Service<Stopping, { value: boolean }>()("@localex/http/Stopping") {
@@ -167,6 +199,6 @@ export const ServerLive = Banner.pipe(
   ),
   Layer.provide(StorageServices),
   Layer.provideMerge(Listen),
-  Layer.provide([Metrics.layer, Stopping.layer]),
+  Layer.provide([Metrics.layer, Stopping.layer, Lane.layer]),
   Layer.provide(HttpConfig.layer)
 )

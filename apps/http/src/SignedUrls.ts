@@ -21,6 +21,8 @@ export class SignedUrls extends Context.Service<
   {
     /** Succeeds with the URL's expiry when the signature holds for this key and method and has not expired. */
     readonly verify: (request: SignedRequest) => Effect.Effect<Date, Forbidden | NotFound>
+    /** Whether `verify` would succeed now, without the Effect runtime (the download fast path: fastDownload.ts). */
+    readonly accepts: (request: SignedRequest) => boolean
   }
 >()("@localex/http/SignedUrls") {
   static readonly layer = (settings: StorageSettings): Layer.Layer<SignedUrls, StorageConfigError> =>
@@ -30,24 +32,27 @@ export class SignedUrls extends Context.Service<
         if (settings.driver !== "fs") {
           return SignedUrls.of({
             verify: () =>
-              Effect.fail(new NotFound({ detail: "This server serves signed URLs only with the fs driver" }))
+              Effect.fail(new NotFound({ detail: "This server serves signed URLs only with the fs driver" })),
+            accepts: () => false
           })
         }
         const secret = yield* signingSecret(settings)
+        // A PUT URL signed for a Content-Type needs exactly it; one signed without accepts any.
+        const check = (request: SignedRequest, now: Date) =>
+          SignedUrl.verify({
+            secret,
+            key: request.key,
+            method: request.method,
+            expires: request.expires,
+            sig: request.sig,
+            now,
+            ...(request.contentType === undefined ? {} : { contentType: request.contentType })
+          })
         return SignedUrls.of({
+          accepts: (request) => check(request, new Date())._tag === "Valid",
           verify: (request) =>
             Effect.gen(function* () {
-              const now = new Date(yield* Clock.currentTimeMillis)
-              // A PUT URL signed for a Content-Type needs exactly it; one signed without accepts any.
-              const verdict = SignedUrl.verify({
-                secret,
-                key: request.key,
-                method: request.method,
-                expires: request.expires,
-                sig: request.sig,
-                now,
-                ...(request.contentType === undefined ? {} : { contentType: request.contentType })
-              })
+              const verdict = check(request, new Date(yield* Clock.currentTimeMillis))
               switch (verdict._tag) {
                 case "Valid":
                   return verdict.expiresAt

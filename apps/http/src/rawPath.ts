@@ -41,7 +41,8 @@ const decodes = (text: string): boolean => {
   }
 }
 
-const badQuery = (query: string): boolean => query.split("&").some((pair) => !decodes(pair.replaceAll("+", " ")))
+/** Whether a query string (without "?") is not valid percent-encoded UTF-8. */
+export const badQuery = (query: string): boolean => query.split("&").some((pair) => !decodes(pair.replaceAll("+", " ")))
 
 const refuse = (name: "invalid-key" | "bad-request", detail: string) =>
   Effect.succeed(

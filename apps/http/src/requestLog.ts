@@ -13,7 +13,7 @@
  *
  * The route and the cause of a 5xx come from the Effect side, noted on the Node request.
  */
-import type { IncomingMessage, Server } from "node:http"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import type { Socket } from "node:net"
 
 export type Outcome = "ok" | "rejected" | "failed" | "aborted"
@@ -45,12 +45,13 @@ const counted = new WeakMap<Socket, { readonly read: number; readonly written: n
 const outcomeOf = (finished: boolean, status: number): Outcome =>
   !finished ? "aborted" : status >= 500 ? "failed" : status >= 400 ? "rejected" : "ok"
 
-export const logRequests = (
-  server: Server,
-  onDone: (record: RequestRecord) => void = () => {},
-  write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)
-): void => {
-  server.on("request", (request: IncomingMessage, response) => {
+/** Logs (and passes to `onDone`) the outcome of one request when its response is done or its connection closes. */
+export const requestLogger =
+  (
+    onDone: (record: RequestRecord) => void = () => {},
+    write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)
+  ) =>
+  (request: IncomingMessage, response: ServerResponse): void => {
     const start = performance.now()
     response.once("close", () => {
       const socket = request.socket
@@ -79,5 +80,4 @@ export const logRequests = (
         })
       )
     })
-  })
-}
+  }

@@ -392,3 +392,70 @@ describe("fs segment names", () => {
     assert.strictEqual(decodeName("%25")?.toString(), "%")
   })
 })
+
+describe("fs openForReading (a server's download hot path)", () => {
+  it("reads a small object whole and opens a large one, with get's info; refuses what get refuses", async () => {
+    const root = freshRoot()
+    const small = seededBytes(1, 5000)
+    const large = seededBytes(2, 300 * 1024)
+    await Effect.runPromise(
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        yield* store.put("hot/small.bin", small, { contentType: "image/png", metadata: { a: "1" } })
+        yield* store.put("hot/large.bin", large)
+        yield* store.put("hot/empty", new Uint8Array(0))
+      }).pipe(Effect.provide(storeAt(root)))
+    )
+    const head = (key: string) =>
+      Effect.runPromise(
+        Effect.gen(function* () {
+          return yield* (yield* ObjectStore).head(key)
+        }).pipe(Effect.provide(storeAt(root)))
+      )
+
+    const read = await Fs.openForReading(root, "hot/small.bin", { readWholeUpTo: 64 * 1024 })
+    assert.isDefined(read)
+    assert.isTrue(read !== undefined && "content" in read)
+    if (read !== undefined && "content" in read) {
+      assert.deepStrictEqual(new Uint8Array(read.content), small)
+      assert.deepStrictEqual(read.info, await head("hot/small.bin"))
+    }
+    const empty = await Fs.openForReading(root, "hot/empty", { readWholeUpTo: 64 * 1024 })
+    assert.isTrue(empty !== undefined && "content" in empty && empty.content.length === 0)
+
+    // Larger than the one read (or no one read asked for): left open for the caller.
+    for (const [key, bytes, upTo] of [
+      ["hot/large.bin", large, 64 * 1024],
+      ["hot/small.bin", small, 0]
+    ] as const) {
+      const open = await Fs.openForReading(root, key, { readWholeUpTo: upTo })
+      assert.isTrue(open !== undefined && "handle" in open, key)
+      if (open !== undefined && "handle" in open) {
+        try {
+          const content = new Uint8Array(open.info.size)
+          await open.handle.read(content, 0, content.length, 0)
+          assert.deepStrictEqual(content, bytes)
+          assert.deepStrictEqual(open.info, await head(key))
+        } finally {
+          await open.handle.close()
+        }
+      }
+    }
+
+    assert.isUndefined(await Fs.openForReading(root, "a//b", { readWholeUpTo: 64 * 1024 }))
+    const missing = await Fs.openForReading(root, "hot/none", { readWholeUpTo: 64 * 1024 }).then(
+      () => "opened",
+      (error: NodeJS.ErrnoException) => error.code
+    )
+    assert.strictEqual(missing, "ENOENT")
+    // A file moved by hand under another key's name is not served as that key.
+    await fs.copyFile(objectPath(root, "hot/small.bin")!, objectPath(root, "hot/moved.bin")!)
+    for (const upTo of [0, 64 * 1024]) {
+      const moved = await Fs.openForReading(root, "hot/moved.bin", { readWholeUpTo: upTo }).then(
+        () => "opened",
+        (error: Error) => error.message
+      )
+      assert.match(moved, /holds "hot\/small.bin"/)
+    }
+  })
+})

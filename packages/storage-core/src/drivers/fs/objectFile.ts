@@ -53,19 +53,33 @@ export const readMeta = async (
   const tailLength = Math.min(fileSize, TAIL_READ)
   const tail = Buffer.alloc(tailLength)
   await readExactly(handle, tail, fileSize - tailLength)
-  const footer = tail.subarray(tailLength - FOOTER_BYTES).toString("latin1")
+  const jsonLength = footerOf(tail, fileSize)
+  if (jsonLength + FOOTER_BYTES <= tailLength) return parseMeta(tail, fileSize, jsonLength)
+  const json = Buffer.alloc(jsonLength)
+  await readExactly(handle, json, fileSize - FOOTER_BYTES - jsonLength)
+  return parseMeta(Buffer.concat([json, tail.subarray(tailLength - FOOTER_BYTES)]), fileSize, jsonLength)
+}
+
+/** The metadata of a whole object file read into `file`; `size` is the content's length (its first bytes). */
+export const metaOfFile = (file: Buffer): { readonly meta: StoredMeta; readonly size: number } => {
+  if (file.length < FOOTER_BYTES) throw new CorruptObjectFile("too short")
+  return parseMeta(file, file.length, footerOf(file, file.length))
+}
+
+/** The JSON length in the footer at the end of `tail` (the last bytes of a file of `fileSize` bytes). */
+const footerOf = (tail: Buffer, fileSize: number): number => {
+  const footer = tail.subarray(tail.length - FOOTER_BYTES).toString("latin1")
   const jsonLength = Number.parseInt(footer.slice(MAGIC.length, MAGIC.length + 8), 16)
   if (!footer.startsWith(MAGIC) || !Number.isFinite(jsonLength) || jsonLength + FOOTER_BYTES > fileSize) {
     throw new CorruptObjectFile("bad footer")
   }
-  let json: Buffer
-  if (jsonLength + FOOTER_BYTES <= tailLength) {
-    json = tail.subarray(tailLength - FOOTER_BYTES - jsonLength, tailLength - FOOTER_BYTES)
-  } else {
-    json = Buffer.alloc(jsonLength)
-    await readExactly(handle, json, fileSize - FOOTER_BYTES - jsonLength)
-  }
-  const meta = decodeMeta(json.toString("utf8"))
+  return jsonLength
+}
+
+/** The metadata in `tail` (the last bytes of a file of `fileSize` bytes: at least the JSON and the footer). */
+const parseMeta = (tail: Buffer, fileSize: number, jsonLength: number) => {
+  const end = tail.length - FOOTER_BYTES
+  const meta = decodeMeta(tail.subarray(end - jsonLength, end).toString("utf8"))
   if (meta._tag === "None") throw new CorruptObjectFile("bad metadata")
   return { meta: meta.value, size: fileSize - FOOTER_BYTES - jsonLength }
 }
