@@ -8,5 +8,7 @@
  */
 import { enableCompileCache } from "node:module"
 
+// The bundle rolldown builds after tsc (rolldown.config.ts); a variable, since tsc has no types for it.
+const bundle = "./bundle/main.js"
 enableCompileCache?.()
-await import("./main.js")
+await import(bundle)
