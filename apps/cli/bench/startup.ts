@@ -8,7 +8,8 @@
  * Each run is a new process; the modes alternate run after run so a busy machine slows them
  * alike. Reported per mode: median wall time, median CPU time (user + system), peak RSS, and
  * the ratio of each to `node -e 0`. The targets (issue 11): wall ≤ 2.5× Node's start (stretch
- * 1.5×), peak RSS ≤ 80 MiB. CPU and RSS are read inside each process (bench/probe.mjs), wall
+ * 1.5×), peak RSS ≤ 80 MiB; CPU time is judged against the same 2.5× too, since on a busy machine
+ * it is steadier than wall time. CPU and RSS are read inside each process (bench/probe.mjs), wall
  * time by this process. The first run of each mode is a warm-up (it fills Node's compile cache).
  * Runs with Node's type stripping (erasable syntax only).
  */
@@ -89,6 +90,7 @@ const rows = (Object.keys(modes) as Array<Mode>).map((mode) => {
     cpuRatio: s.cpuMs / node.cpuMs,
     meetsWall: s.wallMs <= WALL_TARGET * node.wallMs,
     meetsStretch: s.wallMs <= WALL_STRETCH * node.wallMs,
+    meetsCpu: s.cpuMs <= WALL_TARGET * node.cpuMs,
     meetsRss: s.peakRssMiB <= RSS_TARGET_MIB
   }
 })
@@ -105,7 +107,11 @@ if (values.json) {
     const verdict =
       r.mode === "node -e 0"
         ? ""
-        : `${r.meetsWall ? "wall ok" : "wall MISSED"}, ${r.meetsRss ? "rss ok" : "rss MISSED"}`
+        : [
+            r.meetsStretch ? "wall ok (stretch too)" : r.meetsWall ? "wall ok" : "wall MISSED",
+            r.meetsCpu ? "cpu ok" : "cpu MISSED",
+            r.meetsRss ? "rss ok" : "rss MISSED"
+          ].join(", ")
     process.stdout.write(
       `${line([
         r.mode,
@@ -118,6 +124,6 @@ if (values.json) {
     )
   }
   process.stdout.write(
-    `targets: wall ≤ ${WALL_TARGET}× node (stretch ${WALL_STRETCH}×), peak RSS ≤ ${RSS_TARGET_MIB} MiB\n`
+    `targets: wall ≤ ${WALL_TARGET}× node (stretch ${WALL_STRETCH}×), CPU ≤ ${WALL_TARGET}× node, peak RSS ≤ ${RSS_TARGET_MIB} MiB\n`
   )
 }

@@ -8,7 +8,6 @@ import { statSync } from "node:fs"
 import { basename, dirname, join, resolve, sep } from "node:path"
 import { fromFile, type PutBody } from "@localex/storage-core"
 import { Effect, FileSystem, type PlatformError, Stdio, Stream } from "effect"
-import mime from "mime"
 import { LocalFileChanged, LocalFileError } from "./failure.js"
 import { imageProcessing } from "./lazy.js"
 
@@ -43,7 +42,7 @@ export const readSource = Effect.fnUntraced(function* (source: string) {
   return {
     body: fromFile(resolve(source)),
     size: Number(info.size),
-    contentType: contentTypeOf(source)
+    contentType: yield* contentTypeOf(source)
   } satisfies Source
 })
 
@@ -110,8 +109,12 @@ export const writeDestination = Effect.fnUntraced(function* <E, R>(
 const isPlatformError = (u: unknown): u is PlatformError.PlatformError =>
   typeof u === "object" && u !== null && "_tag" in u && u._tag === "PlatformError"
 
-/** The Content-Type for a file name, as `aws s3 cp` guesses it; undefined (the store's default) when unknown. */
-export const contentTypeOf = (path: string): string | undefined => mime.getType(path) ?? undefined
+/**
+ * The Content-Type for a file name, as `aws s3 cp` guesses it; undefined (the store's default) when
+ * unknown. The `mime` database is loaded on first use: only uploads of a file need it.
+ */
+export const contentTypeOf = (path: string): Effect.Effect<string | undefined> =>
+  Effect.promise(() => import("mime")).pipe(Effect.map((mime) => mime.default.getType(path) ?? undefined))
 
 /**
  * An upload of the local file `path` (`size` bytes when it was opened): if the file's size has

@@ -6,7 +6,7 @@
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect, Exit } from "effect"
-import { run } from "./Cli.js"
+import { run } from "./tree.js"
 
 /**
  * pnpm forwards the `--` of `pnpm run <script> -- --flag` to the script (npm drops it): run from a

@@ -3,10 +3,12 @@
  * and neither --json nor --quiet is set; otherwise every call is a no-op.
  */
 import { describeRetry, OnRetry, type RetryEvent } from "@localex/storage-core"
-import cliProgress from "cli-progress"
 import { Effect, type Scope } from "effect"
 import { Output } from "./Output.js"
 import { bytes } from "./views/format.js"
+
+/** cli-progress, loaded only when a bar is drawn (never with --json, --quiet or off a terminal). */
+const loadCliProgress = Effect.promise(() => import("cli-progress").then((module) => module.default))
 
 export interface Progress {
   /** Bytes moved so far. */
@@ -25,6 +27,7 @@ const transferProgress = (
   Effect.gen(function* () {
     const output = yield* Output
     if (!output.progress) return noop
+    const cliProgress = yield* loadCliProgress
     const known = total !== undefined && total > 0
     const started = Date.now()
     let last = 0
@@ -97,6 +100,7 @@ export const withCountProgress = <A, E, R>(
     Effect.gen(function* () {
       const output = yield* Output
       if (!output.progress) return yield* work(() => {})
+      const cliProgress = yield* loadCliProgress
       const bar = new cliProgress.SingleBar(
         {
           format: "{label} [{bar}] {percentage}% | {value}/{total} checked | {deleted} deleted | ETA {eta_formatted}",

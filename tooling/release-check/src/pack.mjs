@@ -63,7 +63,8 @@ export const undeclaredImports = (pkg) => {
   const missing = new Set()
   for (const file of walk(join(pkg.dir, "dist")).filter((f) => /\.[cm]?js$/.test(f))) {
     const code = readFileSync(file, "utf8")
-    for (const [, specifier] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"']+)["']/g)) {
+    // A bare `import "x"` only at the start of a line: bundled code quotes one in an error message.
+    for (const [, specifier] of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm)) {
       if (!bareSpecifier.test(specifier) || specifier.startsWith("node:") || builtins.has(specifier)) continue
       const name = packageName(specifier)
       if (!declared.has(name)) missing.add(`${name} (${relative(pkg.dir, file)})`)

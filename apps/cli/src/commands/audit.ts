@@ -14,6 +14,7 @@ import { NAME, root } from "../root.js"
 import * as views from "../views/audit.js"
 import { intFlag } from "./flags.js"
 import { auditLogs } from "./incident.js"
+import { summaries } from "./summaries.js"
 
 /** Output, the security services and the bucket the flags name (loaded on first use: the SDK stays out of other commands). */
 const securityServices = Layer.unwrap(
@@ -175,6 +176,6 @@ const iam = Command.make(
 )
 
 export const audit = Command.make("audit").pipe(
-  Command.withDescription("Security audits: the bucket's posture, drift from a baseline, the IAM review"),
+  Command.withDescription(summaries.audit),
   Command.withSubcommands([bucket, drift, iam, auditLogs])
 )

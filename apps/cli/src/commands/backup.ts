@@ -23,8 +23,10 @@ import { UsageError } from "../failure.js"
 import type { GlobalOptions } from "../GlobalFlags.js"
 import { Output } from "../Output.js"
 import { withProgress } from "../progress.js"
-import { NAME, root, withServices, withWriteServices } from "../root.js"
+import { NAME, root } from "../root.js"
+import { withServices, withWriteServices } from "../services.js"
 import { dryRun, force, intFlag, optionalString, some } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 const location = (name: string, description: string) =>
   Argument.String(name).pipe(Argument.withDescription(description))
@@ -510,8 +512,6 @@ const drill = Command.make(
 )
 
 export const backup = Command.make("backup").pipe(
-  Command.withDescription(
-    "Backup and recovery: versioning, replication, snapshot, verify, versions, restore, undelete, pitr, status, drill"
-  ),
+  Command.withDescription(summaries.backup),
   Command.withSubcommands([versioning, replication, snapshot, verify, versions, restore, undelete, pitr, status, drill])
 )

@@ -16,6 +16,7 @@ import { NAME, root } from "../root.js"
 import * as views from "../views/cdn.js"
 import { dryRun, duration, intFlag, optionalString, some } from "./flags.js"
 import { analyzeLocation } from "./monitor.js"
+import { summaries } from "./summaries.js"
 
 /** Output and the Cdn service (loaded on first use: the AWS SDK stays out of the other commands' start-up). */
 const cdnServices = Layer.unwrap(
@@ -264,6 +265,6 @@ const sign = Command.make(
 )
 
 export const cdn = Command.make("cdn").pipe(
-  Command.withDescription("The CDN: cache headers, invalidations, warming, statistics, settings review, signed URLs"),
+  Command.withDescription(summaries.cdn),
   Command.withSubcommands([headers, invalidate, warm, stats, review, sign])
 )

@@ -14,10 +14,12 @@ import { Duration, Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
 import { Output } from "../Output.js"
+import { withOperations } from "../operations.js"
 import { withCountProgress } from "../progress.js"
-import { NAME, withOperations } from "../root.js"
+import { NAME } from "../root.js"
 import { cleanupOutcome, uploadsOutcome } from "../views/operations.js"
 import { dryRun, force, intFlag, optionalString, repeated, safetyFlags, safetyOf, sample, some } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 const parseRule = (text: string) => {
   const rule = Cleanup.parseRule(text)
@@ -221,9 +223,7 @@ const uploads = Command.make(
 )
 
 export const cleanup = Command.make("cleanup").pipe(
-  Command.withDescription(
-    "Cleanups that plan first: expired files and orphans (dry run, safety limit, manifest, report), and incomplete multipart uploads"
-  ),
+  Command.withDescription(summaries.cleanup),
   Command.withSubcommands([expired, orphans, uploads]),
   Command.withExamples([
     { command: `${NAME} cleanup expired --dry-run`, description: "Expired files" },

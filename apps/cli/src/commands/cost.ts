@@ -24,9 +24,11 @@ import { Argument, Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
 import type { GlobalOptions } from "../GlobalFlags.js"
 import { Output } from "../Output.js"
-import { NAME, root, storeLayer } from "../root.js"
+import { NAME, root } from "../root.js"
+import { storeLayer } from "../services.js"
 import * as View from "../views/cost.js"
 import { intFlag, optionalString, repeated } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 /** The cost settings (LOCALEX_COST_*), the --region flag first; a bad one is a usage error. */
 const settingsOf = (options: GlobalOptions) =>
@@ -347,9 +349,7 @@ const advice = Command.make(
 )
 
 export const cost = Command.make("cost").pipe(
-  Command.withDescription(
-    "Cost management: estimate, whatif, report (Cost Explorer), budget (AWS Budgets), advice. Prices: the built-in AWS list prices, or LOCALEX_COST_PRICES"
-  ),
+  Command.withDescription(summaries.cost),
   Command.withSubcommands([estimate, whatif, report, budget, advice]),
   Command.withExamples([{ command: `${NAME} cost estimate`, description: "What the bucket costs a month" }])
 )

@@ -12,9 +12,11 @@ import { LocalFileError, UsageError } from "../failure.js"
 import { imageProcessing } from "../lazy.js"
 import { readImageFile, writeDestination } from "../local.js"
 import { Output } from "../Output.js"
-import { NAME, useStore, withImageServices, withImageWriteServices, withLocalImageServices } from "../root.js"
+import { NAME } from "../root.js"
+import { useStore, withImageServices, withImageWriteServices, withLocalImageServices } from "../services.js"
 import { plan } from "../views/objects.js"
 import { photoDeleted, photoManifest, processedPhoto } from "../views/photos.js"
+import { summaries } from "./summaries.js"
 
 const imageFile = Argument.String("file").pipe(
   Argument.withDescription("The image: JPEG, PNG, WebP, AVIF or GIF (at most IMAGE_MAX_INPUT_BYTES)")
@@ -157,7 +159,7 @@ const deletePhoto = Command.make(
 )
 
 export const image = Command.make("image").pipe(
-  Command.withDescription("Photos: process locally, upload (item or profile), show a manifest, delete"),
+  Command.withDescription(summaries.image),
   Command.withSubcommands([processImage, upload, manifest, deletePhoto]),
   Command.withExamples([
     { command: `${NAME} image process ./IMG_0001.jpg`, description: "Variants as local files" },

@@ -11,8 +11,10 @@ import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError } from "../failure.js"
 import { storageOverrides } from "../GlobalFlags.js"
 import { Output } from "../Output.js"
-import { NAME, root, storeLayer } from "../root.js"
+import { NAME, root } from "../root.js"
+import { storeLayer } from "../services.js"
 import { dryRun, force, intFlag, optionalString, repeated, some } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 /** `@localex/security` (and the CloudFront client with it), imported on first use. */
 const securityPackage = Effect.promise(() => import("@localex/security"))
@@ -265,7 +267,7 @@ const contain = Command.make(
 )
 
 export const incident = Command.make("incident").pipe(
-  Command.withDescription("Incident response on a versioned bucket: what changed, and containment"),
+  Command.withDescription(summaries.incident),
   Command.withSubcommands([changes, contain])
 )
 

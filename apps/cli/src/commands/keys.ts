@@ -19,6 +19,7 @@ import { Output } from "../Output.js"
 import { NAME, root } from "../root.js"
 import * as views from "../views/keys.js"
 import { duration, optionalString, repeated } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 const file = optionalString("file", "The key file (default: LOCALEX_HTTP_API_KEYS_FILE)", "path")
 
@@ -144,7 +145,7 @@ const rotate = Command.make(
 const outputOnly = Layer.unwrap(Effect.map(root, (options) => Output.layer(options)))
 
 export const keys = Command.make("keys").pipe(
-  Command.withDescription("The HTTP app's API key file: list, add, rotate (LOCALEX_HTTP_API_KEYS_FILE)"),
+  Command.withDescription(summaries.keys),
   Command.withSubcommands([list, add, rotate]),
   Command.provide(outputOnly)
 )

@@ -11,9 +11,11 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { UsageError } from "../failure.js"
 import { Output } from "../Output.js"
-import { NAME, withOperations } from "../root.js"
+import { withOperations } from "../operations.js"
+import { NAME } from "../root.js"
 import { configPlan } from "../views/operations.js"
 import { intFlag, optionalString } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 /** What the bucket may answer besides a plan: on fs, UnsupportedByDriver (named here for declaration emit). */
 export type BucketAdminFailure = BucketAdminError
@@ -87,7 +89,7 @@ const lifecycleApply = Command.make(
 )
 
 export const lifecycle = Command.make("lifecycle").pipe(
-  Command.withDescription("Lifecycle rules as code: plan, apply (s3 only; the fs driver has no lifecycle)"),
+  Command.withDescription(summaries.lifecycle),
   Command.withSubcommands([lifecyclePlan, lifecycleApply]),
   Command.withExamples([{ command: `${NAME} lifecycle plan`, description: "What apply would change" }])
 )
@@ -137,7 +139,7 @@ const tieringApply = Command.make(
 )
 
 export const tiering = Command.make("tiering").pipe(
-  Command.withDescription("Intelligent tiering as code: plan, apply (AWS S3 only)"),
+  Command.withDescription(summaries.tiering),
   Command.withSubcommands([tieringPlan, tieringApply]),
   Command.withExamples([{ command: `${NAME} tiering plan`, description: "What apply would change" }])
 )

@@ -20,8 +20,10 @@ import { Argument, Command, Flag } from "effect/cli"
 import { LocalFileError, UsageError } from "../failure.js"
 import { storageOverrides } from "../GlobalFlags.js"
 import { type Document, Output } from "../Output.js"
-import { NAME, root, withServices } from "../root.js"
+import { NAME, root } from "../root.js"
+import { withServices } from "../services.js"
 import { intFlag, optionalString, repeated } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 /** `monitor check daily` found a check that failed (the report is printed first). */
 export class ChecksFailed extends Schema.TaggedError<ChecksFailed>()("ChecksFailed", {
@@ -465,8 +467,6 @@ const check = Command.make("check").pipe(
 )
 
 export const monitor = Command.make("monitor").pipe(
-  Command.withDescription(
-    "Monitoring: S3 metrics, the CloudWatch dashboard and alarms as code, access-log analysis, daily checks"
-  ),
+  Command.withDescription(summaries.monitor),
   Command.withSubcommands([metrics, requestMetrics, dashboard, alarms, logs, check])
 )

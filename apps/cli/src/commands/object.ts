@@ -11,9 +11,11 @@ import { PartialFailure, UsageError } from "../failure.js"
 import { readSource, unlessChanged, writeDestination } from "../local.js"
 import { Output } from "../Output.js"
 import { withProgress } from "../progress.js"
-import { NAME, useStore, withServices, withWriteServices } from "../root.js"
+import { NAME } from "../root.js"
+import { useStore, withServices, withWriteServices } from "../services.js"
 import { bytes } from "../views/format.js"
 import { deleteOutcomes, done, listing, objectInfo, plan, presigned } from "../views/objects.js"
+import { summaries } from "./summaries.js"
 
 const key = (name: string, description: string) => Argument.String(name).pipe(Argument.withDescription(description))
 const objectKey = key("key", "Object key, e.g. items/123/photo.jpg")
@@ -292,7 +294,7 @@ const sign = Command.make(
 )
 
 export const object = Command.make("object").pipe(
-  Command.withDescription("Objects: upload, download, list, inspect, copy, delete, sign URLs"),
+  Command.withDescription(summaries.object),
   Command.withSubcommands([put, get, ls, stat, cp, rm, sign]),
   Command.withExamples([
     { command: `${NAME} object put ./photo.jpg items/123/photo.jpg`, description: "Upload" },

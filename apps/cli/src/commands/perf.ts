@@ -8,8 +8,10 @@ import { Effect, Option, Schema } from "effect"
 import { Command, Flag } from "effect/cli"
 import { imageProcessing } from "../lazy.js"
 import { Output } from "../Output.js"
-import { NAME, useStore, withImageWriteServices } from "../root.js"
+import { NAME } from "../root.js"
+import { useStore, withImageWriteServices } from "../services.js"
 import { intFlag, optionalString } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 /** Some line of the performance review is over its target (the review was printed first). */
 export class PerformanceBelowTarget extends Schema.TaggedError<PerformanceBelowTarget>()("PerformanceBelowTarget", {
@@ -58,7 +60,4 @@ const check = Command.make(
   withImageWriteServices
 )
 
-export const perf = Command.make("perf").pipe(
-  Command.withDescription("Performance review (the operations guide's benchmarks)"),
-  Command.withSubcommands([check])
-)
+export const perf = Command.make("perf").pipe(Command.withDescription(summaries.perf), Command.withSubcommands([check]))

@@ -10,9 +10,11 @@ import { Effect, Option } from "effect"
 import { Command, Flag } from "effect/cli"
 import { QuotaExceeded, UsageError } from "../failure.js"
 import { Output } from "../Output.js"
-import { NAME, withOperations } from "../root.js"
+import { withOperations } from "../operations.js"
+import { NAME } from "../root.js"
 import { storageStats } from "../views/operations.js"
 import { intFlag, optionalString, some } from "./flags.js"
+import { summaries } from "./summaries.js"
 
 /** A quota file: JSON, as storage-core's Quota.QuotaPolicy (a bad file is PolicyInvalid, exit 1). */
 const loadQuota = Effect.fn("stats.loadQuota")(function* (path: string) {
@@ -79,10 +81,7 @@ export const stats = Command.make(
     if (verdict?.status === "exceeded") return yield* new QuotaExceeded({ summary: verdict.summary })
   })
 ).pipe(
-  Command.withDescription(
-    "Storage statistics: totals, storage classes, prefixes, size and age histograms, the largest objects, " +
-      "incomplete multipart uploads, noncurrent versions. With --quota, a verdict (exit 4 when a quota is exceeded)"
-  ),
+  Command.withDescription(summaries.stats),
   Command.withExamples([
     { command: `${NAME} stats`, description: "The whole bucket, by top-level prefix" },
     { command: `${NAME} stats --prefix items/ --depth 2 --largest 20`, description: "Per item" },
