@@ -9,9 +9,8 @@
  */
 export class ByteMap<V> {
   private slots = new Int32Array(1024) // entry number + 1; 0 is an empty slot
-  private readonly hashes: Array<number> = []
-  private readonly starts: Array<number> = []
-  private readonly lengths: Array<number> = []
+  /** Per entry: its hash, its offset in the slab, its length (one typed array: no boxing, one load each). */
+  private entries = new Int32Array(3 * 256)
   private readonly values: Array<V> = []
   private slab = Buffer.allocUnsafe(16 * 1024)
   private used = 0
@@ -27,13 +26,18 @@ export class ByteMap<V> {
 
   get(bytes: Uint8Array, start: number, end: number): V | undefined {
     const hash = hashOf(bytes, start, end)
-    const mask = this.slots.length - 1
+    const { slots, entries, slab } = this
+    const mask = slots.length - 1
     const length = end - start
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
-      const entry = this.slots[slot]! - 1
+      const entry = slots[slot]! - 1
       if (entry < 0) return undefined
-      if (this.hashes[entry] === hash && this.lengths[entry] === length && this.same(entry, bytes, start, length))
-        return this.values[entry]
+      if (entries[3 * entry] === hash && entries[3 * entry + 2] === length) {
+        const shift = entries[3 * entry + 1]! - start
+        let i = start
+        while (i < end && slab[shift + i] === bytes[i]) i++
+        if (i === end) return this.values[entry]
+      }
     }
   }
 
@@ -47,27 +51,24 @@ export class ByteMap<V> {
       this.slab = grown
     }
     const entry = this.values.length
-    const hash = hashOf(bytes, start, end)
+    if (3 * entry + 3 > this.entries.length) {
+      const grown = new Int32Array(2 * this.entries.length)
+      grown.set(this.entries)
+      this.entries = grown
+    }
     this.slab.set(bytes.subarray(start, end), this.used)
-    this.hashes.push(hash)
-    this.starts.push(this.used)
-    this.lengths.push(length)
+    this.entries[3 * entry] = hashOf(bytes, start, end)
+    this.entries[3 * entry + 1] = this.used
+    this.entries[3 * entry + 2] = length
     this.values.push(value)
     this.used += length
     if (2 * (entry + 1) > this.slots.length) this.rehash(2 * this.slots.length)
     else this.place(entry)
   }
 
-  private same(entry: number, bytes: Uint8Array, start: number, length: number): boolean {
-    const slab = this.slab
-    const at = this.starts[entry]!
-    for (let i = 0; i < length; i++) if (slab[at + i] !== bytes[start + i]) return false
-    return true
-  }
-
   private place(entry: number): void {
     const mask = this.slots.length - 1
-    let slot = this.hashes[entry]! & mask
+    let slot = this.entries[3 * entry]! & mask
     while (this.slots[slot] !== 0) slot = (slot + 1) & mask
     this.slots[slot] = entry + 1
   }
@@ -78,9 +79,9 @@ export class ByteMap<V> {
   }
 }
 
-/** FNV-1a over the bytes, cut to 30 bits (a small integer for V8). */
+/** FNV-1a over the bytes, as a 32-bit integer. */
 const hashOf = (bytes: Uint8Array, start: number, end: number): number => {
-  let hash = 0x811c9dc5
+  let hash = 0x811c9dc5 | 0
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193)
-  return hash & 0x3fffffff
+  return hash
 }
