@@ -253,6 +253,11 @@ export class AccessLogSourceError extends Schema.TaggedError<AccessLogSourceErro
 export interface LogFile<E = never> {
   readonly name: string
   readonly bytes: Stream.Stream<Buffer, E | AccessLogSourceError>
+  /**
+   * Set for a local file: a reader that is done with each chunk before the next (the analysis)
+   * may read it into reused buffers instead of `bytes`.
+   */
+  readonly path?: string
 }
 
 const asBuffer = (chunk: Uint8Array): Buffer =>
@@ -301,6 +306,7 @@ export const localFiles = (path: string): Effect.Effect<ReadonlyArray<LogFile>, 
       )
       return {
         name: file,
+        path: file,
         bytes: Stream.unwrap(
           Effect.tryPromise({ try: () => isGzipFile(file), catch: failed }).pipe(
             Effect.map((gzipped) => (gzipped ? inflate(file, raw) : raw))

@@ -6,7 +6,7 @@
 import type { InvalidKey, ObjectStore, StoreError } from "@localex/storage-core"
 import { Effect, Stream } from "effect"
 import {
-  type AccessLogSourceError,
+  AccessLogSourceError,
   decodeKey,
   F,
   type LogFile,
@@ -15,16 +15,10 @@ import {
   MIN_FIELDS,
   storeFiles
 } from "./AccessLog.js"
-import {
-  Interner,
-  LineSplitter,
-  MAX_FIELDS,
-  parseCount,
-  parseLogTime,
-  sameBytes,
-  scanFields
-} from "./internal/logScan.js"
-import { BoundedTally, MillisHistogram, type Percentiles } from "./internal/tally.js"
+import { ByteMap } from "./internal/byteMap.js"
+import { lendChunks } from "./internal/lentChunks.js"
+import { LineSplitter, MAX_FIELDS, parseCount, parseLogTime, sameBytes, scanFields } from "./internal/logScan.js"
+import { BoundedTally, ByteTally, MillisHistogram, type Percentiles } from "./internal/tally.js"
 
 export interface AnalysisOptions {
   /** Only records at or after this time (epoch ms). */
@@ -102,25 +96,38 @@ export interface LogReport {
   readonly truncated: boolean
 }
 
-const classOf = (status: number): StatusClass =>
-  status >= 200 && status < 300
-    ? "2xx"
-    : status >= 300 && status < 400
-      ? "3xx"
-      : status >= 400 && status < 500
-        ? "4xx"
-        : status >= 500 && status < 600
-          ? "5xx"
-          : "other"
-
-const zeroClasses = (): Record<StatusClass, number> => ({ "2xx": 0, "3xx": 0, "4xx": 0, "5xx": 0, other: 0 })
+/** Index of a status in CLASSES (-1, S3's `-`, and 1xx are "other"; statuses are checked ≤ 599). */
+const classIndex = (status: number): number => (status >= 200 ? ((status / 100) | 0) - 2 : 4)
 
 const HOUR_MS = 3_600_000
 
-/** Folds lines into a report. Feed it with `file(name)` then `push(chunk)`…, `endFile()`; read `report()`. */
+const latin1 = (bytes: Buffer, start: number, end: number) => bytes.toString("latin1", start, end)
+const keyName = (bytes: Buffer, start: number, end: number) => decodeKey(bytes.toString("utf8", start, end))
+
+/** Requests of one operation by status class (indexed like CLASSES). */
+interface OperationTally {
+  readonly name: string
+  readonly classes: Float64Array
+  readonly isDelete: boolean
+  readonly isObjectRead: boolean
+}
+
+interface HourTally {
+  requests: number
+  "4xx": number
+  "5xx": number
+}
+
+/**
+ * Folds lines into a report. Feed it with `file(name)` then `push(chunk)`…, `endFile()`; read `report()`.
+ *
+ * The hot path reads a line's bytes in place: the fields up to the user agent are located
+ * (`scanFields`), numbers are parsed from their digits, and names (operations, keys, error
+ * codes, …) are counted by their bytes (`ByteMap`, `ByteTally`): a string is made once per
+ * distinct name, not once per line, and a line allocates nothing.
+ */
 export class LogAnalyzer {
   private readonly offsets = new Int32Array(2 * MAX_FIELDS)
-  private readonly operationNames = new Interner()
   private readonly since: number
   private readonly until: number
   private readonly top: number
@@ -139,22 +146,26 @@ export class LogAnalyzer {
   private malformed = 0
   private readonly malformedByReason: Partial<Record<MalformedReason, number>> = {}
   private readonly samples: Array<LogReport["malformed"]["samples"][number]> = []
-  private readonly classes = zeroClasses()
-  private readonly operations = new Map<string, Record<StatusClass, number>>()
-  private readonly statuses = new Map<number, number>()
-  private readonly errorCodes: BoundedTally
+  private readonly classes = new Float64Array(CLASSES.length)
+  private readonly operations = new Map<string, OperationTally>()
+  private readonly operationBytes = new ByteMap<OperationTally>(1024)
+  /** Requests per status; index 0 counts `-` (no status). */
+  private readonly statuses = new Float64Array(600)
+  private readonly errorCodes: ByteTally
   private forbidden = 0
-  private readonly forbiddenRequesters: BoundedTally
-  private readonly forbiddenIps: BoundedTally
+  private readonly forbiddenRequesters: ByteTally
+  private readonly forbiddenIps: ByteTally
   private readonly forbiddenOperations: BoundedTally
   private failedDeletes = 0
-  private readonly failedDeleteKeys: BoundedTally
-  private readonly failedDeleteCodes: BoundedTally
-  private readonly keys: BoundedTally
+  private readonly failedDeleteKeys: ByteTally
+  private readonly failedDeleteCodes: ByteTally
+  private readonly keys: ByteTally
   private bytesSent = 0
   private readonly totalTime = new MillisHistogram()
   private readonly turnAround = new MillisHistogram()
-  private readonly hours = new Map<number, { requests: number; "4xx": number; "5xx": number }>()
+  private readonly hours = new Map<number, HourTally>()
+  private hourStart = Number.NaN
+  private hour: HourTally = { requests: 0, "4xx": 0, "5xx": 0 }
 
   constructor(options: AnalysisOptions = {}) {
     this.since = options.since ?? Number.NEGATIVE_INFINITY
@@ -162,13 +173,13 @@ export class LogAnalyzer {
     this.top = options.top ?? 20
     this.samplesWanted = options.malformedSamples ?? 10
     const cap = options.maxTrackedKeys ?? 100_000
-    this.errorCodes = new BoundedTally(cap)
-    this.forbiddenRequesters = new BoundedTally(cap)
-    this.forbiddenIps = new BoundedTally(cap)
+    this.errorCodes = new ByteTally(cap, latin1)
+    this.forbiddenRequesters = new ByteTally(cap, latin1)
+    this.forbiddenIps = new ByteTally(cap, latin1)
     this.forbiddenOperations = new BoundedTally(cap)
-    this.failedDeleteKeys = new BoundedTally(cap)
-    this.failedDeleteCodes = new BoundedTally(cap)
-    this.keys = new BoundedTally(cap)
+    this.failedDeleteKeys = new ByteTally(cap, keyName)
+    this.failedDeleteCodes = new ByteTally(cap, latin1)
+    this.keys = new ByteTally(cap, keyName)
   }
 
   file(name: string): void {
@@ -185,10 +196,6 @@ export class LogAnalyzer {
     this.splitter.end()
   }
 
-  private text(bytes: Buffer, field: number): string {
-    return bytes.toString("latin1", this.offsets[2 * field]!, this.offsets[2 * field + 1]!)
-  }
-
   /** Log times repeat (many requests a second): the last one parsed is reused. */
   private readonly lastTime = Buffer.alloc(26)
   private lastTimeMs = Number.NaN
@@ -201,6 +208,25 @@ export class LogAnalyzer {
       this.lastTimeMs = ms
     }
     return ms
+  }
+
+  private operation(bytes: Buffer, start: number, end: number): OperationTally {
+    let tally = this.operationBytes.get(bytes, start, end)
+    if (tally === undefined) {
+      const name = latin1(bytes, start, end)
+      tally = this.operations.get(name)
+      if (tally === undefined) {
+        tally = {
+          name,
+          classes: new Float64Array(CLASSES.length),
+          isDelete: name.includes(".DELETE."),
+          isObjectRead: name === "REST.GET.OBJECT" || name === "REST.HEAD.OBJECT" || name === "WEBSITE.GET.OBJECT"
+        }
+        this.operations.set(name, tally)
+      }
+      this.operationBytes.set(bytes, start, end, tally)
+    }
+    return tally
   }
 
   private line(bytes: Buffer, start: number, end: number): undefined {
@@ -232,48 +258,48 @@ export class LogAnalyzer {
     if (time < this.first) this.first = time
     if (time > this.last) this.last = time
 
-    const statusClass = status === -1 ? "other" : classOf(status)
-    this.classes[statusClass]++
-    this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1)
-    const operation = this.operationNames.get(bytes, offsets[2 * F.operation]!, offsets[2 * F.operation + 1]!)
-    let perOperation = this.operations.get(operation)
-    if (perOperation === undefined) {
-      perOperation = zeroClasses()
-      this.operations.set(operation, perOperation)
-    }
-    perOperation[statusClass]++
+    const statusClass = status === -1 ? 4 : classIndex(status)
+    this.classes[statusClass]!++
+    this.statuses[status === -1 ? 0 : status]!++
+    const operation = this.operation(bytes, offsets[2 * F.operation]!, offsets[2 * F.operation + 1]!)
+    operation.classes[statusClass]!++
 
     const hourStart = Math.floor(time / HOUR_MS) * HOUR_MS
-    let hour = this.hours.get(hourStart)
-    if (hour === undefined) {
-      hour = { requests: 0, "4xx": 0, "5xx": 0 }
-      this.hours.set(hourStart, hour)
+    if (hourStart !== this.hourStart) {
+      let hour = this.hours.get(hourStart)
+      if (hour === undefined) {
+        hour = { requests: 0, "4xx": 0, "5xx": 0 }
+        this.hours.set(hourStart, hour)
+      }
+      this.hourStart = hourStart
+      this.hour = hour
     }
+    const hour = this.hour
     hour.requests++
 
     this.bytesSent += sent
     if (total >= 0) this.totalTime.add(total)
     if (turn >= 0) this.turnAround.add(turn)
 
-    if (statusClass === "4xx" || statusClass === "5xx") {
-      hour[statusClass]++
-      this.errorCodes.add(this.text(bytes, F.errorCode))
+    if (statusClass === 2 || statusClass === 3) {
+      if (statusClass === 2) hour["4xx"]++
+      else hour["5xx"]++
+      const codeStart = offsets[2 * F.errorCode]!
+      const codeEnd = offsets[2 * F.errorCode + 1]!
+      this.errorCodes.addBytes(bytes, codeStart, codeEnd)
       if (status === 403) {
         this.forbidden++
-        this.forbiddenRequesters.add(this.text(bytes, F.requester))
-        this.forbiddenIps.add(this.text(bytes, F.remoteIp))
-        this.forbiddenOperations.add(operation)
+        this.forbiddenRequesters.addBytes(bytes, offsets[2 * F.requester]!, offsets[2 * F.requester + 1]!)
+        this.forbiddenIps.addBytes(bytes, offsets[2 * F.remoteIp]!, offsets[2 * F.remoteIp + 1]!)
+        this.forbiddenOperations.add(operation.name)
       }
-      if (operation.includes(".DELETE.")) {
+      if (operation.isDelete) {
         this.failedDeletes++
-        this.failedDeleteKeys.add(decodeKey(this.text(bytes, F.key)))
-        this.failedDeleteCodes.add(this.text(bytes, F.errorCode))
+        this.failedDeleteKeys.addBytes(bytes, offsets[2 * F.key]!, offsets[2 * F.key + 1]!)
+        this.failedDeleteCodes.addBytes(bytes, codeStart, codeEnd)
       }
-    } else if (
-      (statusClass === "2xx" || status === 304) &&
-      (operation === "REST.GET.OBJECT" || operation === "REST.HEAD.OBJECT" || operation === "WEBSITE.GET.OBJECT")
-    ) {
-      this.keys.add(decodeKey(bytes.toString("utf8", offsets[2 * F.key]!, offsets[2 * F.key + 1]!)), sent)
+    } else if ((statusClass === 0 || status === 304) && operation.isObjectRead) {
+      this.keys.addBytes(bytes, offsets[2 * F.key]!, offsets[2 * F.key + 1]!, sent)
     }
   }
 
@@ -294,6 +320,9 @@ export class LogAnalyzer {
     const counted = (tally: BoundedTally, by: "count" | "bytes" = "count") =>
       tally.top(this.top, by).map(({ name, count, bytes }) => ({ name: name === "-" ? "(none)" : name, count, bytes }))
     const rate = (n: number) => (this.records === 0 ? 0 : Math.round((n / this.records) * 1e6) / 1e4)
+    const byClass = (counts: Float64Array) =>
+      Object.fromEntries(CLASSES.map((c, i) => [c, counts[i]!])) as Record<StatusClass, number>
+    const classes = byClass(this.classes)
     const tallies = [
       this.errorCodes,
       this.forbiddenRequesters,
@@ -303,6 +332,10 @@ export class LogAnalyzer {
       this.failedDeleteCodes,
       this.keys
     ]
+    const byStatus: Array<{ status: string; count: number }> = []
+    this.statuses.forEach((count, index) => {
+      if (count > 0) byStatus.push({ status: index === 0 ? "-" : String(index), count })
+    })
     return {
       window: { since: iso(this.since), until: iso(this.until) },
       sources: this.sources,
@@ -313,18 +346,16 @@ export class LogAnalyzer {
       firstTime: iso(this.first),
       lastTime: iso(this.last),
       malformed: { count: this.malformed, byReason: { ...this.malformedByReason }, samples: [...this.samples] },
-      byStatusClass: { ...this.classes },
-      errorRates: { "4xx": rate(this.classes["4xx"]), "5xx": rate(this.classes["5xx"]) },
-      byOperation: [...this.operations]
-        .map(([operation, classes]) => ({
-          operation,
-          requests: CLASSES.reduce((sum, c) => sum + classes[c], 0),
-          ...classes
+      byStatusClass: classes,
+      errorRates: { "4xx": rate(classes["4xx"]), "5xx": rate(classes["5xx"]) },
+      byOperation: [...this.operations.values()]
+        .map(({ name, classes }) => ({
+          operation: name,
+          requests: classes.reduce((sum, n) => sum + n, 0),
+          ...byClass(classes)
         }))
         .sort((a, b) => b.requests - a.requests || (a.operation < b.operation ? -1 : 1)),
-      byStatus: [...this.statuses]
-        .sort(([a], [b]) => a - b)
-        .map(([status, count]) => ({ status: status === -1 ? "-" : String(status), count })),
+      byStatus,
       byErrorCode: counted(this.errorCodes),
       forbidden: {
         count: this.forbidden,
@@ -356,14 +387,21 @@ export const analyzeFiles = <E, R>(
 ): Effect.Effect<LogReport, E | AccessLogSourceError, R> =>
   Effect.suspend(() => {
     const analyzer = new LogAnalyzer(options)
+    const push = (chunk: Buffer) => analyzer.push(chunk)
+    const streamed = (file: LogFile<E>) => Stream.runForEach(file.bytes, (chunk) => Effect.sync(() => push(chunk)))
+    // A plain local file is read into reused buffers (`lendChunks`); a gzipped one, or an object, streams.
+    const read = (file: LogFile<E>) =>
+      file.path === undefined
+        ? streamed(file)
+        : Effect.tryPromise({
+            try: () => lendChunks(file.path!, push),
+            catch: (cause) => new AccessLogSourceError({ source: file.name, reason: String(cause) })
+          }).pipe(Effect.flatMap((lent) => (lent ? Effect.void : streamed(file))))
     return files.pipe(
       Stream.runForEach((file) =>
         Effect.suspend(() => {
           analyzer.file(file.name)
-          return file.bytes.pipe(
-            Stream.runForEach((chunk) => Effect.sync(() => analyzer.push(chunk))),
-            Effect.andThen(Effect.sync(() => analyzer.endFile()))
-          )
+          return read(file).pipe(Effect.andThen(Effect.sync(() => analyzer.endFile())))
         })
       ),
       Effect.map(() => analyzer.report())

@@ -12,8 +12,9 @@ import { ObjectStore } from "@localex/storage-core"
 import * as Testing from "@localex/storage-core/testing"
 import { Effect, Stream } from "effect"
 import * as AccessLog from "../src/AccessLog.js"
+import { lendChunks } from "../src/internal/lentChunks.js"
 import * as LogAnalysis from "../src/LogAnalysis.js"
-import { generatedLine, SAMPLE_T0, sampleCorpus, seeded } from "../src/testing.js"
+import { generatedLine, logLine, SAMPLE_T0, sampleCorpus, seeded } from "../src/testing.js"
 
 const T0 = SAMPLE_T0
 const min = (n: number) => T0 + n * 60_000
@@ -154,6 +155,111 @@ describe("LogAnalysis", () => {
     )
     assert.strictEqual(report.truncated, true)
   })
+
+  it("reads fields from bytes: quoted request lines with spaces and quotes, `-` fields, keys decoded once", () => {
+    const lines = [
+      // A request line with spaces and an escaped quote: a field split on spaces puts the status elsewhere.
+      logLine({
+        time: min(0),
+        operation: "REST.GET.OBJECT",
+        key: "items/5/my%20file.jpg",
+        requestUri: 'GET /localex-storage/items/5/my file.jpg?x="a b" HTTP/1.1',
+        status: 404,
+        errorCode: "NoSuchKey",
+        bytesSent: 243,
+        totalTimeMs: 5
+      }),
+      // Every optional field `-`: no status class but "other", no bytes, no latency.
+      logLine({
+        time: min(1),
+        operation: "REST.GET.OBJECT",
+        key: "-",
+        requestUri: "-",
+        status: "-",
+        errorCode: "-",
+        bytesSent: "-",
+        objectSize: "-",
+        totalTimeMs: "-",
+        turnAroundTimeMs: "-",
+        remoteIp: "-",
+        requester: "-"
+      }),
+      // One key, two spellings (S3 encodes; a proxy may not): one row of the popular keys.
+      logLine({
+        time: min(2),
+        operation: "REST.GET.OBJECT",
+        key: "items/6/caf%C3%A9.jpg",
+        status: 200,
+        bytesSent: 7,
+        totalTimeMs: 6
+      }),
+      logLine({
+        time: min(3),
+        operation: "REST.GET.OBJECT",
+        key: "items/6/café.jpg",
+        status: 200,
+        bytesSent: 8,
+        totalTimeMs: 7
+      }),
+      // Malformed: a quote that never closes, a bracket that never closes.
+      logLine({ time: min(4), operation: "REST.GET.OBJECT", status: 200, userAgent: "x" }).replace(/"x".*$/, '"x'),
+      'owner bucket [01/Dec/2026:10:05:00 +0000 1.2.3.4 - id REST.GET.OBJECT k "GET / HTTP/1.1" 200'
+    ]
+    const report = run([Buffer.from(`${lines.join("\n")}\n`)])
+    assert.strictEqual(report.records, 4)
+    assert.deepStrictEqual(report.malformed.byReason, { "unterminated quote": 1, "unterminated bracket": 1 })
+    assert.deepStrictEqual(report.byStatusClass, { "2xx": 2, "3xx": 0, "4xx": 1, "5xx": 0, other: 1 })
+    assert.deepStrictEqual(report.byStatus, [
+      { status: "-", count: 1 },
+      { status: "200", count: 2 },
+      { status: "404", count: 1 }
+    ])
+    assert.deepStrictEqual(
+      report.byErrorCode.map((c) => [c.name, c.count]),
+      [["NoSuchKey", 1]]
+    )
+    assert.deepStrictEqual(
+      report.topKeys.map((c) => [c.name, c.count, c.bytes]),
+      [["items/6/café.jpg", 2, 15]]
+    )
+    assert.strictEqual(report.bytesSent, 243 + 15)
+    assert.deepStrictEqual([report.latency.totalTimeMs.count, report.latency.totalTimeMs.max], [3, 7])
+  })
+
+  it.effect("lends a plain file's bytes part by part (lines across parts, CRLF, no final newline); not a gzip", () =>
+    Effect.gen(function* () {
+      const dir = Testing.tempDir("lent")
+      const plain = join(dir, "access.log")
+      const bytes = Buffer.from(text.replace(/\n/g, "\r\n").replace(/\r\n$/, ""))
+      writeFileSync(plain, bytes)
+      for (const size of [16, 333, 1 << 20]) {
+        const analyzer = new LogAnalysis.LogAnalyzer()
+        analyzer.file("corpus")
+        let parts = 0
+        const lent = yield* Effect.promise(() =>
+          lendChunks(
+            plain,
+            (chunk) => {
+              parts++
+              analyzer.push(chunk)
+            },
+            size
+          )
+        )
+        analyzer.endFile()
+        assert.isTrue(lent)
+        assert.strictEqual(parts, Math.ceil(bytes.length / size))
+        checkCorpusReport(analyzer.report())
+      }
+      const gzipped = join(dir, "access.log.gz")
+      writeFileSync(gzipped, gzipSync(text))
+      const lent = yield* Effect.promise(() => lendChunks(gzipped, () => assert.fail("lent a gzip file")))
+      assert.isFalse(lent)
+      // analyzePath streams it through gunzip instead.
+      checkCorpusReport(yield* LogAnalysis.analyzePath(gzipped))
+      checkCorpusReport(yield* LogAnalysis.analyzePath(plain))
+    })
+  )
 
   it.effect("reads a directory of plain and gzipped files, corrupt gzip is a typed error", () =>
     Effect.gen(function* () {

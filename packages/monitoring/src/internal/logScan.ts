@@ -175,25 +175,6 @@ export const parseCount = (bytes: Uint8Array, start: number, end: number, dash: 
 export const isDash = (bytes: Uint8Array, start: number, end: number): boolean =>
   end - start === 1 && bytes[start] === 0x2d
 
-/**
- * Strings for the few distinct values a field takes (operations): looked up by their bytes, so a
- * line costs a comparison, not a new string. Past `capacity` values, strings are made as usual.
- */
-export class Interner {
-  private readonly entries: Array<{ readonly bytes: Buffer; readonly text: string }> = []
-
-  constructor(private readonly capacity = 64) {}
-
-  get(bytes: Buffer, start: number, end: number): string {
-    const length = end - start
-    for (const entry of this.entries)
-      if (entry.bytes.length === length && sameBytes(entry.bytes, bytes, start, length)) return entry.text
-    const text = bytes.toString("latin1", start, end)
-    if (this.entries.length < this.capacity) this.entries.push({ bytes: Buffer.from(bytes.subarray(start, end)), text })
-    return text
-  }
-}
-
 /** `a[0, length)` equals `b[start, start + length)` (a JS loop: cheaper than a native call for short runs). */
 export const sameBytes = (a: Uint8Array, b: Uint8Array, start: number, length: number): boolean => {
   for (let i = 0; i < length; i++) if (a[i] !== b[start + i]) return false

@@ -1,6 +1,7 @@
 /**
  * Bounded tallies for the access-log analysis: memory stays flat whatever the log's size.
  */
+import { ByteMap } from "./byteMap.js"
 
 /** Counts (and sums bytes) per name for at most `capacity` names; later new names go to `untracked`. */
 export class BoundedTally {
@@ -10,12 +11,23 @@ export class BoundedTally {
   constructor(private readonly capacity: number) {}
 
   add(name: string, bytes = 0): void {
-    const entry = this.entries.get(name)
-    if (entry !== undefined) {
+    const entry = this.entry(name)
+    if (entry === null) this.untracked++
+    else {
       entry.count++
       entry.bytes += bytes
-    } else if (this.entries.size < this.capacity) this.entries.set(name, { count: 1, bytes })
-    else this.untracked++
+    }
+  }
+
+  /** The (mutable) entry of `name`, created at zero while there is room; null when untracked. */
+  entry(name: string): { count: number; bytes: number } | null {
+    let entry = this.entries.get(name)
+    if (entry === undefined) {
+      if (this.entries.size >= this.capacity) return null
+      entry = { count: 0, bytes: 0 }
+      this.entries.set(name, entry)
+    }
+    return entry
   }
 
   /** The `n` largest by `by` (ties in name order, so reports are stable). */
@@ -28,6 +40,36 @@ export class BoundedTally {
 
   get truncated(): boolean {
     return this.untracked > 0
+  }
+}
+
+/**
+ * A BoundedTally fed with a line's bytes: each distinct byte string is decoded once (`decode`:
+ * utf8, URL-decoding for keys) and its entry remembered, so a repeated name costs a hash of its
+ * bytes, not a string. Names the cache has no room for take the string path.
+ */
+export class ByteTally extends BoundedTally {
+  private readonly cache: ByteMap<{ count: number; bytes: number } | null>
+
+  constructor(
+    capacity: number,
+    private readonly decode: (bytes: Buffer, start: number, end: number) => string
+  ) {
+    super(capacity)
+    this.cache = new ByteMap(capacity)
+  }
+
+  addBytes(bytes: Buffer, start: number, end: number, sent = 0): void {
+    let entry = this.cache.get(bytes, start, end)
+    if (entry === undefined) {
+      entry = this.entry(this.decode(bytes, start, end))
+      this.cache.set(bytes, start, end, entry)
+    }
+    if (entry === null) this.untracked++
+    else {
+      entry.count++
+      entry.bytes += sent
+    }
   }
 }
 
