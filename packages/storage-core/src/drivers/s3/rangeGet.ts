@@ -233,7 +233,8 @@ export const rangeGet = async (
     }
 
     const socket = connect({
-      host: signed.hostname,
+      // A URL writes an IPv6 address in brackets; a socket wants it bare.
+      host: signed.hostname.replace(/^\[(.*)\]$/, "$1"),
       port: signed.port ?? 80,
       onread: { buffer: () => buffer.subarray(fill), callback: onRead }
     })
