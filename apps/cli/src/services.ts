@@ -125,6 +125,7 @@ const noStore = Layer.succeed(
     location: "(none: local processing)",
     put: () => notUsed("put"),
     get: () => notUsed("get"),
+    download: () => notUsed("download"),
     head: () => notUsed("head"),
     exists: () => notUsed("exists"),
     list: () => Stream.fromEffect(notUsed("list")),

@@ -3,7 +3,8 @@
  *
  *   1. presign: URLs per second vs @aws-sdk/s3-request-presigner's getSignedUrl, and the
  *      server must accept a sample of the URLs (GET and PUT with plain fetch).
- *   2. a 256 MiB upload and download vs `aws s3 cp` and `rclone copyto`.
+ *   2. a 256 MiB upload (put of a file) and download (`download` to a file) vs `aws s3 cp` and
+ *      `rclone copyto`.
  *   3. 2,000 × 4 KiB objects put with bounded concurrency vs `rclone copy`.
  *
  * The engine: LOCALEX_S3_ENV_FILE (or LOCALEX_S3_ENDPOINT_FILE) names an env file of a running
@@ -18,7 +19,7 @@
 import { spawn } from "node:child_process"
 import { createHash, randomBytes, randomUUID } from "node:crypto"
 import { createReadStream, createWriteStream, existsSync } from "node:fs"
-import { mkdir, mkdtemp, open, readdir, rm, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
@@ -277,7 +278,7 @@ async function largeBench() {
     {
       name: "ours",
       up: () => runtime.runPromise(store.put("large/ours.bin", { _tag: "File", path: source })),
-      down: () => runtime.runPromise(saveTo(store.get("large/ours.bin"), target))
+      down: () => runtime.runPromise(store.download("large/ours.bin", target))
     }
   ]
   if (available(AWS_CLI)) {
@@ -337,36 +338,6 @@ async function largeBench() {
       })
     }
   }
-}
-
-/**
- * Saves a download to a file as a careful user would (and as rclone does): each batch of chunks
- * (a part) goes in one positional writev, up to four writes in flight, so a slow disk does not
- * stall the download.
- */
-function saveTo(
-  download: Effect.Effect<{ readonly body: Stream.Stream<Uint8Array, unknown> }, unknown>,
-  path: string
-): Effect.Effect<void, unknown> {
-  return Effect.gen(function* () {
-    const { body } = yield* download
-    const file = yield* Effect.acquireRelease(
-      Effect.promise(() => open(path, "w")),
-      (handle) => Effect.promise(() => handle.close())
-    )
-    const writing = new Set<Promise<unknown>>()
-    let position = 0
-    yield* Stream.runForEachArray(body, (chunks) =>
-      Effect.promise(async () => {
-        const write = file.writev(chunks, position)
-        position += chunks.reduce((sum, chunk) => sum + chunk.length, 0)
-        writing.add(write)
-        void write.finally(() => writing.delete(write)).catch(() => undefined)
-        if (writing.size >= 4) await Promise.race(writing)
-      })
-    )
-    yield* Effect.promise(() => Promise.all(writing))
-  }).pipe(Effect.scoped)
 }
 
 // --- 3. many small objects -------------------------------------------------------------------

@@ -159,6 +159,11 @@ export interface PresignedUrl {
   readonly headers: Readonly<Record<string, string>>
 }
 
+export interface DownloadOptions {
+  /** Called as bytes are written to the file (about once per MiB); for progress bars. */
+  readonly onProgress?: (progress: TransferProgress) => void
+}
+
 /** `memory`: the in-memory store of the testing subpath. */
 export type ObjectStoreDriver = "s3" | "fs" | "memory"
 
@@ -177,6 +182,16 @@ export class ObjectStore extends Context.Service<
       key: string,
       options?: GetOptions
     ) => Effect.Effect<GetResult, InvalidKey | ObjectNotFound | NotModified | RangeNotSatisfiable | StoreError>
+    /**
+     * Saves a whole object to a local file, replacing it. The bytes go to a temporary file beside
+     * `path`, renamed over it at the end: on failure `path` is untouched and nothing is left. One
+     * version is read even while a writer replaces the object (else the download fails).
+     */
+    readonly download: (
+      key: string,
+      path: string,
+      options?: DownloadOptions
+    ) => Effect.Effect<ObjectInfo, InvalidKey | ObjectNotFound | StoreError>
     readonly head: (key: string) => Effect.Effect<ObjectInfo, InvalidKey | ObjectNotFound | StoreError>
     readonly exists: (key: string) => Effect.Effect<boolean, InvalidKey | StoreError>
     /** Lazily pages through the store; memory stays flat however many keys there are. */

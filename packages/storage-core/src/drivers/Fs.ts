@@ -30,11 +30,13 @@ import {
   DEFAULT_STORAGE_CLASS,
   servedBytes
 } from "../internal/objectRules.js"
+import { saveToFile, wholeObject } from "../internal/saveToFile.js"
 import { type StorageServices, storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
   type CopyOptions,
   type DeleteOutcome,
+  type DownloadOptions,
   type GetOptions,
   type ObjectInfo,
   ObjectStore,
@@ -417,6 +419,8 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
     driver: "fs",
     location: pathToFileURL(root).href,
     put,
+    download: (key: string, path: string, options?: DownloadOptions) =>
+      saveToFile(key, path, wholeObject(get(key)), options),
     get,
     head,
     exists,

@@ -22,12 +22,14 @@ import {
   DEFAULT_STORAGE_CLASS,
   servedBytes
 } from "../internal/objectRules.js"
+import { saveToFile, wholeObject } from "../internal/saveToFile.js"
 import { type StorageServices, storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
   type CommonPrefix,
   type CopyOptions,
   type DeleteOutcome,
+  type DownloadOptions,
   type GetOptions,
   type ListEntry,
   type ListOptions,
@@ -258,6 +260,8 @@ export const makeServices = (options: MemoryOptions = {}): Effect.Effect<Storage
       location,
       put,
       get,
+      download: (key: string, path: string, options?: DownloadOptions) =>
+        saveToFile(key, path, wholeObject(get(key)), options),
       head,
       exists,
       list,

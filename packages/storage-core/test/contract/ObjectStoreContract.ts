@@ -68,6 +68,12 @@ export interface ContractOptions {
   readonly tagsOf?: (key: string) => Effect.Effect<Readonly<Record<string, string>>, unknown>
 }
 
+/** A folder for the length of the test. */
+const tempDir = Effect.acquireRelease(
+  Effect.promise(() => fs.mkdtemp(path.join(os.tmpdir(), "localex-contract-"))),
+  (dir) => Effect.promise(() => fs.rm(dir, { recursive: true, force: true }))
+)
+
 const failureTag = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.map(Effect.flip(effect), (error) => error._tag)
 
@@ -137,9 +143,38 @@ export const objectStoreContract = (
           assert.strictEqual(got.info.size, size)
           assert.isUndefined(got.range)
           assert.deepStrictEqual(yield* digestStream(got.body), { sha256: sha256(bytes), size })
+
+          // download: the same bytes in a file, nothing else left in its folder.
+          const dir = yield* tempDir
+          const target = path.join(dir, "out.bin")
+          yield* Effect.promise(() => fs.writeFile(target, "an older file, replaced"))
+          let downloaded = 0
+          const saved = yield* store.download(key, target, {
+            onProgress: ({ loaded }) => {
+              downloaded = loaded
+            }
+          })
+          assert.strictEqual(saved.size, size)
+          assert.strictEqual(saved.etag, info.etag)
+          assert.strictEqual(sha256(yield* Effect.promise(() => fs.readFile(target))), sha256(bytes))
+          assert.deepStrictEqual(yield* Effect.promise(() => fs.readdir(dir)), ["out.bin"])
+          if (size > 0) assert.strictEqual(downloaded, size, "the last progress event reports every byte")
         })
       )
     }
+
+    it.effect("download of a missing key fails with ObjectNotFound, leaves the file as it was and nothing else", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const dir = yield* tempDir
+        const target = path.join(dir, "kept.txt")
+        yield* Effect.promise(() => fs.writeFile(target, "kept"))
+        assert.strictEqual(yield* failureTag(store.download(`${run}missing/none.bin`, target)), "ObjectNotFound")
+        assert.strictEqual(yield* Effect.promise(() => fs.readFile(target, "utf8")), "kept")
+        assert.deepStrictEqual(yield* Effect.promise(() => fs.readdir(dir)), ["kept.txt"])
+        assert.strictEqual(yield* failureTag(store.download("../bad", target)), "InvalidKey")
+      })
+    )
 
     it.effect("round-trips content type, cache-control, content disposition and metadata", () =>
       Effect.gen(function* () {

@@ -48,7 +48,7 @@ const readBody = (body: Readable): Promise<string> =>
   })
 
 /** An error `classify` reads as it reads the SDK's service exceptions. */
-const serviceError = (status: number, headers: Record<string, string | undefined>, body: string): Error => {
+export const serviceError = (status: number, headers: Record<string, string | undefined>, body: string): Error => {
   const parsed = parseErrorXml(body)
   const code = parsed?.code ?? (status === 404 ? "NotFound" : "UnknownError")
   const region = headers["x-amz-bucket-region"]
@@ -61,11 +61,22 @@ const serviceError = (status: number, headers: Record<string, string | undefined
   })
 }
 
-export const makeSendSigned = (
+/** A request signed for the configured endpoint: what to put on the wire. */
+export interface SignedHead {
+  readonly protocol: string
+  readonly hostname: string
+  readonly port: number | undefined
+  /** Path and query, escaped. */
+  readonly path: string
+  readonly query: Record<string, string>
+  readonly headers: Record<string, string>
+}
+
+/** SigV4 signing of `SignedRequest`s with one reused signer (its signing key kept per day). */
+export const makeSigner = (
   target: PresignTarget,
-  handler: NodeHttpHandler,
   credentials: CredentialsCache
-): SendSigned => {
+): ((request: SignedRequest) => Promise<SignedHead>) => {
   const { protocol, hostname, port, host, bucketPath } = bucketAddress(target)
   const signer = new SignatureV4({
     service: "s3",
@@ -77,15 +88,33 @@ export const makeSendSigned = (
     applyChecksum: false
   })
   keepSigningKey(signer)
-
-  return async (request, abortSignal) => {
+  return async (request) => {
     const path = `${bucketPath}${request.path}` || "/"
     const headers = { ...request.headers, host, "x-amz-content-sha256": request.payloadHash }
     const plain = { method: request.method, protocol, hostname, path, query: request.query ?? {}, headers }
     const signed = await signer.sign(port === undefined ? plain : { ...plain, port })
-    if (request.body !== undefined) (signed as { body?: Uint8Array }).body = request.body
+    return { protocol, hostname, port, path, query: signed.query as Record<string, string>, headers: signed.headers }
+  }
+}
+
+export const makeSendSigned = (
+  target: PresignTarget,
+  handler: NodeHttpHandler,
+  credentials: CredentialsCache
+): SendSigned => {
+  const sign = makeSigner(target, credentials)
+  return async (request, abortSignal) => {
+    const { port, ...head } = await sign(request)
+    const signed = {
+      ...head,
+      method: request.method,
+      ...(port === undefined ? {} : { port }),
+      ...(request.body === undefined ? {} : { body: request.body })
+    }
     // The handler is typed for the SDK's request class; it reads only the plain fields signed here.
-    const { response } = await handler.handle(signed as Parameters<NodeHttpHandler["handle"]>[0], { abortSignal })
+    const { response } = await handler.handle(signed as unknown as Parameters<NodeHttpHandler["handle"]>[0], {
+      abortSignal
+    })
     const body = await readBody(response.body as Readable)
     if (response.statusCode >= 200 && response.statusCode < 300) {
       return { statusCode: response.statusCode, headers: response.headers, body }
