@@ -30,7 +30,7 @@ import {
   SafetyLimitExceeded
 } from "@localex/storage-core"
 import { Clock, Effect, Stream } from "effect"
-import { BackupCheckFailed, ChecksumMismatch, VersioningRequired } from "./Errors.js"
+import { ChecksumMismatch, VersioningRequired } from "./Errors.js"
 import { mergeJoin } from "./internal/mergeJoin.js"
 import { writeOwn, writeOwnStream } from "./internal/ownWrite.js"
 import { narrow, type Side } from "./Location.js"
@@ -271,9 +271,9 @@ const ndjson = <E>(values: Stream.Stream<unknown, E>): Stream.Stream<Uint8Array,
     Stream.mapArray((lines) => [encoder.encode(lines.join(""))] as const)
   )
 
-/** The actions of a manifest, read back as a stream. */
+/** The actions of a manifest this run just wrote, read back as a stream (gone meanwhile: a defect). */
 const manifestActions = (store: Store, key: string) =>
-  Stream.unwrap(readBody(store, key)).pipe(
+  Stream.unwrap(readBody(store, key).pipe(Effect.catchTag("ObjectNotFound", (error) => Effect.die(error)))).pipe(
     Stream.decodeText,
     Stream.splitLines,
     Stream.filter((line) => line.length > 0),
@@ -484,10 +484,12 @@ export const run = Effect.fn("PointInTime.run")(function* (sourceSide: Side, opt
   )
   yield* deleteExtras
   if (read !== totals.toRestore + totals.extra)
-    return yield* new BackupCheckFailed({
-      check: "point-in-time restore",
-      reason: `the plan ${manifestKey} read back with ${read} actions, not the ${totals.toRestore + totals.extra} written`
-    })
+    // Our own manifest, just written, read back different: changed under us, not a user error.
+    return yield* Effect.die(
+      new Error(
+        `the plan ${manifestKey} read back with ${read} actions, not the ${totals.toRestore + totals.extra} written`
+      )
+    )
 
   const reportKey = `${base}-result.json`
   const final = report({ bytesRestored, manifestKey, reportKey })
