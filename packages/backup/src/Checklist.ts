@@ -19,10 +19,10 @@ import {
   type ObjectStore,
   type ObjectSummary,
   readBody,
-  readText,
-  writeObject
+  readText
 } from "@localex/storage-core"
 import { Clock, Effect, Random, Stream } from "effect"
+import { writeOwn } from "./internal/ownWrite.js"
 import { copyObject } from "./internal/transfer.js"
 import { narrow, type Side, sideOf } from "./Location.js"
 import { listSide, REPORTS_PREFIX, type SnapshotReport } from "./Snapshot.js"
@@ -279,7 +279,7 @@ export const drill = Effect.fn("Checklist.drill")(function* (
     ok: mismatches.length === 0 && listed.sample.length > 0,
     reportKey
   }
-  yield* writeObject(backup.store, reportKey, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`), {
+  yield* writeOwn(backup.store, reportKey, new TextEncoder().encode(`${JSON.stringify(report, null, 2)}\n`), {
     contentType: "application/json",
     ifNoneMatch: "*"
   })

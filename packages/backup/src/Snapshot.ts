@@ -16,19 +16,13 @@
  * - `_localex/` (reports, checkpoints, manifests) is never copied, compared or deleted.
  * - The report goes to `_localex/reports/backup/snapshot/` in the destination (not on a dry run).
  */
-import {
-  DeletionPlan,
-  Keys,
-  type ObjectStore,
-  type ObjectSummary,
-  type Units,
-  writeObject
-} from "@localex/storage-core"
+import { DeletionPlan, Keys, type ObjectStore, type ObjectSummary, type Units } from "@localex/storage-core"
 import { Clock, Effect, Stream } from "effect"
 import { EmptySource, TooManyFailures } from "./Errors.js"
 import * as Checkpoints from "./internal/checkpoint.js"
 import { fromHeads, fromListing, type Method, type MethodCounts, noMethods } from "./internal/compare.js"
 import { type Joined, mergeJoin } from "./internal/mergeJoin.js"
+import { writeOwn } from "./internal/ownWrite.js"
 import { type Condition, copyObject } from "./internal/transfer.js"
 import { narrow, type Side } from "./Location.js"
 
@@ -376,7 +370,7 @@ export const run = Effect.fn("Snapshot.run")(function* (
     reportKey
   }
   if (reportKey !== null) {
-    yield* writeObject(destination.store, reportKey, encoder.encode(`${JSON.stringify(report, null, 2)}\n`), {
+    yield* writeOwn(destination.store, reportKey, encoder.encode(`${JSON.stringify(report, null, 2)}\n`), {
       contentType: "application/json",
       ifNoneMatch: "*"
     })

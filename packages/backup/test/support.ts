@@ -24,8 +24,19 @@ export const fsSide = (prefix = "", options: { readonly raw?: boolean } = {}) =>
     return sideOf({ ...services, store }, prefix)
   })
 
+/**
+ * A side on a fresh RGW bucket; its puts write `localex-sha256` as stores built from settings do
+ * (`raw`: the driver's own layer, as another tool's puts would not). `endpoint`: reach the engine
+ * through another address (a fault proxy).
+ */
 export const s3Side = (
-  options: { readonly prefix?: string; readonly versioned?: boolean; readonly bucket?: string } = {}
+  options: {
+    readonly prefix?: string
+    readonly versioned?: boolean
+    readonly bucket?: string
+    readonly raw?: boolean
+    readonly endpoint?: string
+  } = {}
 ) =>
   Effect.gen(function* () {
     const raw = Testing.rawClient(engine)
@@ -38,9 +49,16 @@ export const s3Side = (
       yield* Effect.promise(() =>
         raw.send(new PutBucketVersioningCommand({ Bucket: bucket, VersioningConfiguration: { Status: "Enabled" } }))
       )
-    const settings = Testing.s3Options(engine!, bucket)
+    const settings = Testing.s3Options(
+      engine!,
+      bucket,
+      options.endpoint === undefined ? {} : { endpoint: options.endpoint }
+    )
     const services = yield* S3.makeServices(settings)
-    const store = ContentChecksum.withChecksums(services.store, { bufferBytes: 5 * 1024 * 1024 })
+    const store =
+      options.raw === true
+        ? services.store
+        : ContentChecksum.withChecksums(services.store, { bufferBytes: 5 * 1024 * 1024 })
     const side = sideOf({ ...services, store }, options.prefix ?? "", serverSideOf({ driver: "s3", ...settings }))
     return { side, bucket, raw }
   })

@@ -3,12 +3,14 @@
  * the key up to which every object is done (the run's results are taken in key order), and the
  * deletions found so far. An unfinished checkpoint makes the next run resume after that key.
  * Every write is conditional on the last one seen, so two runs between the same locations cannot
- * both go on (the second fails with `SnapshotConflict`).
+ * both go on (the second fails with `SnapshotConflict`). Each write carries a random token, so a
+ * write retried after its answer was lost (412 on the retry) is recognised as our own (ownWrite.ts).
  */
-import { createHash } from "node:crypto"
-import { type DeletionPlan, type ObjectStore, readText, writeObject } from "@localex/storage-core"
+import { createHash, randomUUID } from "node:crypto"
+import { type DeletionPlan, type ObjectStore, readText } from "@localex/storage-core"
 import { Effect } from "effect"
 import { SnapshotConflict } from "../Errors.js"
+import { writeOwn } from "./ownWrite.js"
 
 type Store = ObjectStore["Service"]
 
@@ -22,6 +24,8 @@ export interface Checkpoint {
   readonly watermark: string | null
   /** Destination objects missing from the source, found before the watermark (with --delete). */
   readonly pendingDeletes: ReadonlyArray<DeletionPlan.DeletionCandidate>
+  /** Unique per write: tells our own write from another run's. */
+  readonly token?: string
 }
 
 export const CHECKPOINTS_PREFIX = "_localex/backup/checkpoints/"
@@ -46,7 +50,7 @@ export const load = (store: Store, key: string) =>
 
 /** Writes the checkpoint over exactly the version last seen (`etag`), or creates it; returns the new ETag. */
 export const save = (store: Store, key: string, checkpoint: Checkpoint, etag: string | undefined) =>
-  writeObject(store, key, encoder.encode(`${JSON.stringify(checkpoint)}\n`), {
+  writeOwn(store, key, encoder.encode(`${JSON.stringify({ ...checkpoint, token: randomUUID() })}\n`), {
     contentType: "application/json",
     ...(etag === undefined ? { ifNoneMatch: "*" as const } : { ifMatch: etag })
   }).pipe(

@@ -11,9 +11,16 @@
  *
  * The write is conditional on what the destination held when the run looked (create-only, or
  * the ETag it had): a destination changed meanwhile is not overwritten. A failed copy leaves
- * nothing (a put that fails stores nothing).
+ * nothing (a put that fails stores nothing). A 412 where the destination now holds exactly these
+ * bytes (same size and `localex-sha256`: a retried write whose first answer was lost) is a success.
  */
-import { ContentChecksum, type ObjectInfo, type ObjectStore, type PutOptions } from "@localex/storage-core"
+import {
+  ContentChecksum,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutBody,
+  type PutOptions
+} from "@localex/storage-core"
 import { Effect, Stream } from "effect"
 import { ChecksumMismatch } from "../Errors.js"
 
@@ -50,6 +57,18 @@ export const copyObject = Effect.fnUntraced(function* (
   const got = yield* read(source, sourceKey)
   const info = got.info
   const carried = ContentChecksum.of(info)
+  /** The put; after a 412, the destination's object when it is already this copy. */
+  const put = (body: PutBody, putOptions: PutOptions, sha256: string) =>
+    destination.put(destinationKey, body, putOptions).pipe(
+      Effect.catchTag("PreconditionFailed", (failed) =>
+        destination.head(destinationKey).pipe(
+          Effect.catchTag("ObjectNotFound", () => Effect.fail(failed)),
+          Effect.flatMap((now) =>
+            now.size === info.size && ContentChecksum.of(now) === sha256 ? Effect.succeed(now) : Effect.fail(failed)
+          )
+        )
+      )
+    )
   const mismatch = (expected: string) => (actual: string) => new ChecksumMismatch({ key: sourceKey, expected, actual })
   const options = (sha256: string): PutOptions => ({
     contentType: info.contentType ?? "application/octet-stream",
@@ -61,23 +80,16 @@ export const copyObject = Effect.fnUntraced(function* (
     ...condition
   })
   if (carried !== undefined) {
-    return yield* destination.put(
-      destinationKey,
-      ContentChecksum.verifying(got.body, carried, mismatch(carried)),
-      options(carried)
-    )
+    return yield* put(ContentChecksum.verifying(got.body, carried, mismatch(carried)), options(carried), carried)
   }
   if (info.size <= BUFFER_BYTES) {
     const bytes = concat(yield* Stream.runCollect(got.body), info.size)
-    return yield* destination.put(destinationKey, bytes, options(ContentChecksum.sha256Hex(bytes)))
+    const sha256 = ContentChecksum.sha256Hex(bytes)
+    return yield* put(bytes, options(sha256), sha256)
   }
   const sha256 = yield* ContentChecksum.ofStream(got.body)
   const again = yield* read(source, sourceKey)
-  return yield* destination.put(
-    destinationKey,
-    ContentChecksum.verifying(again.body, sha256, mismatch(sha256)),
-    options(sha256)
-  )
+  return yield* put(ContentChecksum.verifying(again.body, sha256, mismatch(sha256)), options(sha256), sha256)
 })
 
 export type CopyResult = ObjectInfo

@@ -11,8 +11,8 @@
  * - `resetRequest`: part of the request body goes through, then the connection is reset (the
  *   engine never sees a whole request, so it does not run it);
  * - `resetResponse`: the engine runs the request, the answer is cut after part of its body (or
- *   right after its head when it has none) and the connection reset: the client cannot know
- *   whether it ran.
+ *   right after its head when it has none; before its head with `dropWholeResponse`) and the
+ *   connection reset: the client cannot know whether it ran.
  */
 import * as http from "node:http"
 import type * as net from "node:net"
@@ -49,6 +49,11 @@ export interface Chaos {
   readonly resetRequest?: number
   /** Rate of resets in the middle of the answer. */
   readonly resetResponse?: number
+  /**
+   * Those resets drop the whole answer, status line included: the client cannot know whether the
+   * request ran even when its answer has no body (a PutObject's). Default false: cut after the head.
+   */
+  readonly dropWholeResponse?: boolean
   /** At most this many faults (SlowDown and resets) in all; then requests go through (latency stays). */
   readonly times?: number
 }
@@ -165,6 +170,7 @@ export const startChaosStage = (target: string): Promise<ChaosStage> => {
     const { delay, decision } = decide(requestKind(method, url, req.headers), hasBody)
     const requestCut = decision === "resetRequest" ? cutAt(length || 1) : 0
     const responseCut = decision === "resetResponse" ? random() : 0
+    const dropWhole = decision === "resetResponse" && chaos?.dropWholeResponse === true
     req.pause()
     const go = () => {
       if (decision === "slowDown") {
@@ -191,6 +197,12 @@ export const startChaosStage = (target: string): Promise<ChaosStage> => {
       })
       out.on("error", () => reset(req.socket))
       out.on("response", (answer) => {
+        if (dropWhole) {
+          counts.resetResponse++
+          answer.resume()
+          reset(req.socket)
+          return
+        }
         res.writeHead(answer.statusCode ?? 502, answer.rawHeaders)
         if (decision !== "resetResponse") {
           answer.pipe(res)
