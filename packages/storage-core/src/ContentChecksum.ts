@@ -5,12 +5,15 @@
  * stores can be compared without reading the bytes. Copies keep it (it is metadata).
  *
  * `withChecksums(store)` writes it on every put whose bytes are known before the upload starts —
- * byte arrays, and files and streams (with a `contentLength`) of at most `bufferBytes`, read first —
+ * byte arrays, files (of at most `bufferBytes` read first, larger ones hashed by a streamed read
+ * before the upload), and streams with a `contentLength` of at most `bufferBytes`, read first —
  * and keeps it on copies that replace the metadata. Stores built from settings (`Storage.layer`,
  * `layerConfig`, `makeStore`) are wrapped with it; the drivers' own layers are not.
  */
 import { createHash, type Hash } from "node:crypto"
+import { createReadStream } from "node:fs"
 import { stat } from "node:fs/promises"
+import { pipeline } from "node:stream/promises"
 import { Effect, Predicate, Stream } from "effect"
 import { putChunks } from "./drivers/fs/bodies.js"
 import { TransportError } from "./Errors.js"
@@ -80,6 +83,22 @@ export interface ChecksumOptions {
   readonly bufferBytes?: number
 }
 
+const readError = (path: string) => (cause: unknown) =>
+  new TransportError({ operation: "put", detail: `cannot read ${path}: ${String(cause)}`, cause })
+
+const statFile = (path: string) => Effect.tryPromise({ try: () => stat(path), catch: readError(path) })
+
+/** Hex SHA-256 of a file, read in 1 MiB chunks (never whole). */
+const hashFile = (path: string) =>
+  Effect.tryPromise({
+    try: async (signal) => {
+      const hash = createHash("sha256")
+      await pipeline(createReadStream(path, { highWaterMark: 1024 * 1024 }), hash, { signal })
+      return hash.digest("hex")
+    },
+    catch: readError(path)
+  })
+
 /** The store, writing `localex-sha256` on every put whose bytes it can know before uploading. */
 export const withChecksums = (store: ObjectStore["Service"], options: ChecksumOptions = {}): ObjectStore["Service"] => {
   const bufferBytes = options.bufferBytes ?? 5 * 1024 * 1024
@@ -87,19 +106,33 @@ export const withChecksums = (store: ObjectStore["Service"], options: ChecksumOp
     ...putOptions,
     metadata: { ...putOptions.metadata, [METADATA_NAME]: sum }
   })
+  /**
+   * A file too large to hold is hashed by a first streamed read, then uploaded as it is with the
+   * sum. If it changed meanwhile (size or mtime differ after the upload) the stored object would
+   * carry a wrong checksum: it is removed and the put fails.
+   */
+  const putLargeFile = (key: string, file: { readonly _tag: "File"; readonly path: string }, putOptions: PutOptions) =>
+    Effect.gen(function* () {
+      const path = file.path
+      const before = yield* statFile(path)
+      const sum = yield* hashFile(path)
+      const info = yield* store.put(key, file, withSum(putOptions, sum))
+      const after = yield* statFile(path)
+      if (after.size === before.size && after.mtimeMs === before.mtimeMs) return info
+      yield* Effect.ignore(store.delete(key))
+      return yield* new TransportError({
+        operation: "put",
+        detail: `${path} changed while "${key}" was being uploaded: the object was removed; upload it again`
+      })
+    })
+
   const put: ObjectStore["Service"]["put"] = (key, body, putOptions = {}) => {
     if (putOptions.metadata?.[METADATA_NAME] !== undefined) return store.put(key, body, putOptions)
     if (body instanceof Uint8Array) return store.put(key, body, withSum(putOptions, sha256Hex(body)))
     if (isFile(body)) {
       return Effect.gen(function* () {
-        const size = yield* Effect.tryPromise({
-          try: () => stat(body.path).then((s) => s.size),
-          catch: (cause) =>
-            new TransportError({ operation: "put", detail: `cannot read ${body.path}: ${String(cause)}`, cause })
-        })
-        // A larger file goes as it is: hashing it first would read it twice (and a file that
-        // changes meanwhile is the driver's and the caller's to notice, as without a checksum).
-        if (size > bufferBytes) return yield* store.put(key, body, putOptions)
+        const { size } = yield* statFile(body.path)
+        if (size > bufferBytes) return yield* putLargeFile(key, body, putOptions)
         const bytes = concat(yield* Stream.runCollect(putChunks(key, body)))
         return yield* store.put(key, bytes, withSum(putOptions, sha256Hex(bytes)))
       })

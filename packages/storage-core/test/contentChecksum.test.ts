@@ -1,10 +1,10 @@
 /**
- * `localex-sha256`: what stores built from settings write (bytes, files, sized streams), what
+ * `localex-sha256`: what stores built from settings write (bytes, files of any size, sized streams), what
  * they leave alone (unsized streams, a checksum the caller gives), copies that replace metadata,
  * and a stream checked against a checksum.
  */
 import { createHash } from "node:crypto"
-import { writeFileSync } from "node:fs"
+import { appendFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Stream } from "effect"
@@ -25,9 +25,12 @@ describe("content checksum", () => {
         const file = path.join(root, "..", `${path.basename(root)}-upload.bin`)
         writeFileSync(file, bytes)
         assert.strictEqual(ContentChecksum.of(yield* store.put("file.bin", fromFile(file))), sha(bytes))
-        // Above the multipart threshold a file is not read twice: it goes without.
-        writeFileSync(file, new Uint8Array(6 * 1024 * 1024))
-        assert.isUndefined(ContentChecksum.of(yield* store.put("large.bin", fromFile(file))))
+        // Above the buffer (and multipart) threshold a file is hashed by a streamed read first.
+        const large = Testing.bytes(6 * 1024 * 1024 + 5, 7)
+        writeFileSync(file, large)
+        const largeInfo = yield* store.put("large.bin", fromFile(file))
+        assert.strictEqual(ContentChecksum.of(largeInfo), sha(large))
+        assert.strictEqual(largeInfo.size, large.length)
 
         const chunks = Stream.make(bytes.subarray(0, 10), bytes.subarray(10))
         const sized = yield* store.put("sized.bin", chunks, { contentLength: bytes.length })
@@ -41,6 +44,32 @@ describe("content checksum", () => {
 
         const copied = yield* store.copy("a.bin", "b.bin", { replace: { metadata: { owner: "me" } } })
         assert.deepStrictEqual(copied.metadata, { owner: "me", [ContentChecksum.METADATA_NAME]: sha(bytes) })
+      })
+    )
+  )
+
+  it.live("a large file that changes while it is uploaded fails the put and leaves no object", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const root = Testing.tempDir("checksum-change")
+        const { store: inner } = yield* Storage.makeStore({
+          driver: "fs",
+          root,
+          publicUrl: "http://x",
+          signingSecret: "s"
+        })
+        const file = path.join(root, "..", `${path.basename(root)}-growing.bin`)
+        writeFileSync(file, Testing.bytes(6 * 1024 * 1024, 2))
+        // Another writer appends to the file while the upload runs (after the hash was taken).
+        const racing = ContentChecksum.withChecksums({
+          ...inner,
+          put: (key, body, options) =>
+            Effect.tap(inner.put(key, body, options), () => Effect.sync(() => appendFileSync(file, "more")))
+        })
+        const error = yield* Effect.flip(racing.put("growing.bin", fromFile(file)))
+        assert.strictEqual(error._tag, "TransportError")
+        assert.include(error.message, "changed while")
+        assert.isFalse(yield* inner.exists("growing.bin"))
       })
     )
   )
