@@ -87,7 +87,11 @@ const fetchBytes = (
   new Promise<{ status: number; bytes: number; text: string }>((done, fail) => {
     const req = request(
       url,
-      { agent: init.agent ?? setupAgent, method: init.method ?? "GET", ...(init.headers === undefined ? {} : { headers: init.headers }) },
+      {
+        agent: init.agent ?? setupAgent,
+        method: init.method ?? "GET",
+        ...(init.headers === undefined ? {} : { headers: init.headers })
+      },
       (res) => {
         let bytes = 0
         const keep: Array<Buffer> = []
@@ -295,7 +299,9 @@ const run = async () => {
           `signed GET 1 MiB:  app ${l.appMiBps.toFixed(0)} MiB/s, static ${l.peerMiBps.toFixed(0)} MiB/s: ${l.ratio.toFixed(2)}× (target ≥ ${TARGETS.largeThroughput}×: ${ok(l.meetsTarget)})`,
           `                   CPU per round: app ${l.appCpuSeconds.toFixed(2)} s (${l.appCpuMsPerRequest.toFixed(2)} ms/req), static ${l.peerCpuSeconds.toFixed(2)} s (${l.peerCpuMsPerRequest.toFixed(2)} ms/req); errors: app ${l.appErrors}, static ${l.peerErrors}`,
           `POST 5 MiB:        p50 ${u.p50Ms.toFixed(0)} ms, p95 ${u.p95Ms.toFixed(0)} ms over ${UPLOADS} uploads (guide: ≤ ${TARGETS.uploadP95Ms} ms: ${ok(u.meetsTarget)}); CPU ${u.cpuSeconds.toFixed(2)} s`,
-          ...(result.firstError === undefined ? [] : [`FAILED requests: ${result.errors} (first: ${result.firstError})`])
+          ...(result.firstError === undefined
+            ? []
+            : [`FAILED requests: ${result.errors} (first: ${result.firstError})`])
         ].join("\n") + "\n"
       )
     }
