@@ -70,14 +70,28 @@ const cpuSeconds = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) / 100 // utime, stime in clock ticks (100 Hz)
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+/**
+ * Each phase (a load, the setup, the uploads) has its own keep-alive agent, destroyed at its end:
+ * a socket left idle between phases could reach the server's keep-alive timeout (5 s) just as
+ * the next phase reuses it, and the request then fails with ECONNRESET. Within a phase every
+ * socket is busy, so an error there is a real one (and is counted).
+ */
+const newAgent = () => new Agent({ keepAlive: true, maxSockets: CONNECTIONS })
+let setupAgent = newAgent()
 
 /** One request; resolves with the bytes of the body read. */
-const fetchBytes = (url: URL, init: { method?: string; headers?: Record<string, string>; body?: Buffer } = {}) =>
+const fetchBytes = (
+  url: URL,
+  init: { method?: string; headers?: Record<string, string>; body?: Buffer; agent?: Agent } = {}
+) =>
   new Promise<{ status: number; bytes: number; text: string }>((done, fail) => {
     const req = request(
       url,
-      { agent, method: init.method ?? "GET", ...(init.headers === undefined ? {} : { headers: init.headers }) },
+      {
+        agent: init.agent ?? setupAgent,
+        method: init.method ?? "GET",
+        ...(init.headers === undefined ? {} : { headers: init.headers })
+      },
       (res) => {
         let bytes = 0
         const keep: Array<Buffer> = []
@@ -98,29 +112,47 @@ interface Load {
   readonly bytes: number
   readonly seconds: number
   readonly cpuSeconds: number
+  /** Requests that failed (a network error, or an answer other than 200 with `size` bytes). */
+  readonly errors: number
+  readonly firstError: string | undefined
 }
 
-/** GETs `url` on `CONNECTIONS` connections for `SECONDS`; checks every answer is 200 with `size` bytes. */
+/** GETs `url` on `CONNECTIONS` connections for `SECONDS`; counts every answer that is not 200 with `size` bytes as an error. */
 const load = async (server: Started, url: URL, size: number): Promise<Load> => {
+  const agent = newAgent()
   const cpuBefore = cpuSeconds(server.child.pid!)
   const started = performance.now()
   const until = started + SECONDS * 1000
   let requests = 0
   let bytes = 0
-  await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
-      while (performance.now() < until) {
-        const answer = await fetchBytes(url)
-        if (answer.status !== 200 || answer.bytes !== size) {
-          throw new Error(`${url.pathname}: ${answer.status}, ${answer.bytes} bytes`)
+  let errors = 0
+  let firstError: string | undefined
+  const failed = (what: string) => {
+    errors++
+    firstError ??= `${url.pathname}: ${what}`
+  }
+  try {
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (performance.now() < until) {
+          try {
+            const answer = await fetchBytes(url, { agent })
+            if (answer.status !== 200 || answer.bytes !== size) failed(`${answer.status}, ${answer.bytes} bytes`)
+            else {
+              requests++
+              bytes += answer.bytes
+            }
+          } catch (error) {
+            failed(String(error))
+          }
         }
-        requests++
-        bytes += answer.bytes
-      }
-    })
-  )
+      })
+    )
+  } finally {
+    agent.destroy()
+  }
   const seconds = (performance.now() - started) / 1000
-  return { requests, bytes, seconds, cpuSeconds: cpuSeconds(server.child.pid!) - cpuBefore }
+  return { requests, bytes, seconds, cpuSeconds: cpuSeconds(server.child.pid!) - cpuBefore, errors, firstError }
 }
 
 const median = (xs: ReadonlyArray<number>) => {
@@ -182,6 +214,7 @@ const run = async () => {
       appLarge: [],
       peerLarge: []
     }
+    setupAgent.destroy()
     // A short warm-up of each (JIT, file cache), then alternating rounds.
     await load(app, signed["small.bin"]!, small.length)
     await load(peer, new URL("/small.bin", peer.url), small.length)
@@ -192,6 +225,7 @@ const run = async () => {
       rounds.peerLarge.push(await load(peer, new URL("/large.bin", peer.url), large.length))
     }
 
+    setupAgent = newAgent()
     const uploadMs: Array<number> = []
     const uploadCpuBefore = cpuSeconds(app.child.pid!)
     for (let i = 0; i < UPLOADS; i++) {
@@ -210,6 +244,8 @@ const run = async () => {
     const mibps = (loads: ReadonlyArray<Load>) => median(loads.map((l) => l.bytes / l.seconds / 1024 / 1024))
     const cpuPerRequestMs = (loads: ReadonlyArray<Load>) => median(loads.map((l) => (l.cpuSeconds / l.requests) * 1000))
     const cpu = (loads: ReadonlyArray<Load>) => median(loads.map((l) => l.cpuSeconds))
+    const errors = (loads: ReadonlyArray<Load>) => loads.reduce((sum, l) => sum + l.errors, 0)
+    const allLoads = Object.values(rounds).flat()
     const result = {
       setup: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, uploads: UPLOADS },
       small4KiB: {
@@ -220,6 +256,8 @@ const run = async () => {
         peerCpuSeconds: cpu(rounds.peerSmall),
         appCpuMsPerRequest: cpuPerRequestMs(rounds.appSmall),
         peerCpuMsPerRequest: cpuPerRequestMs(rounds.peerSmall),
+        appErrors: errors(rounds.appSmall),
+        peerErrors: errors(rounds.peerSmall),
         meetsTarget: rps(rounds.appSmall) / rps(rounds.peerSmall) >= TARGETS.smallRps
       },
       large1MiB: {
@@ -228,6 +266,10 @@ const run = async () => {
         ratio: mibps(rounds.appLarge) / mibps(rounds.peerLarge),
         appCpuSeconds: cpu(rounds.appLarge),
         peerCpuSeconds: cpu(rounds.peerLarge),
+        appCpuMsPerRequest: cpuPerRequestMs(rounds.appLarge),
+        peerCpuMsPerRequest: cpuPerRequestMs(rounds.peerLarge),
+        appErrors: errors(rounds.appLarge),
+        peerErrors: errors(rounds.peerLarge),
         meetsTarget: mibps(rounds.appLarge) / mibps(rounds.peerLarge) >= TARGETS.largeThroughput
       },
       upload5MiB: {
@@ -236,8 +278,12 @@ const run = async () => {
         cpuSeconds: uploadCpu,
         meetsTarget: percentile(uploadMs, 95) <= TARGETS.uploadP95Ms
       },
+      errors: errors(allLoads),
+      firstError: allLoads.find((l) => l.firstError !== undefined)?.firstError,
       targets: TARGETS
     }
+    // Errors do not stop the run, but they fail it.
+    if (result.errors > 0) process.exitCode = 1
     if (values.json) {
       process.stdout.write(`${JSON.stringify(result, null, 2)}\n`)
     } else {
@@ -249,15 +295,18 @@ const run = async () => {
         [
           `HTTP app vs a node:http static file server, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s (medians)`,
           `signed GET 4 KiB:  app ${s.appRps.toFixed(0)} req/s, static ${s.peerRps.toFixed(0)} req/s: ${s.ratio.toFixed(2)}× (target ≥ ${TARGETS.smallRps}×: ${ok(s.meetsTarget)})`,
-          `                   CPU per round: app ${s.appCpuSeconds.toFixed(2)} s (${s.appCpuMsPerRequest.toFixed(3)} ms/req), static ${s.peerCpuSeconds.toFixed(2)} s (${s.peerCpuMsPerRequest.toFixed(3)} ms/req)`,
+          `                   CPU per round: app ${s.appCpuSeconds.toFixed(2)} s (${s.appCpuMsPerRequest.toFixed(3)} ms/req), static ${s.peerCpuSeconds.toFixed(2)} s (${s.peerCpuMsPerRequest.toFixed(3)} ms/req); errors: app ${s.appErrors}, static ${s.peerErrors}`,
           `signed GET 1 MiB:  app ${l.appMiBps.toFixed(0)} MiB/s, static ${l.peerMiBps.toFixed(0)} MiB/s: ${l.ratio.toFixed(2)}× (target ≥ ${TARGETS.largeThroughput}×: ${ok(l.meetsTarget)})`,
-          `                   CPU per round: app ${l.appCpuSeconds.toFixed(2)} s, static ${l.peerCpuSeconds.toFixed(2)} s`,
-          `POST 5 MiB:        p50 ${u.p50Ms.toFixed(0)} ms, p95 ${u.p95Ms.toFixed(0)} ms over ${UPLOADS} uploads (guide: ≤ ${TARGETS.uploadP95Ms} ms: ${ok(u.meetsTarget)}); CPU ${u.cpuSeconds.toFixed(2)} s`
+          `                   CPU per round: app ${l.appCpuSeconds.toFixed(2)} s (${l.appCpuMsPerRequest.toFixed(2)} ms/req), static ${l.peerCpuSeconds.toFixed(2)} s (${l.peerCpuMsPerRequest.toFixed(2)} ms/req); errors: app ${l.appErrors}, static ${l.peerErrors}`,
+          `POST 5 MiB:        p50 ${u.p50Ms.toFixed(0)} ms, p95 ${u.p95Ms.toFixed(0)} ms over ${UPLOADS} uploads (guide: ≤ ${TARGETS.uploadP95Ms} ms: ${ok(u.meetsTarget)}); CPU ${u.cpuSeconds.toFixed(2)} s`,
+          ...(result.firstError === undefined
+            ? []
+            : [`FAILED requests: ${result.errors} (first: ${result.firstError})`])
         ].join("\n") + "\n"
       )
     }
   } finally {
-    agent.destroy()
+    setupAgent.destroy()
     app.child.kill("SIGTERM")
     peer.child.kill("SIGTERM")
     await Promise.all([app, peer].map(({ child }) => new Promise((done) => child.once("exit", done))))

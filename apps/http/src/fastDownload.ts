@@ -18,7 +18,7 @@
  * metrics (`localex_store_operation_duration_seconds` and @localex/monitoring's
  * `localex_store_operation_seconds`, `localex_store_bytes_total`).
  */
-import { createReadStream } from "node:fs"
+import { close, createReadStream } from "node:fs"
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { pipeline } from "node:stream"
 import type { Cdn } from "@localex/cdn"
@@ -126,7 +126,7 @@ export const makeFastLane =
           response.writeHead(200, headers(object.info, taken.key, taken.shared, services))
         } catch {
           // A stored header value Node refuses to send: nothing was written, the route answers.
-          if ("handle" in object) void object.handle.close().catch(() => undefined)
+          if ("fd" in object) close(object.fd, () => undefined)
           return passOn()
         }
         noteRequest(request, { route: taken.route })
@@ -137,13 +137,22 @@ export const makeFastLane =
         if ("content" in object) {
           response.end(object.content)
           done(object.content.length)
-        } else {
-          // The stream owns the handle: it closes it at the end, on an error, or when the client goes away.
-          const { handle, info } = object
-          const body = createReadStream("", { fd: handle, start: 0, end: info.size - 1, highWaterMark: CHUNK_BYTES })
-          // A failed read destroys the response (the request log says "aborted"), as a failed stream does on the route.
-          pipeline(body, response, () => done(body.bytesRead))
+          return
         }
+        const { fd, head, info } = object
+        if (head.length === info.size) {
+          // Content short, metadata long: the one read had it all.
+          close(fd, () => undefined)
+          response.end(head)
+          return done(head.length)
+        }
+        // The bytes already read, then the rest from the same descriptor. The stream owns it and
+        // closes it once (autoClose): at the end, on a read error, or when pipeline destroys it
+        // because the client went away.
+        response.write(head)
+        const body = createReadStream("", { fd, start: head.length, end: info.size - 1, highWaterMark: CHUNK_BYTES })
+        // A failed read destroys the response (the request log says "aborted"), as a failed stream does on the route.
+        pipeline(body, response, () => done(head.length + body.bytesRead))
       }, passOn)
       // Nothing above should throw; if it does, the client sees the connection end rather than a hang.
       .catch((error: unknown) => response.destroy(error instanceof Error ? error : new Error(String(error))))

@@ -5,7 +5,9 @@
  * it must keep: the bytes, the headers, the request log line, the metrics, the errors.
  */
 import { createHash, randomBytes } from "node:crypto"
+import { readdir, readlink, realpath } from "node:fs/promises"
 import { request as httpRequest } from "node:http"
+import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { raw } from "./raw.js"
 import { removeRoot, type Server, sha256, startServer, tempRoot } from "./server.js"
@@ -236,5 +238,39 @@ describe("download fast path", () => {
       ).length,
       4
     )
+  })
+
+  it("closes the file of every download abandoned mid-body or before its answer (no descriptor leak)", async () => {
+    const url = new URL(await signedUrl("fast/large.bin"))
+    const data = await realpath(join(root, "data"))
+    /** The server's descriptors open on files of the store. */
+    const storeFds = async () => {
+      const fds = await readdir(`/proc/${server.child.pid}/fd`)
+      const targets = await Promise.all(fds.map((fd) => readlink(`/proc/${server.child.pid}/fd/${fd}`).catch(() => "")))
+      return targets.filter((target) => target.startsWith(data)).length
+    }
+    const abandon = (afterFirstBytes: boolean) =>
+      new Promise<void>((done, fail) => {
+        const req = httpRequest(url, (res) => {
+          res.once("data", () => {
+            req.destroy()
+            done()
+          })
+        })
+        req.on("error", (error) => (req.destroyed ? done() : fail(error)))
+        req.end()
+        if (!afterFirstBytes) setImmediate(() => req.destroy())
+      })
+    for (let batch = 0; batch < 5; batch++) {
+      await Promise.all(Array.from({ length: 20 }, (_, i) => abandon(i % 4 !== 0)))
+    }
+    let open = await storeFds()
+    for (let waited = 0; waited < 50 && open > 0; waited++) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      open = await storeFds()
+    }
+    assert.strictEqual(open, 0)
+    const response = await fetch(url)
+    assert.strictEqual(md5(new Uint8Array(await response.arrayBuffer())), md5(LARGE))
   })
 })

@@ -404,6 +404,7 @@ describe("fs openForReading (a server's download hot path)", () => {
         yield* store.put("hot/small.bin", small, { contentType: "image/png", metadata: { a: "1" } })
         yield* store.put("hot/large.bin", large)
         yield* store.put("hot/empty", new Uint8Array(0))
+        yield* store.put("hot/tall.bin", small, { metadata: { long: "x".repeat(70 * 1024) } })
       }).pipe(Effect.provide(storeAt(root)))
     )
     const head = (key: string) =>
@@ -423,23 +424,38 @@ describe("fs openForReading (a server's download hot path)", () => {
     const empty = await Fs.openForReading(root, "hot/empty", { readWholeUpTo: 64 * 1024 })
     assert.isTrue(empty !== undefined && "content" in empty && empty.content.length === 0)
 
-    // Larger than the one read (or no one read asked for): left open for the caller.
+    // Larger than the one read (or no one read asked for): left open for the caller, the bytes read kept.
     for (const [key, bytes, upTo] of [
       ["hot/large.bin", large, 64 * 1024],
       ["hot/small.bin", small, 0]
     ] as const) {
       const open = await Fs.openForReading(root, key, { readWholeUpTo: upTo })
-      assert.isTrue(open !== undefined && "handle" in open, key)
-      if (open !== undefined && "handle" in open) {
+      assert.isTrue(open !== undefined && "fd" in open, key)
+      if (open !== undefined && "fd" in open) {
         try {
+          assert.strictEqual(open.head.length, upTo)
           const content = new Uint8Array(open.info.size)
-          await open.handle.read(content, 0, content.length, 0)
+          content.set(open.head)
+          const rest = await new Promise<number>((done, fail) =>
+            nodeFs.read(open.fd, content, upTo, content.length - upTo, upTo, (error, n) =>
+              error ? fail(error) : done(n)
+            )
+          )
+          assert.strictEqual(rest, content.length - upTo)
           assert.deepStrictEqual(content, bytes)
           assert.deepStrictEqual(open.info, await head(key))
         } finally {
-          await open.handle.close()
+          nodeFs.closeSync(open.fd)
         }
       }
+    }
+    // Content shorter than the one read, metadata long enough to pass it: all the content is in `head`.
+    const tall = await Fs.openForReading(root, "hot/tall.bin", { readWholeUpTo: 64 * 1024 })
+    assert.isTrue(tall !== undefined && "fd" in tall)
+    if (tall !== undefined && "fd" in tall) {
+      nodeFs.closeSync(tall.fd)
+      assert.deepStrictEqual(new Uint8Array(tall.head), small)
+      assert.deepStrictEqual(tall.info, await head("hot/tall.bin"))
     }
 
     assert.isUndefined(await Fs.openForReading(root, "a//b", { readWholeUpTo: 64 * 1024 }))

@@ -5,7 +5,7 @@
  * S3's order. The layout is described in the package README ("The fs layout").
  */
 import { createHash, randomUUID } from "node:crypto"
-import { close, constants, open, read } from "node:fs"
+import { close, constants, fstat, open, read } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -58,6 +58,8 @@ type StoreFailure = AccessDenied | TransportError
 
 const openFd = promisify(open)
 const readFd = promisify(read)
+const fstatFd = promisify(fstat)
+const closeQuietly = (fd: number) => close(fd, () => undefined)
 
 const DELETE_CONCURRENCY = 16
 
@@ -126,39 +128,69 @@ export interface ReadObject {
 }
 
 /**
+ * An object left open, its first bytes already read: content bytes `head.length` to
+ * `info.size - 1` are still to be read from `fd`, which the caller must close exactly once.
+ */
+export interface StartedObject {
+  readonly info: ObjectInfo
+  readonly head: Buffer
+  readonly fd: number
+}
+
+/**
  * For a server's download hot path: what `get` opens, as a Promise, without the Effect runtime
  * (whose per-call cost is several times that of the file operations). `root` is the store's
  * folder. An object whose file (content and metadata) is shorter than `readWholeUpTo` bytes is
  * read whole, with one read (`content`), in three file operations where `get` takes five; a
- * larger one is opened for the caller to read and close (`handle`). Undefined when `key` is not a
- * valid key; rejects on any other failure (a missing object included): the caller then asks
+ * larger one is left open for the caller to read on and close (`fd`), the bytes of that read
+ * kept (`head`) rather than read twice. Undefined when `key` is not a valid key; rejects on any
+ * other failure (a missing object included, the file closed again): the caller then asks
  * `ObjectStore.get`, which says what went wrong as a typed error.
  */
 export const openForReading = async (
   root: string,
   key: string,
   options: { readonly readWholeUpTo?: number } = {}
-): Promise<OpenObject | ReadObject | undefined> => {
+): Promise<StartedObject | ReadObject | undefined> => {
   const file = Keys.isKey(key) ? objectPath(path.resolve(root), key) : undefined
   if (file === undefined) return undefined
   const upTo = options.readWholeUpTo ?? 0
-  if (upTo > 0) {
-    // The callback API: its calls cost less than FileHandle's, and three of them serve a small object.
-    const fd = await openFd(file, "r")
-    const buffer = Buffer.allocUnsafe(upTo)
-    // The caller need not wait for the close (nothing can fail that it would act on).
-    const { bytesRead } = await readFd(fd, buffer, 0, upTo, 0).finally(() => close(fd, () => undefined))
-    // A short read of a regular file is its end: the whole file is in `buffer`.
-    if (bytesRead < upTo) {
-      const info = infoOf(metaOfFile(buffer.subarray(0, bytesRead)), key)
-      // A copy of the content alone, so the read buffer is not kept while the content is sent.
-      const content = Buffer.allocUnsafe(info.size)
-      buffer.copy(content, 0, 0, info.size)
-      return { info, content }
-    }
+  // The callback API: its calls cost less than FileHandle's, and three of them serve a small object.
+  const fd = await openFd(file, "r")
+  const buffer = Buffer.allocUnsafe(upTo)
+  let bytesRead = 0
+  try {
+    if (upTo > 0) bytesRead = (await readFd(fd, buffer, 0, upTo, 0)).bytesRead
+  } catch (error) {
+    closeQuietly(fd)
+    throw error
   }
-  return openFile(file, key)
+  // A short read of a regular file is its end: the whole file is in `buffer`.
+  if (bytesRead < upTo) {
+    // The caller need not wait for the close (nothing can fail that it would act on).
+    closeQuietly(fd)
+    const info = infoOf(metaOfFile(buffer.subarray(0, bytesRead)), key)
+    // A copy of the content alone, so the read buffer is not kept while the content is sent.
+    const content = Buffer.allocUnsafe(info.size)
+    buffer.copy(content, 0, 0, info.size)
+    return { info, content }
+  }
+  try {
+    // The descriptor pins this version: its size and metadata are those of the bytes in `buffer`.
+    const { size } = await fstatFd(fd)
+    const info = infoOf(await readMeta(fdReader(fd), size), key)
+    return { info, head: buffer.subarray(0, Math.min(bytesRead, info.size)), fd }
+  } catch (error) {
+    closeQuietly(fd)
+    throw error
+  }
 }
+
+/** readMeta's reads on a plain descriptor. */
+const fdReader = (fd: number) => ({
+  read: (buffer: Uint8Array, offset: number, length: number, position: number) =>
+    readFd(fd, buffer, offset, length, position)
+})
 
 export const make = Effect.fnUntraced(function* (options: FsOptions) {
   const root = path.resolve(options.root)

@@ -10,6 +10,11 @@
 import type { FileHandle } from "node:fs/promises"
 import { Schema } from "effect"
 
+/** What readMeta reads with: a FileHandle, or a wrapped descriptor. */
+export interface PositionalReader {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>
+}
+
 export const StoredMeta = Schema.Struct({
   key: Schema.String,
   /** MD5 hex of the content. */
@@ -46,7 +51,7 @@ export class CorruptObjectFile extends Error {
 
 /** Reads the metadata of an open object file of `fileSize` bytes; `size` is the content's length. */
 export const readMeta = async (
-  handle: FileHandle,
+  handle: PositionalReader,
   fileSize: number
 ): Promise<{ readonly meta: StoredMeta; readonly size: number }> => {
   if (fileSize < FOOTER_BYTES) throw new CorruptObjectFile("too short")
@@ -85,7 +90,7 @@ const parseMeta = (tail: Buffer, fileSize: number, jsonLength: number) => {
 }
 
 /** Fills `buffer` from `position`, or fails at end of file. */
-export const readExactly = async (handle: FileHandle, buffer: Uint8Array, position: number): Promise<void> => {
+export const readExactly = async (handle: PositionalReader, buffer: Uint8Array, position: number): Promise<void> => {
   let offset = 0
   while (offset < buffer.length) {
     const { bytesRead } = await handle.read(buffer, offset, buffer.length - offset, position + offset)
