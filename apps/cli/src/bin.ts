@@ -7,9 +7,10 @@
  * folder; skipped when it cannot be written) must be on before the bundle loads, hence the
  * dynamic import.
  */
-import { enableCompileCache } from "node:module"
+import * as nodeModule from "node:module"
 
 // The bundle rolldown builds after tsc (rolldown.config.ts); a variable, since tsc has no types for it.
 const bundle = "./bundle/main.js"
-enableCompileCache?.()
+// A namespace read, not a named import: on a Node without it the CLI still starts.
+nodeModule.enableCompileCache?.()
 await import(bundle)
