@@ -143,6 +143,7 @@ export const meteredStore = Layer.effect(
       ...store,
       put: (key, body, options) => timed("put")(store.put(key, body, options)),
       get: (key, options) => timed("get")(store.get(key, options)),
+      download: (key, path, options) => timed("download")(store.download(key, path, options)),
       head: (key) => timed("head")(store.head(key)),
       exists: (key) => timed("exists")(store.exists(key)),
       list: (options) =>

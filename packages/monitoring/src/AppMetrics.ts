@@ -100,6 +100,11 @@ export const meteredStore: Layer.Layer<ObjectStore, never, ObjectStore> = Layer.
           })),
           storeTimed("get")
         ),
+      download: (key, path, options) =>
+        store.download(key, path, options).pipe(
+          Effect.tap((info) => Metric.update(downloaded, info.size)),
+          storeTimed("download")
+        ),
       head: (key) => storeTimed("head")(store.head(key)),
       exists: (key) => storeTimed("exists")(store.exists(key)),
       list: (options) =>

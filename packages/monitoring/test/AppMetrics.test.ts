@@ -3,6 +3,9 @@
  * Prometheus text is parsed back; CloudWatch datums are deltas, batched within the limits,
  * published to CloudWatch on moto and read back with GetMetricData.
  */
+import { mkdtempSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch"
 import { assert, describe, it } from "@effect/vitest"
 import { awsClientConfig, createTestAccount, testAws, uniqueName } from "@localex/local-aws"
@@ -17,6 +20,7 @@ import { readPrometheusText } from "./prometheusText.js"
 const freshRegistry = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.suspend(() => Effect.provideService(effect, Metric.MetricRegistry, new Map()))
 
+const folder = mkdtempSync(join(tmpdir(), "localex-appmetrics-"))
 const metered = AppMetrics.meteredStore.pipe(Layer.provide(Testing.layerMemory()))
 
 const samples = (text: string, name: string) =>
@@ -31,6 +35,8 @@ describe("AppMetrics", () => {
         yield* store.put("items/1/b.jpg", new Uint8Array(24))
         const got = yield* store.get("items/1/a.jpg")
         yield* Stream.runDrain(got.body)
+        const saved = yield* store.download("items/1/b.jpg", join(folder, "b.jpg"))
+        assert.strictEqual(statSync(join(folder, "b.jpg")).size, saved.size)
         yield* Effect.flip(store.head("items/none"))
         yield* Stream.runDrain(store.list({ prefix: "items/" }))
 
@@ -39,7 +45,7 @@ describe("AppMetrics", () => {
           samples(text, "localex_store_bytes_total").map((m) => [m.labels.direction, m.value]),
           [
             ["upload", 1024],
-            ["download", 1000]
+            ["download", 1024]
           ]
         )
         assert.deepStrictEqual(
@@ -66,7 +72,7 @@ describe("AppMetrics", () => {
           samples(text, "localex_store_operation_seconds_count")
             .map((m) => `${m.labels.operation}/${m.labels.outcome}`)
             .sort(),
-          ["get/ok", "head/ObjectNotFound", "list/ok", "put/ok"]
+          ["download/ok", "get/ok", "head/ObjectNotFound", "list/ok", "put/ok"]
         )
         assert.strictEqual(readPrometheusText(text).get("localex_store_operation_seconds")?.type, "histogram")
       })
