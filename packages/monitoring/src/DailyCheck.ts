@@ -2,16 +2,19 @@
  * The operations guide's daily review as functions the cron app calls, each a pass/warn/fail
  * with its evidence: storage usage against the alarm threshold and the previous day, error
  * rates, failed requests in the last hour, and (from an access-log report) errors, 403s and
- * failed deletes. `ChecklistReport` is the schema of what the cron app writes and the HTTP
- * dashboard reads.
+ * failed deletes. `daily` runs them all at once and returns a `DailyReport` (what
+ * `localex-storage monitor daily` prints); the cron app calls the checks one by one and stores
+ * its runs as `Report.ChecklistReport`, which is what the HTTP dashboard reads.
  */
 import { Clock, Effect, Schema } from "effect"
 import type { CloudWatch, CloudWatchError } from "./CloudWatch.js"
 import type { LogReport } from "./LogAnalysis.js"
+import { ReportStatus } from "./Report.js"
 import * as S3Metrics from "./S3Metrics.js"
 
-export const CheckStatus = Schema.Literals(["pass", "warn", "fail"])
-export type CheckStatus = typeof CheckStatus.Type
+/** The daily checks never skip: a missing datum is itself a warning. Same literals as `Report.ReportStatus`. */
+export const CheckStatus = ReportStatus
+export type CheckStatus = ReportStatus
 
 export const CheckResult = Schema.Struct({
   id: Schema.String,
@@ -24,8 +27,8 @@ export const CheckResult = Schema.Struct({
 })
 export type CheckResult = typeof CheckResult.Type
 
-/** A checklist run: written by the cron app under `_localex/reports/{job}/`, read by the HTTP dashboard. */
-export const ChecklistReport = Schema.Struct({
+/** One `daily` run: its checks and the worst of their statuses. */
+export const DailyReport = Schema.Struct({
   schemaVersion: Schema.Literal(1),
   job: Schema.String,
   startedAt: Schema.String,
@@ -34,9 +37,16 @@ export const ChecklistReport = Schema.Struct({
   status: CheckStatus,
   checks: Schema.Array(CheckResult)
 })
-export type ChecklistReport = typeof ChecklistReport.Type
+export type DailyReport = typeof DailyReport.Type
 
-export const decodeChecklistReport = Schema.decodeUnknownEffect(ChecklistReport)
+export const decodeDailyReport = Schema.decodeUnknownEffect(DailyReport)
+
+/** @deprecated The old name of `DailyReport` (not the stored `Report.ChecklistReport`). */
+export const ChecklistReport = DailyReport
+/** @deprecated The old name of `DailyReport` (not the stored `Report.ChecklistReport`). */
+export type ChecklistReport = DailyReport
+/** @deprecated Use `decodeDailyReport`. */
+export const decodeChecklistReport = decodeDailyReport
 
 const RANK: Record<CheckStatus, number> = { pass: 0, warn: 1, fail: 2 }
 export const worst = (statuses: ReadonlyArray<CheckStatus>): CheckStatus =>
@@ -235,11 +245,11 @@ export const daily = Effect.fn("DailyCheck.daily")(function* (options: DailyOpti
     finishedAt: new Date(yield* Clock.currentTimeMillis).toISOString(),
     status: worst(checks.map((c) => c.status)),
     checks
-  } satisfies ChecklistReport
-}) as (options: DailyOptions, accessLogs?: LogReport) => Effect.Effect<ChecklistReport, CloudWatchError, CloudWatch>
+  } satisfies DailyReport
+}) as (options: DailyOptions, accessLogs?: LogReport) => Effect.Effect<DailyReport, CloudWatchError, CloudWatch>
 
 /** The report as lines: one per check, `PASS|WARN|FAIL  title: summary`. */
-export const formatReport = (report: ChecklistReport): Array<string> => [
+export const formatReport = (report: DailyReport): Array<string> => [
   `${report.job} checks (${report.startedAt}): ${report.status.toUpperCase()}`,
   ...report.checks.map((c) => `  ${c.status.toUpperCase().padEnd(4)}  ${c.title}: ${c.summary}`)
 ]

@@ -109,7 +109,7 @@ describe.skipIf(!aws)("DailyCheck on CloudWatch (moto)", () => {
       assert.strictEqual(rates!.evidence.rate4xxPercent, 7.5)
       assert.strictEqual(failed!.status, "warn") // 154 failed in the last hour
       assert.strictEqual(report.status, "warn")
-      const decoded = yield* DailyCheck.decodeChecklistReport(JSON.parse(JSON.stringify(report)))
+      const decoded = yield* DailyCheck.decodeDailyReport(JSON.parse(JSON.stringify(report)))
       assert.deepStrictEqual(
         decoded.checks.map((c) => c.id),
         ["storage-usage", "error-rates", "failed-requests"]

@@ -35,7 +35,7 @@ export type {
 } from "../Alarms.js"
 export { AlarmSpecInvalid, AlarmsNotApplied } from "../Alarms.js"
 export { CloudWatchError } from "../CloudWatch.js"
-export type { ChecklistReport as DailyChecklist, DailyOptions } from "../DailyCheck.js"
+export type { DailyReport, DailyReport as DailyChecklist, DailyOptions } from "../DailyCheck.js"
 export type { DashboardApplied, DashboardPlan, DashboardSpec, GuideDashboardOptions, Widget } from "../Dashboard.js"
 export { DashboardNotApplied } from "../Dashboard.js"
 export type { InventoryStatsOptions } from "../Inventory.js"
@@ -143,7 +143,7 @@ export interface MonitoringService extends AsyncDisposable {
   /** The guide's daily checks from CloudWatch; with `accessLogs` (an analysis), the access-log review too. */
   readonly dailyCheck: (
     options: DailyCheck.DailyOptions & { readonly accessLogs?: LogAnalysis.LogReport } & CallOptions
-  ) => Promise<DailyCheck.ChecklistReport>
+  ) => Promise<DailyCheck.DailyReport>
   /** The newest checklist report a cron job (`daily`, `weekly`, …) stored, or null when none ran. */
   readonly latestReport: (job: string, options?: CallOptions) => Promise<Report.ChecklistReport | null>
   /** The guide's "Expected Performance" against the store; what it writes is removed. */
