@@ -35,7 +35,7 @@ export type {
 } from "../Alarms.js"
 export { AlarmSpecInvalid, AlarmsNotApplied } from "../Alarms.js"
 export { CloudWatchError } from "../CloudWatch.js"
-export type { DailyReport, DailyReport as DailyChecklist, DailyOptions } from "../DailyCheck.js"
+export type { DailyOptions, DailyReport, DailyReport as DailyChecklist } from "../DailyCheck.js"
 export type { DashboardApplied, DashboardPlan, DashboardSpec, GuideDashboardOptions, Widget } from "../Dashboard.js"
 export { DashboardNotApplied } from "../Dashboard.js"
 export type { InventoryStatsOptions } from "../Inventory.js"
