@@ -219,6 +219,22 @@ layer(ImagePipeline.layer().pipe(Layer.provide(layerMemory())))("ImagePipeline.p
       assert.notStrictEqual(a.photoId, other.photoId)
     })
   )
+
+  it.effect("keeps no pixels once a photo is done: only its encoded variants are left to collect", () =>
+    Effect.gen(function* () {
+      const pipeline = yield* ImagePipeline
+      const input = yield* phonePhoto()
+      yield* pipeline.process(input)
+      const before = process.memoryUsage().external
+      let encoded = 0
+      for (let i = 0; i < 3; i++) {
+        const photo = yield* pipeline.process(input)
+        encoded += photo.variants.reduce((sum, variant) => sum + variant.data.length, 0)
+      }
+      // The raw 1200, 800 and 300 px buffers of a photo are ~5 MB; left to V8's garbage collector they pile up.
+      assert.isBelow(process.memoryUsage().external - before, encoded + 2 * 1024 * 1024)
+    })
+  )
 })
 
 describe("ImagePipeline.process with other settings", () => {
