@@ -163,13 +163,13 @@ const shrink = (image: RawImage, box: number, config: ImageConfig): Effect.Effec
     : Effect.promise(() => toRaw(fromRaw(image, config).resize(fitInside(box))))
 
 /** The settings the encoders read. */
-export type EncoderSettings = Pick<ImageConfig, "quality" | "webpEffort">
+export type EncoderSettings = Pick<ImageConfig, "quality" | "webpEffort" | "jpegProgressive">
 
 /**
  * Encoder settings per output format, shared by the variants, `optimizeImage` and the benchmark's
  * baseline. No metadata is written (sharp's default without `withMetadata`): no EXIF, no ICC.
  */
-export const encoderOptions = (format: OutputFormat, { quality, webpEffort }: EncoderSettings) => {
+export const encoderOptions = (format: OutputFormat, { quality, webpEffort, jpegProgressive }: EncoderSettings) => {
   switch (format) {
     case "avif":
       return { quality, effort: 4 }
@@ -177,8 +177,9 @@ export const encoderOptions = (format: OutputFormat, { quality, webpEffort }: En
       // smartSubsample, smartDeblock and nearLossless stay off: each costs CPU for little or nothing on photos.
       return { quality, effort: webpEffort }
     case "jpeg":
-      // mozjpeg's trellis quantisation would save ~7% of the bytes for 3–5× the JPEG CPU.
-      return { quality, progressive: true }
+      // mozjpeg's trellis quantisation would save ~7% of the bytes for 3–5× the JPEG CPU. Huffman
+      // tables are optimised either way; progressive only changes the scan order, not the pixels.
+      return { quality, progressive: jpegProgressive }
     case "png":
       // Lossless: quality does not apply.
       return { compressionLevel: 9 }
@@ -201,6 +202,7 @@ const fingerprint = (config: ImageConfig, image: RawImage) =>
     vips: sharp.versions.vips,
     quality: config.quality,
     webpEffort: config.webpEffort,
+    jpegProgressive: config.jpegProgressive,
     sizes: [config.largeSize, config.mediumSize, config.thumbnailSize],
     webp: config.enableWebp,
     avif: config.enableAvif,
