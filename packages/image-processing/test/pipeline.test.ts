@@ -296,27 +296,29 @@ describe("ImagePipeline.process with other settings", () => {
     })
   )
 
-  it.effect("writes baseline JPEGs unless IMAGE_JPEG_PROGRESSIVE is on: the same pixels, only the JPEGs and the id change", () =>
-    Effect.gen(function* () {
-      const input = yield* Effect.promise(() => photoJpeg({ width: 800, height: 600, seed: 5 }))
-      const run = (jpegProgressive?: boolean) =>
-        Effect.flatMap(ImagePipeline, (p) => p.process(input)).pipe(
-          Effect.provide(pipelineWith(jpegProgressive === undefined ? {} : { jpegProgressive }))
-        )
-      const baseline = yield* run()
-      const progressive = yield* run(true)
-      const jpegs = (photo: ProcessedPhoto) => photo.variants.filter((v) => v.format === "jpeg")
-      const webps = (photo: ProcessedPhoto) => photo.variants.filter((v) => v.format === "webp").map((v) => v.data)
-      for (const [a, b] of jpegs(baseline).map((v, i) => [v, jpegs(progressive)[i]!] as const)) {
-        assert.isFalse((yield* metadata(a.data)).isProgressive, `${a.size} default`)
-        assert.isTrue((yield* metadata(b.data)).isProgressive, `${b.size} progressive`)
-        const pixels = (data: Uint8Array) => Effect.promise(() => sharp(data).raw().toBuffer())
-        assert.deepStrictEqual(yield* pixels(a.data), yield* pixels(b.data), `${a.size} pixels`)
-      }
-      assert.deepStrictEqual(webps(baseline), webps(progressive))
-      assert.notStrictEqual(baseline.photoId, progressive.photoId)
-      yield* assertHonestVariants(baseline)
-    })
+  it.effect(
+    "writes baseline JPEGs unless IMAGE_JPEG_PROGRESSIVE is on: the same pixels, only the JPEGs and the id change",
+    () =>
+      Effect.gen(function* () {
+        const input = yield* Effect.promise(() => photoJpeg({ width: 800, height: 600, seed: 5 }))
+        const run = (jpegProgressive?: boolean) =>
+          Effect.flatMap(ImagePipeline, (p) => p.process(input)).pipe(
+            Effect.provide(pipelineWith(jpegProgressive === undefined ? {} : { jpegProgressive }))
+          )
+        const baseline = yield* run()
+        const progressive = yield* run(true)
+        const jpegs = (photo: ProcessedPhoto) => photo.variants.filter((v) => v.format === "jpeg")
+        const webps = (photo: ProcessedPhoto) => photo.variants.filter((v) => v.format === "webp").map((v) => v.data)
+        for (const [a, b] of jpegs(baseline).map((v, i) => [v, jpegs(progressive)[i]!] as const)) {
+          assert.isFalse((yield* metadata(a.data)).isProgressive, `${a.size} default`)
+          assert.isTrue((yield* metadata(b.data)).isProgressive, `${b.size} progressive`)
+          const pixels = (data: Uint8Array) => Effect.promise(() => sharp(data).raw().toBuffer())
+          assert.deepStrictEqual(yield* pixels(a.data), yield* pixels(b.data), `${a.size} pixels`)
+        }
+        assert.deepStrictEqual(webps(baseline), webps(progressive))
+        assert.notStrictEqual(baseline.photoId, progressive.photoId)
+        yield* assertHonestVariants(baseline)
+      })
   )
 
   it.live("stops at IMAGE_TIMEOUT_MS with ProcessingTimeout", () =>
