@@ -1,14 +1,15 @@
 /**
  * Benchmark: the decode-once pipeline against a naive sharp baseline, on one core.
  *
- *   node bench/run.ts [--rounds 4] [--runs 5] [--warmup 1] [--webp-effort N] [--json]
+ *   node bench/run.ts [--rounds 4] [--runs 5] [--warmup 1] [--webp-effort N] [--jpeg-progressive] [--json]
  *
  * A photo-like 12 MP JPEG (4000×3000, generated, seeded) becomes three sizes × (WebP + JPEG):
  * - pipeline: `ImagePipeline.process` (decode once, shrink-on-load to the large size, smaller
  *   sizes resized from the larger raw buffer, six encodes);
  * - naive: one independent sharp pipeline from the original bytes per output (six decodes),
  *   with the same orientation, colour space and encoder settings (`encoderOptions`, the same
- *   quality and WebP effort: the pipeline's default effort unless `--webp-effort` says otherwise).
+ *   quality, WebP effort and JPEG scan mode: the pipeline's defaults unless `--webp-effort` or
+ *   `--jpeg-progressive` say otherwise).
  * Every measurement runs in a child process of its own mode (so peak RSS is that mode's) with
  * UV_THREADPOOL_SIZE=1 and sharp.concurrency(1), one image at a time: one core. The modes
  * alternate, round after round, so a busy machine slows both alike; CPU time per photo is
@@ -52,6 +53,7 @@ interface ChildReport {
   readonly threads: number
 }
 
+const { ImageConfig, encoderOptions } = await import("@localex/image-processing")
 const { values } = parseArgs({
   options: {
     child: { type: "string" },
@@ -60,17 +62,18 @@ const { values } = parseArgs({
     runs: { type: "string", default: "5" },
     warmup: { type: "string", default: "1" },
     "webp-effort": { type: "string" },
+    "jpeg-progressive": { type: "boolean", default: ImageConfig.defaults.jpegProgressive },
     json: { type: "boolean", default: false }
   }
 })
 const rounds = Number(values.rounds)
 const runs = Number(values.runs)
 const warmup = Number(values.warmup)
-const { ImageConfig, encoderOptions } = await import("@localex/image-processing")
 /** The same encoder settings for both modes. */
 const settings = {
   quality: QUALITY,
-  webpEffort: values["webp-effort"] === undefined ? ImageConfig.defaults.webpEffort : Number(values["webp-effort"])
+  webpEffort: values["webp-effort"] === undefined ? ImageConfig.defaults.webpEffort : Number(values["webp-effort"]),
+  jpegProgressive: values["jpeg-progressive"]
 }
 
 const maxRssMb = () => process.resourceUsage().maxRSS / 1024
@@ -164,7 +167,8 @@ const runChild = (mode: Mode, inputPath: string) =>
       ...process.execArgv,
       import.meta.filename,
       ...["--child", mode, "--input", inputPath, "--runs", String(runs), "--warmup", String(warmup)],
-      ...["--webp-effort", String(settings.webpEffort)]
+      ...["--webp-effort", String(settings.webpEffort)],
+      ...(settings.jpegProgressive ? ["--jpeg-progressive"] : [])
     ]
     const proc = spawn(process.execPath, args, {
       env: { ...process.env, UV_THREADPOOL_SIZE: "1" },
@@ -279,7 +283,7 @@ const parent = async () => {
     const met = (ratio: number) => (ratio >= TARGET_RATIO ? "met" : "NOT MET")
     const mib = (photo.length / 1024 / 1024).toFixed(1)
     console.log(
-      `\n@localex/image-processing — 12 MP JPEG (4000×3000, ${mib} MiB) → 3 sizes × (WebP + JPEG), quality ${QUALITY}, WebP effort ${settings.webpEffort}`
+      `\n@localex/image-processing — 12 MP JPEG (4000×3000, ${mib} MiB) → 3 sizes × (WebP + JPEG), quality ${QUALITY}, WebP effort ${settings.webpEffort}, ${settings.jpegProgressive ? "progressive" : "baseline"} JPEG`
     )
     console.log(
       `one core: UV_THREADPOOL_SIZE=1, sharp.concurrency(1), one image at a time; ${rounds} rounds × ${runs} photos per mode (after ${warmup} warm-up per process), modes alternating, each in its own process\n`

@@ -7,6 +7,7 @@
  * | IMAGE_ENABLE_AVIF          | false                        | an AVIF of every size (slow to encode)               |
  * | IMAGE_QUALITY              | 85                           | lossy quality, 1–100                                 |
  * | IMAGE_WEBP_EFFORT          | 2                            | WebP encoder effort, 0 (fastest) – 6 (smallest)      |
+ * | IMAGE_JPEG_PROGRESSIVE     | false                        | progressive JPEGs (6% smaller, 1.8× the JPEG CPU)    |
  * | IMAGE_THUMBNAIL_SIZE       | 300                          | thumbnail fits in this square (px)                   |
  * | IMAGE_MEDIUM_SIZE          | 800                          | medium fits in this square (px)                      |
  * | IMAGE_LARGE_SIZE           | 1200                         | large fits in this square (px)                       |
@@ -34,6 +35,11 @@ export interface ImageConfig {
    * than sharp's 4 halves the WebP CPU for about 4% more WebP bytes (see the README).
    */
   readonly webpEffort: number
+  /**
+   * Progressive JPEGs. Off: baseline JPEGs, the same pixels for ~45% less JPEG CPU and ~6% more
+   * JPEG bytes (the JPEG is the fallback next to the WebP; see the README).
+   */
+  readonly jpegProgressive: boolean
   readonly thumbnailSize: number
   readonly mediumSize: number
   readonly largeSize: number
@@ -57,6 +63,7 @@ export const defaults: ImageConfig = {
   enableAvif: false,
   quality: 85,
   webpEffort: 2,
+  jpegProgressive: false,
   thumbnailSize: 300,
   mediumSize: 800,
   largeSize: 1200,
@@ -75,6 +82,7 @@ export const variables: Readonly<Record<keyof ImageConfig, string>> = {
   enableAvif: "IMAGE_ENABLE_AVIF",
   quality: "IMAGE_QUALITY",
   webpEffort: "IMAGE_WEBP_EFFORT",
+  jpegProgressive: "IMAGE_JPEG_PROGRESSIVE",
   thumbnailSize: "IMAGE_THUMBNAIL_SIZE",
   mediumSize: "IMAGE_MEDIUM_SIZE",
   largeSize: "IMAGE_LARGE_SIZE",
@@ -139,6 +147,7 @@ export const load: Effect.Effect<ImageConfig, ImageConfigError> = Effect.gen(fun
     enableAvif: yield* read("enableAvif", Config.Boolean(variables.enableAvif)),
     quality: yield* int("quality"),
     webpEffort: yield* int("webpEffort"),
+    jpegProgressive: yield* read("jpegProgressive", Config.Boolean(variables.jpegProgressive)),
     thumbnailSize: yield* int("thumbnailSize"),
     mediumSize: yield* int("mediumSize"),
     largeSize: yield* int("largeSize"),

@@ -22,6 +22,7 @@ describe("ImagePipeline.layerConfig", () => {
       assert.strictEqual(config.enableAvif, false)
       assert.strictEqual(config.quality, 85)
       assert.strictEqual(config.webpEffort, 2)
+      assert.strictEqual(config.jpegProgressive, false)
       assert.strictEqual(config.thumbnailSize, 300)
       assert.strictEqual(config.mediumSize, 800)
       assert.strictEqual(config.largeSize, 1200)
@@ -37,6 +38,7 @@ describe("ImagePipeline.layerConfig", () => {
         IMAGE_ENABLE_AVIF: "true",
         IMAGE_QUALITY: "70",
         IMAGE_WEBP_EFFORT: "6",
+        IMAGE_JPEG_PROGRESSIVE: "true",
         IMAGE_THUMBNAIL_SIZE: "200",
         IMAGE_MEDIUM_SIZE: "640",
         IMAGE_LARGE_SIZE: "1600",
@@ -53,6 +55,7 @@ describe("ImagePipeline.layerConfig", () => {
         enableAvif: true,
         quality: 70,
         webpEffort: 6,
+        jpegProgressive: true,
         thumbnailSize: 200,
         mediumSize: 640,
         largeSize: 1600,
@@ -74,6 +77,7 @@ describe("ImagePipeline.layerConfig", () => {
     [{ IMAGE_ENABLE_WEBP: "maybe" }, "IMAGE_ENABLE_WEBP"],
     [{ IMAGE_WEBP_EFFORT: "7" }, "IMAGE_WEBP_EFFORT"],
     [{ IMAGE_WEBP_EFFORT: "-1" }, "IMAGE_WEBP_EFFORT"],
+    [{ IMAGE_JPEG_PROGRESSIVE: "sometimes" }, "IMAGE_JPEG_PROGRESSIVE"],
     [{ IMAGE_THUMBNAIL_SIZE: "-5" }, "IMAGE_THUMBNAIL_SIZE"],
     [{ IMAGE_MEDIUM_SIZE: "2000" }, "IMAGE_MEDIUM_SIZE"],
     [{ IMAGE_MAX_INPUT_BYTES: "0" }, "IMAGE_MAX_INPUT_BYTES"],

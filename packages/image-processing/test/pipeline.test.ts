@@ -219,6 +219,22 @@ layer(ImagePipeline.layer().pipe(Layer.provide(layerMemory())))("ImagePipeline.p
       assert.notStrictEqual(a.photoId, other.photoId)
     })
   )
+
+  it.effect("keeps no pixels once a photo is done: only its encoded variants are left to collect", () =>
+    Effect.gen(function* () {
+      const pipeline = yield* ImagePipeline
+      const input = yield* phonePhoto()
+      yield* pipeline.process(input)
+      const before = process.memoryUsage().external
+      let encoded = 0
+      for (let i = 0; i < 3; i++) {
+        const photo = yield* pipeline.process(input)
+        encoded += photo.variants.reduce((sum, variant) => sum + variant.data.length, 0)
+      }
+      // The raw 1200, 800 and 300 px buffers of a photo are ~5 MB; left to V8's garbage collector they pile up.
+      assert.isBelow(process.memoryUsage().external - before, encoded + 2 * 1024 * 1024)
+    })
+  )
 })
 
 describe("ImagePipeline.process with other settings", () => {
@@ -278,6 +294,31 @@ describe("ImagePipeline.process with other settings", () => {
       assert.notStrictEqual(fast.photoId, small.photoId)
       yield* assertHonestVariants(fast)
     })
+  )
+
+  it.effect(
+    "writes baseline JPEGs unless IMAGE_JPEG_PROGRESSIVE is on: the same pixels, only the JPEGs and the id change",
+    () =>
+      Effect.gen(function* () {
+        const input = yield* Effect.promise(() => photoJpeg({ width: 800, height: 600, seed: 5 }))
+        const run = (jpegProgressive?: boolean) =>
+          Effect.flatMap(ImagePipeline, (p) => p.process(input)).pipe(
+            Effect.provide(pipelineWith(jpegProgressive === undefined ? {} : { jpegProgressive }))
+          )
+        const baseline = yield* run()
+        const progressive = yield* run(true)
+        const jpegs = (photo: ProcessedPhoto) => photo.variants.filter((v) => v.format === "jpeg")
+        const webps = (photo: ProcessedPhoto) => photo.variants.filter((v) => v.format === "webp").map((v) => v.data)
+        for (const [a, b] of jpegs(baseline).map((v, i) => [v, jpegs(progressive)[i]!] as const)) {
+          assert.isFalse((yield* metadata(a.data)).isProgressive, `${a.size} default`)
+          assert.isTrue((yield* metadata(b.data)).isProgressive, `${b.size} progressive`)
+          const pixels = (data: Uint8Array) => Effect.promise(() => sharp(data).raw().toBuffer())
+          assert.deepStrictEqual(yield* pixels(a.data), yield* pixels(b.data), `${a.size} pixels`)
+        }
+        assert.deepStrictEqual(webps(baseline), webps(progressive))
+        assert.notStrictEqual(baseline.photoId, progressive.photoId)
+        yield* assertHonestVariants(baseline)
+      })
   )
 
   it.live("stops at IMAGE_TIMEOUT_MS with ProcessingTimeout", () =>
