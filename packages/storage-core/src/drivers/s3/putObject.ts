@@ -87,7 +87,8 @@ const send = (transport: PutTransport, head: SignedHead, bytes: Uint8Array, sign
       {
         agent: https ? transport.httpsAgent : transport.httpAgent,
         method: "PUT",
-        hostname: head.hostname,
+        // An IPv6 literal comes bracketed from the URL; node:http wants it bare.
+        hostname: head.hostname.startsWith("[") ? head.hostname.slice(1, -1) : head.hostname,
         ...(head.port === undefined ? {} : { port: head.port }),
         path: head.path,
         headers: head.headers,
