@@ -47,7 +47,7 @@ import {
 } from "../ObjectStore.js"
 import type { S3Options } from "../StorageConfig.js"
 import { makeS3BucketAdmin } from "./s3/bucketAdmin.js"
-import { endpointOf, makeClient, makeHttpHandler, makeSend, stallLimitsOf } from "./s3/client.js"
+import { endpointOf, makeAgents, makeClient, makeHttpHandler, makeSend, stallLimitsOf } from "./s3/client.js"
 import { get as download } from "./s3/download.js"
 import { downloadFile } from "./s3/downloadFile.js"
 import { asStoreError, asWriteError, type S3Failure } from "./s3/errors.js"
@@ -63,6 +63,7 @@ import {
 } from "./s3/multipart.js"
 import { encodeMetadata, encodeTags, pageEntries, writeHeaders } from "./s3/objects.js"
 import { bucketAddress, encodeKeyPath, escapeUri, makePresigner, presignLifetime } from "./s3/presign.js"
+import { makePutSmall } from "./s3/putObject.js"
 import { makeSendSigned, makeSigner } from "./s3/signedRequest.js"
 import { ensureTags, headObject, put as upload } from "./s3/upload.js"
 
@@ -123,7 +124,9 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   yield* checkOptions(config)
   const { bucket } = config
   const credentials = new CredentialsCache(internals.credentials ?? credentialsProvider(config))
-  const handler = makeHttpHandler(config)
+  const agents = makeAgents(config)
+  const sign = makeSigner(config, credentials)
+  const handler = makeHttpHandler(config, agents)
   const client = yield* Effect.acquireRelease(
     Effect.sync(() => makeClient(config, credentials, handler)),
     (client) => Effect.sync(() => client.destroy())
@@ -134,7 +137,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const presigner = makePresigner(config)
   const uploads = {
     send,
-    sendSigned,
+    putSmall: makePutSmall({ sign, ...agents }),
     bucket,
     multipartThreshold: config.multipartThreshold,
     partSize: config.partSize,
@@ -169,7 +172,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
 
   const plainHttp = bucketAddress(config).protocol === "http:"
   const files = {
-    sign: makeSigner(config, credentials),
+    sign,
     limits: stallLimitsOf(config),
     endpoint: bucketAddress(config).origin,
     bucket,

@@ -32,17 +32,30 @@ export const stallLimitsOf = (options: S3Options): StallLimits => ({
   idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
 })
 
+export interface Agents {
+  readonly httpAgent: WatchedHttpAgent
+  readonly httpsAgent: WatchedHttpsAgent
+}
+
+/** The keep-alive agents of the handler, which small puts (putObject.ts) share. */
+export const makeAgents = (options: S3Options): Agents => {
+  const maxSockets = maxSocketsFor(options.concurrency)
+  const limits = stallLimitsOf(options)
+  return {
+    httpAgent: new WatchedHttpAgent({ keepAlive: true, maxSockets }, limits),
+    httpsAgent: new WatchedHttpsAgent({ keepAlive: true, maxSockets }, limits)
+  }
+}
+
 /**
  * The HTTP handler of the client, shared with the requests sent without it (list.ts). Its
  * agents carry the stall watchdog (watchdog.ts); the handler's own timeouts (twice the limits,
  * the socket's at least 120 s) are only a backstop.
  */
-export const makeHttpHandler = (options: S3Options): NodeHttpHandler => {
-  const maxSockets = maxSocketsFor(options.concurrency)
+export const makeHttpHandler = (options: S3Options, agents: Agents = makeAgents(options)): NodeHttpHandler => {
   const limits = stallLimitsOf(options)
   return new NodeHttpHandler({
-    httpAgent: new WatchedHttpAgent({ keepAlive: true, maxSockets }, limits),
-    httpsAgent: new WatchedHttpsAgent({ keepAlive: true, maxSockets }, limits),
+    ...agents,
     connectionTimeout: limits.connectTimeoutMs * 2,
     // Node's socket timeout also counts time a caller leaves a body unread: keep it lenient.
     socketTimeout: Math.max(SOCKET_TIMEOUT_FLOOR_MS, limits.idleTimeoutMs * 2)

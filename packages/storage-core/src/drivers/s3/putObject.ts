@@ -1,13 +1,16 @@
 /**
- * PutObject of a body held in memory, as one signed PUT (signedRequest.ts) instead of the SDK's
- * command: for small objects the SDK's middleware stack costs more client CPU than the request.
- * It sends what the SDK would: the payload's SHA-256 (signed), the write headers, the caller's
- * condition and, with checksums `when_supported`, a CRC32 the server verifies.
+ * PutObject of a body held in memory, as one SigV4-signed PUT written with node:http on the
+ * driver's own keep-alive agents (the SDK client's sockets, with their stall watchdog), instead
+ * of the SDK's command or its HTTP handler: for small objects those cost more client CPU than
+ * the request. It sends what the SDK would: the payload's SHA-256 (signed), the write headers,
+ * the caller's condition and, with checksums `when_supported`, a CRC32 the server verifies.
  */
 import { createHash } from "node:crypto"
+import { type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http"
+import { type Agent as HttpsAgent, request as httpsRequest } from "node:https"
 import { crc32 } from "node:zlib"
 import { encodeKeyPath } from "./presign.js"
-import type { SendSigned } from "./signedRequest.js"
+import { type SignedHead, type SignedRequest, serviceError } from "./signedRequest.js"
 
 /** The headers of a write, as `writeHeaders` (objects.ts) and the condition give them. */
 export interface PutHeaders {
@@ -28,6 +31,28 @@ export interface PutAnswer {
   readonly date: Date | undefined
 }
 
+/** Where small puts go: the signer and the agents the SDK client's handler uses too. */
+export interface PutTransport {
+  readonly sign: (request: SignedRequest) => Promise<SignedHead>
+  readonly httpAgent: HttpAgent
+  readonly httpsAgent: HttpsAgent
+}
+
+/** One PUT of `bytes` to `key`; rejects as a service exception or Node's error (classify reads both). */
+export type PutSmall = (
+  key: string,
+  bytes: Uint8Array,
+  sent: PutHeaders,
+  options: PutSmallOptions
+) => Promise<PutAnswer>
+
+export interface PutSmallOptions {
+  readonly crc32: boolean
+  /** The hex SHA-256 of `bytes` when the caller has it already (the `localex-sha256` metadata). */
+  readonly sha256?: string | undefined
+  readonly abortSignal: AbortSignal
+}
+
 const crc32Base64 = (bytes: Uint8Array): string => {
   const out = Buffer.allocUnsafe(4)
   out.writeUInt32BE(crc32(bytes))
@@ -44,33 +69,67 @@ const wireHeaders = (bytes: Uint8Array, sent: PutHeaders, crc: boolean): Record<
   if (sent.Tagging !== undefined) headers["x-amz-tagging"] = sent.Tagging
   if (sent.IfNoneMatch !== undefined) headers["if-none-match"] = sent.IfNoneMatch
   if (sent.IfMatch !== undefined) headers["if-match"] = sent.IfMatch
-  for (const [name, value] of Object.entries(sent.Metadata ?? {})) headers[`x-amz-meta-${name}`] = value
+  for (const name in sent.Metadata) headers[`x-amz-meta-${name}`] = sent.Metadata[name]!
   if (crc) headers["x-amz-checksum-crc32"] = crc32Base64(bytes)
   return headers
 }
 
-/** One PUT of `bytes` to `key`; rejects as a service exception (classify reads it). */
-export const putObject = async (
-  sendSigned: SendSigned,
-  key: string,
-  bytes: Uint8Array,
-  sent: PutHeaders,
-  options: { readonly crc32: boolean; readonly abortSignal: AbortSignal }
-): Promise<PutAnswer> => {
-  const response = await sendSigned(
-    {
+const header = (response: IncomingMessage, name: string): string | undefined => {
+  const value = response.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/** Sends the signed PUT and reads the answer: its head on 2xx, its error XML otherwise. */
+const send = (transport: PutTransport, head: SignedHead, bytes: Uint8Array, signal: AbortSignal) =>
+  new Promise<IncomingMessage>((resolve, reject) => {
+    const https = head.protocol === "https:"
+    const request = (https ? httpsRequest : httpRequest)(
+      {
+        agent: https ? transport.httpsAgent : transport.httpAgent,
+        method: "PUT",
+        // An IPv6 literal comes bracketed from the URL; node:http wants it bare.
+        hostname: head.hostname.startsWith("[") ? head.hostname.slice(1, -1) : head.hostname,
+        ...(head.port === undefined ? {} : { port: head.port }),
+        path: head.path,
+        headers: head.headers,
+        signal
+      },
+      (response) => {
+        const status = response.statusCode ?? 0
+        const chunks: Array<Buffer> = []
+        response.on("data", (chunk: Buffer) => {
+          // A 2xx PUT has no body worth reading; an error's XML is kept for its code.
+          if (status >= 300) chunks.push(chunk)
+        })
+        response.on("error", reject)
+        response.once("end", () => {
+          if (status >= 200 && status < 300) resolve(response)
+          else
+            reject(serviceError(status, response.headers as Record<string, string>, Buffer.concat(chunks).toString()))
+        })
+      }
+    )
+    request.on("error", reject)
+    request.end(bytes)
+  })
+
+export const makePutSmall =
+  (transport: PutTransport): PutSmall =>
+  async (key, bytes, sent, { crc32, sha256, abortSignal }) => {
+    const head = await transport.sign({
       method: "PUT",
       path: `/${encodeKeyPath(key)}`,
-      headers: wireHeaders(bytes, sent, options.crc32),
-      payloadHash: createHash("sha256").update(bytes).digest("hex"),
+      headers: wireHeaders(bytes, sent, crc32),
+      // The server checks the payload against it: a wrong digest from the caller fails the put.
+      payloadHash: sha256 ?? createHash("sha256").update(bytes).digest("hex"),
       body: bytes
-    },
-    options.abortSignal
-  )
-  const { etag, date } = response.headers
-  return {
-    etag: etag === undefined ? undefined : etag.replace(/^"|"$/g, ""),
-    versionId: response.headers["x-amz-version-id"],
-    date: date === undefined ? undefined : new Date(date)
+    })
+    const response = await send(transport, head, bytes, abortSignal)
+    const etag = header(response, "etag")
+    const date = header(response, "date")
+    return {
+      etag: etag === undefined ? undefined : etag.replace(/^"|"$/g, ""),
+      versionId: header(response, "x-amz-version-id"),
+      date: date === undefined ? undefined : new Date(date)
+    }
   }
-}

@@ -1,9 +1,9 @@
 /**
  * Requests sent without the SDK's command pipeline: SigV4-signed by one reused signer and sent
  * through the client's own HTTP handler (same sockets, stall watchdog, timeouts and abort),
- * credentials from the same cache. The hot paths use it — listing (list.ts) and small
- * single-part puts (putObject.ts) — because the SDK's middleware stack and XML (de)serialisers
- * cost more client CPU than the request itself.
+ * credentials from the same cache. Listing (list.ts) uses it because the SDK's middleware stack
+ * and XML (de)serialisers cost more client CPU than the request itself; single-part puts
+ * (putObject.ts) use its signer and `serviceError` and write straight to node:http.
  *
  * A failure is thrown in the shape of an SDK service exception (`$metadata.httpStatusCode`,
  * `Code`, `message`), so `classify` (errors.ts) and the retry policy treat it as any other.

@@ -4,9 +4,11 @@
  * first, so a short stream is still a single PutObject and a long one becomes a multipart
  * upload whose first part already holds what was buffered.
  */
+import { readFileSync } from "node:fs"
 import { readFile, stat } from "node:fs/promises"
 import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from "@aws-sdk/client-s3"
 import { Effect, Pull, Stream } from "effect"
+import * as ContentChecksum from "../../ContentChecksum.js"
 import { ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../../Errors.js"
 import { DEFAULT_STORAGE_CLASS } from "../../internal/objectRules.js"
 import type { ObjectInfo, PutBody, PutOptions } from "../../ObjectStore.js"
@@ -24,13 +26,12 @@ import {
   uploadParts
 } from "./multipart.js"
 import { decodeMetadata, objectInfo, unquote, writeHeaders } from "./objects.js"
-import { putObject as putSigned } from "./putObject.js"
-import type { SendSigned } from "./signedRequest.js"
+import type { PutSmall } from "./putObject.js"
 
 export interface UploadSettings {
   readonly send: Send
-  /** Small single-part puts go as signed requests (putObject.ts). */
-  readonly sendSigned: SendSigned
+  /** Single-part puts go as signed requests over node:http (putObject.ts). */
+  readonly putSmall: PutSmall
   readonly bucket: string
   readonly multipartThreshold: number
   readonly partSize: number
@@ -140,11 +141,14 @@ const putObject = (
 
   const sent = writeHeaders(options)
   const sentWithCondition = { ...sent, ...conditionHeaders(options) }
+  // The content checksum is the payload hash too: the body is hashed once (or not at all).
+  const sha256 = ContentChecksum.of({ metadata: sent.Metadata ?? {} })
   const putSingle = (bytes: Uint8Array) =>
     // A signed PUT (putObject.ts), not the SDK's command: same door (retries, errors), less CPU.
     send("PutObject", (_client, abortSignal) =>
-      putSigned(settings.sendSigned, key, bytes, sentWithCondition, {
+      settings.putSmall(key, bytes, sentWithCondition, {
         crc32: settings.checksums === "when_supported",
+        sha256,
         abortSignal
       })
     ).pipe(
@@ -230,7 +234,7 @@ const putObject = (
       })
       yield* checkSize(size)
       if (size < settings.multipartThreshold) {
-        const bytes = yield* readSmallFile(body.path)
+        const bytes = yield* size <= SYNC_READ_BYTES ? readTinyFile(body.path) : readSmallFile(body.path)
         yield* checkSize(bytes.length) // the file may have grown since stat
         return yield* putSingle(bytes)
       }
@@ -279,6 +283,14 @@ const readFailed = (path: string) => (cause: unknown) =>
   new TransportError({ operation: "read file", detail: `could not read ${path}: ${String(cause)}`, cause })
 
 const readSmallFile = (path: string) => Effect.tryPromise({ try: () => readFile(path), catch: readFailed(path) })
+
+/**
+ * Files up to this size are read in one synchronous call: microseconds, where the four
+ * thread-pool round trips of an asynchronous read cost more client CPU than the PUT itself.
+ */
+const SYNC_READ_BYTES = 64 * 1024
+
+const readTinyFile = (path: string) => Effect.try({ try: () => readFileSync(path), catch: readFailed(path) })
 
 const bodyFailed = (key: string, cause: unknown) =>
   new TransportError({
