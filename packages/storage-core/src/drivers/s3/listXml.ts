@@ -174,6 +174,32 @@ export const parseListPage = (xml: string): ListPage => {
   return { objects, prefixes, isTruncated, nextContinuationToken: token, keyCount }
 }
 
+const TRUNCATED = "<IsTruncated>true</IsTruncated>"
+const TOKEN_OPEN = "<NextContinuationToken>"
+const TOKEN_CLOSE = "</NextContinuationToken>"
+
+/** The token a page continues with: its NextContinuationToken when it is truncated. */
+export const nextToken = (page: ListPage): string | undefined =>
+  page.isTruncated ? page.nextContinuationToken : undefined
+
+/**
+ * `nextToken` of a page read from its text by two searches, without parsing it: the listing sends
+ * the next request with it before it parses the page. Text cannot hold a raw "<", so the first
+ * `<NextContinuationToken>` is the element; the parse of the page must still agree, and the
+ * listing fails on a page where it does not (`MalformedXml`).
+ */
+export const peekNextToken = (xml: string): string | undefined => {
+  if (!xml.includes(TRUNCATED)) return undefined
+  const open = xml.indexOf(TOKEN_OPEN)
+  const close = open === -1 ? -1 : xml.indexOf(TOKEN_CLOSE, open)
+  if (close === -1) return undefined
+  try {
+    return decodeEntities(xml.slice(open + TOKEN_OPEN.length, close)) || undefined
+  } catch {
+    return undefined // the parse names what is wrong
+  }
+}
+
 /** S3's `<Error><Code>…</Code><Message>…</Message></Error>`, or undefined when the body is not one. */
 export const parseErrorXml = (xml: string): { readonly code: string; readonly message: string } | undefined => {
   let code = ""
