@@ -93,7 +93,14 @@ describe("parseListPage", () => {
       result(contents("<![CDATA[a]]>")),
       result("<CommonPrefixes></CommonPrefixes>"),
       `${result("")}<ListBucketResult/>`,
-      result(contents("%E6%97"), "<EncodingType>url</EncodingType>")
+      result(contents("%E6%97"), "<EncodingType>url</EncodingType>"),
+      result(contents("a < b")),
+      result(contents("a&amp")),
+      result(contents("&#x110000;")),
+      result("<!-- not closed"),
+      '<?xml version="1.0"<ListBucketResult/>',
+      result(contents("a").replace("<Size>", "<Size")),
+      result("</Contents>")
     ]
     for (const xml of bad) assert.throws(() => parseListPage(xml), undefined, undefined, xml)
   })
