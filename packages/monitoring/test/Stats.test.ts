@@ -405,10 +405,9 @@ describe.skipIf(engine === undefined)("statistics on Ceph RGW", () => {
             const chosen = yield* statistics.collect({ depth: 2, largest: 20 })
             assert.deepStrictEqual(withoutListing(chosen), withoutListing(sequential))
             assert.isDefined(chosen.listing.pageMs)
-            assert.strictEqual(
-              chosen.listing.mode,
-              (chosen.listing.pageMs ?? 0) >= Listing.PARALLEL_PAGE_MS ? "parallel" : "sequential"
-            )
+            // A store on this machine (the local RGW) is never fanned out, whatever its pages took.
+            const fansOut = store.loopback !== true && (chosen.listing.pageMs ?? 0) >= Listing.PARALLEL_PAGE_MS
+            assert.strictEqual(chosen.listing.mode, fansOut ? "parallel" : "sequential")
             assert.deepStrictEqual(sequential.totals, {
               objects: 10_000,
               bytes: objects.reduce((sum, o) => sum + o.size, 0)

@@ -25,7 +25,11 @@
  * "auto" reads the scope's first two pages sequentially, times each end to end, and fans out only
  * when the faster took at least `PARALLEL_PAGE_MS` (see `chooseListingMode`). Not the first page
  * alone: it pays one-time costs (a new connection, a fresh process's JIT and lazy loading), which
- * took a loopback page from ~20 ms to 50–75 ms in a new process.
+ * took a loopback page from ~20 ms to 50–75 ms in a new process. A store on this machine
+ * (`ObjectStore.loopback`: an s3 endpoint on a loopback address) is listed sequentially whatever
+ * its pages take: there is no network wait to overlap, and on a busy machine its pages are slow
+ * for want of CPU, which fan-out only makes scarcer (it doubled the listing's time on the 2-core
+ * test machine under load).
  */
 import { Clock, Effect, Stream } from "effect"
 import * as Keys from "./Keys.js"
@@ -154,7 +158,9 @@ export const listAll = (store: Store, options: ListAllOptions): Listing => {
       if (first.length < page) return Stream.fromIterable(first)
       const second = yield* pageOf(store, options.prefix, (first[first.length - 1] as ObjectSummary).key, page)
       pageMs = Math.min(pageMs, (yield* now) - firstDone)
-      mode = chooseListingMode(pageMs, second.length, page)
+      // A store on this machine is measured (pageMs) but never fanned out: its slow pages are
+      // CPU, the server's or ours, that concurrency only adds to (ObjectStore.loopback).
+      mode = store.loopback === true ? "sequential" : chooseListingMode(pageMs, second.length, page)
       const head = [...first, ...second]
       if (second.length < page) return Stream.fromIterable(head)
       if (mode === "sequential") {

@@ -173,6 +173,11 @@ export class ObjectStore extends Context.Service<
     readonly driver: ObjectStoreDriver
     /** Where objects live: `s3://bucket` or `file:///root`. */
     readonly location: string
+    /**
+     * s3: the endpoint is this machine (a loopback address). Its requests cost CPU here, the
+     * server's or this process's, not network waits: a listing gains nothing by fanning out.
+     */
+    readonly loopback?: boolean
     readonly put: (
       key: string,
       body: PutBody,

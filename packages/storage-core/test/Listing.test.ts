@@ -130,6 +130,16 @@ layer(Testing.layerFs())("parallel listing on fs", (it) => {
       assert.deepStrictEqual([...warmedKeys].sort(Keys.compare), expected)
       assert.strictEqual(warmed.mode(), "sequential")
       assert.isBelow(warmed.pageMs() ?? Number.POSITIVE_INFINITY, Listing.PARALLEL_PAGE_MS)
+      // A store on this machine: measured, but never fanned out, however slow its pages.
+      const local = Listing.listAll(
+        { ...slowStore(store, Listing.PARALLEL_PAGE_MS + 10), loopback: true },
+        { prefix: "", parallel: "auto", concurrency: 4, pageSize: 2 }
+      )
+      const localKeys = yield* Stream.runCollect(Stream.map(local.objects, (o) => o.key))
+      assert.deepStrictEqual([...localKeys], expected)
+      assert.strictEqual(local.mode(), "sequential")
+      assert.strictEqual(local.shards(), 1)
+      assert.isAtLeast(local.pageMs() ?? -1, Listing.PARALLEL_PAGE_MS + 10)
       // A scope that fits in one page: one request, sequential, whatever its latency.
       const small = Listing.listAll(slowStore(store, Listing.PARALLEL_PAGE_MS + 10), {
         prefix: "temp/",

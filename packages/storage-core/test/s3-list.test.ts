@@ -93,7 +93,14 @@ describe("parseListPage", () => {
       result(contents("<![CDATA[a]]>")),
       result("<CommonPrefixes></CommonPrefixes>"),
       `${result("")}<ListBucketResult/>`,
-      result(contents("%E6%97"), "<EncodingType>url</EncodingType>")
+      result(contents("%E6%97"), "<EncodingType>url</EncodingType>"),
+      result(contents("a < b")),
+      result(contents("a&amp")),
+      result(contents("&#x110000;")),
+      result("<!-- not closed"),
+      '<?xml version="1.0"<ListBucketResult/>',
+      result(contents("a").replace("<Size>", "<Size")),
+      result("</Contents>")
     ]
     for (const xml of bad) assert.throws(() => parseListPage(xml), undefined, undefined, xml)
   })
@@ -217,6 +224,74 @@ describe("list over HTTP", () => {
         )
         assert.strictEqual(headers.host, endpoint.slice("http://".length))
       }
+    }).pipe(noDelay)
+  )
+
+  it.effect("a store whose endpoint is a loopback address says so (its listings do not fan out)", () =>
+    Effect.gen(function* () {
+      for (const [endpoint, loopback] of [
+        ["http://127.0.0.1:7480", true],
+        ["http://localhost:9000", true],
+        ["http://[::1]:9000", true],
+        ["http://10.1.2.3:7480", false],
+        ["https://s3.eu-west-1.amazonaws.com", false]
+      ] as const) {
+        const store = yield* S3.make({ ...options(), endpoint })
+        assert.strictEqual(store.loopback, loopback, endpoint)
+      }
+      const { endpoint: _, ...aws } = options()
+      assert.isFalse((yield* S3.make(aws)).loopback)
+    })
+  )
+
+  it.effect("reads ahead one page from the second on, and never past what a one-page reader takes", () =>
+    Effect.gen(function* () {
+      const page = (keys: ReadonlyArray<string>, token?: string) => ({
+        status: 200,
+        body: result(
+          keys.map((key) => contents(key)).join(""),
+          token === undefined
+            ? "<IsTruncated>false</IsTruncated>"
+            : `<IsTruncated>true</IsTruncated><NextContinuationToken>${token}</NextContinuationToken>`
+        )
+      })
+      const store = yield* S3.make(options())
+      answers.push(page(["a", "b"], "t1"), page(["c", "d"], "t2"))
+      assert.deepStrictEqual(keys(yield* Stream.runCollect(Stream.take(store.list({ pageSize: 2 }), 2))), ["a", "b"])
+      assert.strictEqual(requests.length, 1)
+
+      answers.length = 0
+      requests.length = 0
+      answers.push(page(["a", "b"], "t1"), page(["c", "d"], "t2&amp;"), page(["e"]))
+      assert.deepStrictEqual(keys(yield* Stream.runCollect(store.list({ pageSize: 2 }))), ["a", "b", "c", "d", "e"])
+      assert.deepStrictEqual(
+        requests.map(({ url }) => url.searchParams.get("continuation-token")),
+        [null, "t1", "t2&"]
+      )
+    }).pipe(noDelay)
+  )
+
+  it.effect("a page whose token the read-ahead finds elsewhere than the parser fails, skipping nothing", () =>
+    Effect.gen(function* () {
+      const store = yield* S3.make(options())
+      const misleading = result(
+        contents("c"),
+        "<IsTruncated>true</IsTruncated><!-- <NextContinuationToken>wrong</NextContinuationToken> --><NextContinuationToken>right</NextContinuationToken>"
+      )
+      answers.push(
+        {
+          status: 200,
+          body: result(
+            contents("a"),
+            "<IsTruncated>true</IsTruncated><NextContinuationToken>t1</NextContinuationToken>"
+          )
+        },
+        { status: 200, body: misleading },
+        { status: 200, body: result(contents("z")) }
+      )
+      const error = yield* Effect.flip(Stream.runCollect(store.list()))
+      assert.strictEqual(error._tag, "TransportError")
+      assert.match(error.message, /MalformedXml/)
     }).pipe(noDelay)
   )
 

@@ -50,8 +50,9 @@ import { makeS3BucketAdmin } from "./s3/bucketAdmin.js"
 import { endpointOf, makeAgents, makeClient, makeHttpHandler, makeSend, stallLimitsOf } from "./s3/client.js"
 import { get as download } from "./s3/download.js"
 import { downloadFile } from "./s3/downloadFile.js"
-import { asStoreError, asWriteError, type S3Failure } from "./s3/errors.js"
-import { makeListPage } from "./s3/list.js"
+import { asStoreError, asWriteError, classify, type S3Failure } from "./s3/errors.js"
+import { makeListRequest } from "./s3/list.js"
+import { MalformedXml, nextToken, parseListPage, peekNextToken } from "./s3/listXml.js"
 import {
   ABORT_DEADLINE_MS,
   copyParts,
@@ -133,7 +134,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   )
   const send = makeSend(client, config.maxAttempts, endpointOf(config))
   const sendSigned = makeSendSigned(config, handler, credentials)
-  const listPage = makeListPage(sendSigned)
+  const listRequest = makeListRequest(sendSigned)
   const presigner = makePresigner(config)
   const uploads = {
     send,
@@ -192,6 +193,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
       : saveToFile(valid, path, wholeObject(download(downloads, valid, {})), options)
   })
 
+  const endpoint = endpointOf(config)
   const list = (options: ListOptions = {}): Stream.Stream<ListEntry, InvalidKey | StoreError> =>
     Stream.unwrap(
       Effect.gen(function* () {
@@ -199,10 +201,10 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
         // Any string, as S3 takes it; a lone surrogate reads as U+FFFD, as the fs driver compares it.
         const startAfter = options.startAfter?.replace(/[\uD800-\uDFFF]/gu, "\uFFFD")
         const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)))
-        return Stream.paginate(undefined as string | undefined, (token) =>
-          // Not through the SDK client (internal/s3List.ts), but through the same door: retries, errors.
+        // Not through the SDK client (s3/list.ts), but through the same door: retries, errors.
+        const fetch = (token: string | undefined) =>
           send("ListObjectsV2", (_client, abortSignal) =>
-            listPage(
+            listRequest(
               {
                 maxKeys: pageSize,
                 prefix,
@@ -212,18 +214,32 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
               },
               abortSignal
             )
+          ).pipe(Effect.mapError(storeError()))
+        const parse = (xml: string) =>
+          Effect.try({
+            try: () => {
+              const page = parseListPage(xml)
+              if (nextToken(page) !== peekNextToken(xml)) throw new MalformedXml("NextContinuationToken read two ways")
+              return page
+            },
+            catch: (error) => storeError()(classify("ListObjectsV2", error, endpoint))
+          })
+        // From the second page on, each answer's token is read from its text and the next request
+        // sent before the page is parsed and consumed (one page ahead at most). Not for the first:
+        // a caller that reads one page (Listing's ranges) would pay a request it never reads.
+        const rest = (token: string) =>
+          Stream.paginate(token, (current) =>
+            Effect.map(fetch(current), (xml) => [[xml], Option.fromUndefinedOr(peekNextToken(xml))] as const)
           ).pipe(
-            Effect.mapError(storeError()),
-            Effect.map(
-              (page) =>
-                [
-                  pageEntries(page),
-                  page.isTruncated && page.nextContinuationToken !== undefined
-                    ? Option.some(page.nextContinuationToken)
-                    : Option.none()
-                ] as const
-            )
+            Stream.bufferArray({ capacity: 1 }),
+            Stream.flatMap((xml) => Stream.fromArrayEffect(Effect.map(parse(xml), pageEntries)))
           )
+        return Stream.unwrap(
+          Effect.map(Effect.flatMap(fetch(undefined), parse), (page) => {
+            const next = nextToken(page)
+            const first = Stream.fromArray(pageEntries(page))
+            return next === undefined ? first : Stream.concat(first, rest(next))
+          })
         )
       })
     )
@@ -435,6 +451,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const store = ObjectStore.of({
     driver: "s3",
     location: `s3://${bucket}`,
+    loopback: config.endpoint !== undefined && isLoopback(new URL(config.endpoint).hostname),
     put,
     get,
     download: downloadTo,
@@ -456,6 +473,10 @@ export const make = (config: S3Options, internals: S3Internals = {}) =>
 /** ObjectStore and BucketAdmin of the s3 driver, sharing one client (see StorageConfig for the variables). */
 export const layer = (options: S3Options): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError> =>
   Layer.effectContext(Effect.map(makeServices(options), storageContext))
+
+/** `localhost`, 127.0.0.0/8 or ::1 (as URL hostnames spell them). */
+const isLoopback = (hostname: string): boolean =>
+  hostname === "localhost" || hostname === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(hostname)
 
 /** Drops undefined fields (the SDK would send nothing for them anyway; exactOptionalPropertyTypes wants them gone). */
 const defined = <A extends Record<string, unknown>>(record: A): { [K in keyof A]?: Exclude<A[K], undefined> } =>

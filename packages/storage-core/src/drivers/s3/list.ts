@@ -1,9 +1,11 @@
 /**
- * ListObjectsV2 without the SDK's command pipeline: one signed GET (signedRequest.ts) and the
- * response read by the narrow parser of listXml.ts. Listing is the one hot read whose cost is in
- * the client: the SDK spends ~12 ms of CPU deserialising each 1,000-key page.
+ * ListObjectsV2 without the SDK's command pipeline: one signed GET (signedRequest.ts) whose
+ * answer the driver reads with the narrow parser of listXml.ts. Listing is the one hot read whose
+ * cost is in the client: the SDK spends ~12 ms of CPU deserialising each 1,000-key page.
+ *
+ * The answer comes back as text, parsed by the caller: so the listing can send the next request
+ * (its token read from the text, `peekNextToken`) before it parses this page.
  */
-import { type ListPage, parseListPage } from "./listXml.js"
 import { EMPTY_SHA256, type SendSigned } from "./signedRequest.js"
 
 export interface ListRequest {
@@ -14,10 +16,11 @@ export interface ListRequest {
   readonly continuationToken?: string | undefined
 }
 
-export type ListPageFn = (request: ListRequest, abortSignal: AbortSignal) => Promise<ListPage>
+/** One ListObjectsV2 request; resolves with the answer's XML. */
+export type ListRequestFn = (request: ListRequest, abortSignal: AbortSignal) => Promise<string>
 
-export const makeListPage =
-  (sendSigned: SendSigned): ListPageFn =>
+export const makeListRequest =
+  (sendSigned: SendSigned): ListRequestFn =>
   async (request, abortSignal) => {
     const query: Record<string, string> = {
       "list-type": "2",
@@ -33,5 +36,5 @@ export const makeListPage =
       { method: "GET", path: "", query, headers: {}, payloadHash: EMPTY_SHA256 },
       abortSignal
     )
-    return parseListPage(response.body)
+    return response.body
   }
