@@ -1,7 +1,7 @@
 /**
  * The lean path of downloads on the fs driver: `GET /v1/signed/{key}` and `GET /v1/content/{key}`
- * answered in the node request listener, before the Effect router, with the file piped
- * straight to the socket. The Effect route (router, middlewares, schema decoding, the store's
+ * answered in the node request listener, before the Effect router, with the file written to the
+ * socket from reused buffers (fileBody.ts). The Effect route (router, middlewares, schema decoding, the store's
  * Effect and Stream) costs several times the file operations of a small download; this path
  * does what that route does for a download that succeeds, and nothing else.
  *

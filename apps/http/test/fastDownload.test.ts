@@ -118,6 +118,38 @@ describe("download fast path", () => {
     }
   })
 
+  it("sends every chunk as read while other downloads reuse the read buffers (a reader that stalls)", async () => {
+    // Larger than the loopback socket's buffers can hold, so the stalled download's writes wait on the client.
+    const huge = randomBytes(24 * 1024 * 1024)
+    await put("fast/huge.bin", huge, "application/octet-stream")
+    const [small, large, stalled] = [
+      await signedUrl("fast/small.bin"),
+      await signedUrl("fast/large.bin"),
+      await signedUrl("fast/huge.bin")
+    ]
+    const slow = new Promise<string>((done, fail) => {
+      const req = httpRequest(new URL(stalled), (res) => {
+        const sum = createHash("md5")
+        res.pause()
+        setTimeout(() => {
+          res.on("data", (chunk: Buffer) => sum.update(chunk))
+          res.on("end", () => done(sum.digest("hex")))
+          res.resume()
+        }, 1000)
+      })
+      req.on("error", fail)
+      req.end()
+    })
+    const others = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const response = await fetch(i % 4 === 0 ? large : small)
+        return { i, sum: md5(new Uint8Array(await response.arrayBuffer())) }
+      })
+    )
+    for (const { i, sum } of others) assert.strictEqual(sum, md5(i % 4 === 0 ? LARGE : SMALL))
+    assert.strictEqual(await slow, md5(huge))
+  })
+
   it("counts and logs its downloads as the route does", async () => {
     const requests = 'localex_http_requests_total{method="GET",route="/v1/signed/*",status="200"}'
     const timed = 'localex_http_request_duration_seconds_count{method="GET",route="/v1/signed/*",status="200"}'
