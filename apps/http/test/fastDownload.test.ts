@@ -201,6 +201,21 @@ describe("download fast path", () => {
     }
   })
 
+  it("refuses a URL it served once it has expired, and a tampered copy of one it served", async () => {
+    const url = new URL(await signedUrl("fast/small.bin", 1))
+    const served = await fetch(url)
+    assert.strictEqual(served.status, 200)
+    await served.arrayBuffer()
+    const tampered = new URL(url)
+    tampered.searchParams.set("sig", `${url.searchParams.get("sig")!.slice(0, -2)}AA`)
+    assert.strictEqual((await fetch(tampered)).status, 403)
+    // Past its expiry (whole seconds) the same URL, verified before, is the route's 403.
+    await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get("expires")) * 1000 + 1100 - Date.now()))
+    const expired = await fetch(url)
+    assert.strictEqual(expired.status, 403)
+    assert.match(await expired.text(), /expired/)
+  })
+
   it("acts on exactly the key in the raw path", async () => {
     await put("fast/semi;v2.txt", Buffer.from("semi"), "text/plain")
     await put("fast/ünï cødé.txt", Buffer.from("unicode"), "text/plain")
