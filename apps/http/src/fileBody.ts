@@ -40,7 +40,9 @@ const written = (response: ServerResponse, chunk: Buffer): Promise<boolean> =>
   })
 
 const readSome = (fd: number, buffer: Buffer, length: number, position: number) =>
-  new Promise<number>((done, fail) => read(fd, buffer, 0, length, position, (error, n) => (error ? fail(error) : done(n))))
+  new Promise<number>((done, fail) =>
+    read(fd, buffer, 0, length, position, (error, n) => (error ? fail(error) : done(n)))
+  )
 
 /**
  * Sends `head` (a view of `buffer`, the file's first bytes), then the rest of the content up to

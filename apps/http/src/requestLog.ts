@@ -67,10 +67,7 @@ const stdoutLines = (): ((line: string) => void) => {
 
 /** Logs (and passes to `onDone`) the outcome of one request when its response is done or its connection closes. */
 export const requestLogger =
-  (
-    onDone: (record: RequestRecord) => void = () => {},
-    write: (line: string) => void = stdoutLines()
-  ) =>
+  (onDone: (record: RequestRecord) => void = () => {}, write: (line: string) => void = stdoutLines()) =>
   (request: IncomingMessage, response: ServerResponse): void => {
     const start = performance.now()
     response.once("close", () => {

@@ -210,7 +210,9 @@ describe("download fast path", () => {
     tampered.searchParams.set("sig", `${url.searchParams.get("sig")!.slice(0, -2)}AA`)
     assert.strictEqual((await fetch(tampered)).status, 403)
     // Past its expiry (whole seconds) the same URL, verified before, is the route's 403.
-    await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get("expires")) * 1000 + 1100 - Date.now()))
+    await new Promise((resolve) =>
+      setTimeout(resolve, Number(url.searchParams.get("expires")) * 1000 + 1100 - Date.now())
+    )
     const expired = await fetch(url)
     assert.strictEqual(expired.status, 403)
     assert.match(await expired.text(), /expired/)
