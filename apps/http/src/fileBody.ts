@@ -11,7 +11,7 @@ import { closeSync, read } from "node:fs"
 import type { ServerResponse } from "node:http"
 
 /** The size of a read (and of the one read that serves an object file up to this size whole). */
-export const CHUNK_BYTES = 256 * 1024
+const CHUNK_BYTES = 256 * 1024
 /** Free buffers kept (a download holds two at most: one being written, the next being read). */
 const MAX_FREE = 32
 
