@@ -92,6 +92,7 @@ const fastDownloadsLayer = (root: string) =>
         keys: yield* ApiKeys,
         cdn: yield* Cdn,
         metrics: yield* Metrics,
+        context: yield* Effect.context<never>(),
         enabled: () => !stopping.value
       })
       yield* Effect.addFinalizer(() =>

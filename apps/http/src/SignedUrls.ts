@@ -16,6 +16,28 @@ export interface SignedRequest {
   readonly contentType?: string | undefined
 }
 
+/** How many verified URLs `accepts` remembers (the oldest is forgotten first). */
+const VERIFIED_URLS = 4096
+
+/**
+ * The signed URLs whose signature `accepts` has already checked, with their expiry: a URL is
+ * typically fetched many times (a photo's URL on a page every visitor loads), and its HMAC is
+ * the largest cost of a small download after the file's reads. Only exact repeats of a URL that
+ * verified are answered from it (its expiry is still checked); anything else is verified. The
+ * fields of a verified URL hold no "\n" (keys, the digits of `expires`, base64url), so the
+ * joined fields name one URL only.
+ */
+const verifiedUrls = () => {
+  const urls = new Map<string, number>()
+  return {
+    get: (id: string) => urls.get(id),
+    set: (id: string, expiresAt: number) => {
+      if (urls.size >= VERIFIED_URLS) urls.delete(urls.keys().next().value!)
+      urls.set(id, expiresAt)
+    }
+  }
+}
+
 export class SignedUrls extends Context.Service<
   SignedUrls,
   {
@@ -48,8 +70,18 @@ export class SignedUrls extends Context.Service<
             now,
             ...(request.contentType === undefined ? {} : { contentType: request.contentType })
           })
+        const verified = verifiedUrls()
         return SignedUrls.of({
-          accepts: (request) => check(request, new Date())._tag === "Valid",
+          accepts: (request) => {
+            const now = Date.now()
+            const id = [request.method, request.key, request.expires, request.sig, request.contentType ?? ""].join("\n")
+            const expiresAt = verified.get(id)
+            if (expiresAt !== undefined && now <= expiresAt) return true
+            const verdict = check(request, new Date(now))
+            if (verdict._tag !== "Valid") return false
+            verified.set(id, verdict.expiresAt.getTime())
+            return true
+          },
           verify: (request) =>
             Effect.gen(function* () {
               const verdict = check(request, new Date(yield* Clock.currentTimeMillis))

@@ -1,7 +1,7 @@
 /**
  * The lean path of downloads on the fs driver: `GET /v1/signed/{key}` and `GET /v1/content/{key}`
- * answered in the node request listener, before the Effect router, with the file piped
- * straight to the socket. The Effect route (router, middlewares, schema decoding, the store's
+ * answered in the node request listener, before the Effect router, with the file written to the
+ * socket from reused buffers (fileBody.ts). The Effect route (router, middlewares, schema decoding, the store's
  * Effect and Stream) costs several times the file operations of a small download; this path
  * does what that route does for a download that succeeds, and nothing else.
  *
@@ -18,18 +18,18 @@
  * metrics (`localex_store_operation_duration_seconds` and @localex/monitoring's
  * `localex_store_operation_seconds`, `localex_store_bytes_total`).
  */
-import { close, createReadStream } from "node:fs"
+import { closeSync } from "node:fs"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { pipeline } from "node:stream"
 import type { Cdn } from "@localex/cdn"
 import { AppMetrics } from "@localex/monitoring"
 import { type ObjectInfo, SignedUrl } from "@localex/storage-core"
 import { openForReading } from "@localex/storage-core/fs"
-import { Effect, Metric } from "effect"
+import { type Context, Metric } from "effect"
 import type { ApiKeys } from "./ApiKeys.js"
 import { grants } from "./ApiKeys.js"
 import { etagHeader } from "./conditional.js"
 import { policyHeaders, safeServingHeaders } from "./download.js"
+import { endWith, releaseBuffer, sendFile, takeBuffer } from "./fileBody.js"
 import type { HttpSettings } from "./HttpConfig.js"
 import type { Metrics } from "./Metrics.js"
 import { badQuery } from "./rawPath.js"
@@ -41,10 +41,6 @@ import type { SignedUrls } from "./SignedUrls.js"
  * on later with `passOn` (nothing has been written to its response then).
  */
 export type FastLane = (request: IncomingMessage, response: ServerResponse, passOn: () => void) => boolean
-
-/** Object files (content and metadata) up to this size are read in one call and sent with the head; larger ones are piped. */
-const READ_WHOLE_BYTES = 64 * 1024
-const CHUNK_BYTES = 256 * 1024
 
 const SIGNED = "/v1/signed/"
 const CONTENT = "/v1/content/"
@@ -63,6 +59,8 @@ export interface FastLaneServices {
   readonly keys: ApiKeys["Service"]
   readonly cdn: Cdn["Service"]
   readonly metrics: Metrics["Service"]
+  /** Where the Effect metrics are kept (the app's context: its MetricRegistry). */
+  readonly context: Context.Context<never>
   /** False while the server stops (the route then closes each connection as its response ends). */
   readonly enabled: () => boolean
 }
@@ -110,51 +108,58 @@ const headers = (info: ObjectInfo, key: string, shared: boolean, services: FastL
   "content-length": String(info.size)
 })
 
-export const makeFastLane =
-  (services: FastLaneServices): FastLane =>
-  (request, response, passOn) => {
+export const makeFastLane = (services: FastLaneServices): FastLane => {
+  // The Effect metrics, updated in place (Effect.runSync would start a fiber per request).
+  const done = (opened: number, bytes: number) => {
+    getOk.updateUnsafe(opened, services.context)
+    downloaded.updateUnsafe(bytes, services.context)
+  }
+  return (request, response, passOn) => {
     if (!services.enabled()) return false
     const taken = eligible(request, services)
     if (taken === undefined) return false
     const started = performance.now()
     const seconds = () => (performance.now() - started) / 1000
-    openForReading(services.root, taken.key, { readWholeUpTo: READ_WHOLE_BYTES })
-      .then((object) => {
-        if (object === undefined) return passOn()
-        const opened = seconds()
-        try {
-          response.writeHead(200, headers(object.info, taken.key, taken.shared, services))
-        } catch {
-          // A stored header value Node refuses to send: nothing was written, the route answers.
-          if ("fd" in object) close(object.fd, () => undefined)
-          return passOn()
+    const buffer = takeBuffer()
+    openForReading(services.root, taken.key, { buffer })
+      .then(
+        (object) => {
+          if (object === undefined) {
+            releaseBuffer(buffer)
+            return passOn()
+          }
+          const opened = seconds()
+          try {
+            response.writeHead(200, headers(object.info, taken.key, taken.shared, services))
+          } catch {
+            // A stored header value Node refuses to send: nothing was written, the route answers.
+            if ("fd" in object) closeSync(object.fd)
+            releaseBuffer(buffer)
+            return passOn()
+          }
+          noteRequest(request, { route: taken.route })
+          services.metrics.storeSeconds.observe({ operation: "get", outcome: "ok" }, opened)
+          services.metrics.requestSeconds.observe({ method: "GET", route: taken.route, status: "200" }, seconds())
+          if ("content" in object) {
+            endWith(response, object.content, buffer)
+            return done(opened, object.content.length)
+          }
+          const { fd, head, info } = object
+          if (head.length === info.size) {
+            // Content short, metadata long: the one read had it all.
+            closeSync(fd)
+            endWith(response, head, buffer)
+            return done(opened, head.length)
+          }
+          return sendFile(response, fd, buffer, head, info.size).then((bytes) => done(opened, bytes))
+        },
+        () => {
+          releaseBuffer(buffer)
+          passOn()
         }
-        noteRequest(request, { route: taken.route })
-        services.metrics.storeSeconds.observe({ operation: "get", outcome: "ok" }, opened)
-        services.metrics.requestSeconds.observe({ method: "GET", route: taken.route, status: "200" }, seconds())
-        const done = (bytes: number) =>
-          Effect.runSync(Effect.andThen(Metric.update(getOk, opened), Metric.update(downloaded, bytes)))
-        if ("content" in object) {
-          response.end(object.content)
-          done(object.content.length)
-          return
-        }
-        const { fd, head, info } = object
-        if (head.length === info.size) {
-          // Content short, metadata long: the one read had it all.
-          close(fd, () => undefined)
-          response.end(head)
-          return done(head.length)
-        }
-        // The bytes already read, then the rest from the same descriptor. The stream owns it and
-        // closes it once (autoClose): at the end, on a read error, or when pipeline destroys it
-        // because the client went away.
-        response.write(head)
-        const body = createReadStream("", { fd, start: head.length, end: info.size - 1, highWaterMark: CHUNK_BYTES })
-        // A failed read destroys the response (the request log says "aborted"), as a failed stream does on the route.
-        pipeline(body, response, () => done(head.length + body.bytesRead))
-      }, passOn)
+      )
       // Nothing above should throw; if it does, the client sees the connection end rather than a hang.
       .catch((error: unknown) => response.destroy(error instanceof Error ? error : new Error(String(error))))
     return true
   }
+}

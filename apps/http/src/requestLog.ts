@@ -45,12 +45,29 @@ const counted = new WeakMap<Socket, { readonly read: number; readonly written: n
 const outcomeOf = (finished: boolean, status: number): Outcome =>
   !finished ? "aborted" : status >= 500 ? "failed" : status >= 400 ? "rejected" : "ok"
 
+/**
+ * Writes lines to stdout, those of one turn of the event loop in one write: stdout on a pipe or
+ * a file is written synchronously, a system call per write, which under load cost more than
+ * the line. Lines still waiting when the process exits are written then.
+ */
+const stdoutLines = (): ((line: string) => void) => {
+  let pending = ""
+  const flush = () => {
+    if (pending === "") return
+    const text = pending
+    pending = ""
+    process.stdout.write(text)
+  }
+  process.once("exit", flush)
+  return (line) => {
+    if (pending === "") setImmediate(flush)
+    pending += `${line}\n`
+  }
+}
+
 /** Logs (and passes to `onDone`) the outcome of one request when its response is done or its connection closes. */
 export const requestLogger =
-  (
-    onDone: (record: RequestRecord) => void = () => {},
-    write: (line: string) => void = (line) => process.stdout.write(`${line}\n`)
-  ) =>
+  (onDone: (record: RequestRecord) => void = () => {}, write: (line: string) => void = stdoutLines()) =>
   (request: IncomingMessage, response: ServerResponse): void => {
     const start = performance.now()
     response.once("close", () => {

@@ -118,6 +118,38 @@ describe("download fast path", () => {
     }
   })
 
+  it("sends every chunk as read while other downloads reuse the read buffers (a reader that stalls)", async () => {
+    // Larger than the loopback socket's buffers can hold, so the stalled download's writes wait on the client.
+    const huge = randomBytes(24 * 1024 * 1024)
+    await put("fast/huge.bin", huge, "application/octet-stream")
+    const [small, large, stalled] = [
+      await signedUrl("fast/small.bin"),
+      await signedUrl("fast/large.bin"),
+      await signedUrl("fast/huge.bin")
+    ]
+    const slow = new Promise<string>((done, fail) => {
+      const req = httpRequest(new URL(stalled), (res) => {
+        const sum = createHash("md5")
+        res.pause()
+        setTimeout(() => {
+          res.on("data", (chunk: Buffer) => sum.update(chunk))
+          res.on("end", () => done(sum.digest("hex")))
+          res.resume()
+        }, 1000)
+      })
+      req.on("error", fail)
+      req.end()
+    })
+    const others = await Promise.all(
+      Array.from({ length: 40 }, async (_, i) => {
+        const response = await fetch(i % 4 === 0 ? large : small)
+        return { i, sum: md5(new Uint8Array(await response.arrayBuffer())) }
+      })
+    )
+    for (const { i, sum } of others) assert.strictEqual(sum, md5(i % 4 === 0 ? LARGE : SMALL))
+    assert.strictEqual(await slow, md5(huge))
+  })
+
   it("counts and logs its downloads as the route does", async () => {
     const requests = 'localex_http_requests_total{method="GET",route="/v1/signed/*",status="200"}'
     const timed = 'localex_http_request_duration_seconds_count{method="GET",route="/v1/signed/*",status="200"}'
@@ -167,6 +199,24 @@ describe("download fast path", () => {
       assert.strictEqual(response.status, status, target)
       assert.strictEqual(response.headers.get("content-type"), "application/problem+json", target)
     }
+  })
+
+  it("refuses a URL it served once it has expired, and a tampered copy of one it served", async () => {
+    // Valid for 2–3 s (expiry in whole seconds): time for the two requests below on a busy machine.
+    const url = new URL(await signedUrl("fast/small.bin", 3))
+    const served = await fetch(url)
+    assert.strictEqual(served.status, 200)
+    await served.arrayBuffer()
+    const tampered = new URL(url)
+    tampered.searchParams.set("sig", `${url.searchParams.get("sig")!.slice(0, -2)}AA`)
+    assert.strictEqual((await fetch(tampered)).status, 403)
+    // Past its expiry (whole seconds) the same URL, verified before, is the route's 403.
+    await new Promise((resolve) =>
+      setTimeout(resolve, Number(url.searchParams.get("expires")) * 1000 + 1100 - Date.now())
+    )
+    const expired = await fetch(url)
+    assert.strictEqual(expired.status, 403)
+    assert.match(await expired.text(), /expired/)
   })
 
   it("acts on exactly the key in the raw path", async () => {

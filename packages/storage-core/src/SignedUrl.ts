@@ -59,6 +59,8 @@ export const encodeKeyPath = (key: string): string => key.split("/").map(encodeU
 
 /** The key of a URL path produced by `encodeKeyPath`; undefined when the path is not valid percent-encoding. */
 export const decodeKeyPath = (path: string): string | undefined => {
+  // Nothing to decode (the common case, on every signed download).
+  if (!path.includes("%")) return path
   try {
     return path.split("/").map(decodeURIComponent).join("/")
   } catch {

@@ -10,11 +10,11 @@ import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { assert, describe, it, layer } from "@effect/vitest"
-import { Context, Effect, Fiber, Layer, Schema, Stream } from "effect"
+import { Context, Effect, Fiber, Layer, Option, Schema, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { afterAll } from "vitest"
 import * as Fs from "../src/drivers/Fs.js"
-import { readMeta } from "../src/drivers/fs/objectFile.js"
+import { metaOfFile, readMeta, StoredMeta } from "../src/drivers/fs/objectFile.js"
 import { decodeName, encodeSegment, objectPath } from "../src/drivers/fs/paths.js"
 import { ObjectStore } from "../src/ObjectStore.js"
 import * as SignedUrl from "../src/SignedUrl.js"
@@ -423,6 +423,17 @@ describe("fs openForReading (a server's download hot path)", () => {
     }
     const empty = await Fs.openForReading(root, "hot/empty", { readWholeUpTo: 64 * 1024 })
     assert.isTrue(empty !== undefined && "content" in empty && empty.content.length === 0)
+    // Into the caller's buffer (a server reuses its buffers): the content is a view of it, not a copy.
+    const buffer = Buffer.alloc(64 * 1024)
+    const viewed = await Fs.openForReading(root, "hot/small.bin", { buffer })
+    assert.isTrue(viewed !== undefined && "content" in viewed && viewed.content.buffer === buffer.buffer)
+    if (viewed !== undefined && "content" in viewed) assert.deepStrictEqual(new Uint8Array(viewed.content), small)
+    const started = await Fs.openForReading(root, "hot/large.bin", { buffer })
+    assert.isTrue(started !== undefined && "fd" in started && started.head.buffer === buffer.buffer)
+    if (started !== undefined && "fd" in started) {
+      nodeFs.closeSync(started.fd)
+      assert.deepStrictEqual(new Uint8Array(started.head), large.subarray(0, buffer.length))
+    }
 
     // Larger than the one read (or no one read asked for): left open for the caller, the bytes read kept.
     for (const [key, bytes, upTo] of [
@@ -472,6 +483,42 @@ describe("fs openForReading (a server's download hot path)", () => {
         (error: Error) => error.message
       )
       assert.match(moved, /holds "hot\/small.bin"/)
+    }
+  })
+})
+
+describe("fs object file metadata", () => {
+  it("is decoded as its schema decodes it: written metadata, extra fields dropped, anything else refused", () => {
+    const bySchema = Schema.decodeUnknownOption(Schema.fromJsonString(StoredMeta))
+    const written = { key: "a/b", etag: "0123", lastModified: 1_700_000_000_000, metadata: { a: "1" }, tags: {} }
+    const cases = [
+      written,
+      { ...written, contentType: "text/plain", cacheControl: "no-cache", contentDisposition: "attachment" },
+      { ...written, extra: { nested: true } },
+      { ...written, contentType: 5 },
+      { ...written, contentType: null },
+      { ...written, metadata: { a: 1 } },
+      { ...written, tags: [] },
+      { ...written, lastModified: "2024" },
+      { etag: "0123", lastModified: 1, metadata: {}, tags: {} },
+      [written],
+      null
+    ].map((value) => JSON.stringify(value))
+    for (const json of [...cases, "{not json", ""]) {
+      const bytes = Buffer.from(json, "utf8")
+      const file = Buffer.concat([
+        Buffer.from("content"),
+        bytes,
+        Buffer.from(`LXOBJ1:${bytes.length.toString(16).padStart(8, "0")}\n`, "latin1")
+      ])
+      const ours = (() => {
+        try {
+          return metaOfFile(file).meta
+        } catch {
+          return undefined
+        }
+      })()
+      assert.deepStrictEqual(ours, Option.getOrUndefined(bySchema(json)), json)
     }
   })
 })

@@ -5,7 +5,7 @@
  * S3's order. The layout is described in the package README ("The fs layout").
  */
 import { createHash, randomUUID } from "node:crypto"
-import { close, constants, fstat, open, read } from "node:fs"
+import { closeSync, constants, fstatSync, open, read } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -58,8 +58,14 @@ type StoreFailure = AccessDenied | TransportError
 
 const openFd = promisify(open)
 const readFd = promisify(read)
-const fstatFd = promisify(fstat)
-const closeQuietly = (fd: number) => close(fd, () => undefined)
+/** Closing a descriptor opened for reading does no I/O: done in place, it saves the thread pool a round trip. */
+const closeQuietly = (fd: number) => {
+  try {
+    closeSync(fd)
+  } catch {
+    // Nothing the caller could act on.
+  }
+}
 
 const DELETE_CONCURRENCY = 16
 
@@ -140,24 +146,28 @@ export interface StartedObject {
 /**
  * For a server's download hot path: what `get` opens, as a Promise, without the Effect runtime
  * (whose per-call cost is several times that of the file operations). `root` is the store's
- * folder. An object whose file (content and metadata) is shorter than `readWholeUpTo` bytes is
- * read whole, with one read (`content`), in three file operations where `get` takes five; a
- * larger one is left open for the caller to read on and close (`fd`), the bytes of that read
- * kept (`head`) rather than read twice. Undefined when `key` is not a valid key; rejects on any
- * other failure (a missing object included, the file closed again): the caller then asks
- * `ObjectStore.get`, which says what went wrong as a typed error.
+ * folder. The first bytes of the file are read with one read into `buffer` (the caller's, so a
+ * server can reuse its buffers: a fresh one per request is external memory that sets off V8's
+ * full collections), or into a new one of `readWholeUpTo` bytes. An object whose file (content
+ * and metadata) is shorter than that is read whole, in three file operations where `get` takes
+ * five (`content`); a larger one is left open for the caller to read on and close (`fd`), the
+ * bytes of that read kept (`head`) rather than read twice. With a caller's `buffer`, `content`
+ * and `head` are views of it; otherwise `content` is a copy, so the read buffer is not kept while
+ * it is sent. Undefined when `key` is not a valid key; rejects on any other failure (a missing
+ * object included, the file closed again): the caller then asks `ObjectStore.get`, which says
+ * what went wrong as a typed error.
  */
 export const openForReading = async (
   root: string,
   key: string,
-  options: { readonly readWholeUpTo?: number } = {}
+  options: { readonly readWholeUpTo?: number; readonly buffer?: Buffer } = {}
 ): Promise<StartedObject | ReadObject | undefined> => {
   const file = Keys.isKey(key) ? objectPath(path.resolve(root), key) : undefined
   if (file === undefined) return undefined
-  const upTo = options.readWholeUpTo ?? 0
+  const buffer = options.buffer ?? Buffer.allocUnsafe(options.readWholeUpTo ?? 0)
+  const upTo = buffer.length
   // The callback API: its calls cost less than FileHandle's, and three of them serve a small object.
   const fd = await openFd(file, "r")
-  const buffer = Buffer.allocUnsafe(upTo)
   let bytesRead = 0
   try {
     if (upTo > 0) bytesRead = (await readFd(fd, buffer, 0, upTo, 0)).bytesRead
@@ -167,17 +177,17 @@ export const openForReading = async (
   }
   // A short read of a regular file is its end: the whole file is in `buffer`.
   if (bytesRead < upTo) {
-    // The caller need not wait for the close (nothing can fail that it would act on).
     closeQuietly(fd)
     const info = infoOf(metaOfFile(buffer.subarray(0, bytesRead)), key)
-    // A copy of the content alone, so the read buffer is not kept while the content is sent.
+    if (options.buffer !== undefined) return { info, content: buffer.subarray(0, info.size) }
     const content = Buffer.allocUnsafe(info.size)
     buffer.copy(content, 0, 0, info.size)
     return { info, content }
   }
   try {
-    // The descriptor pins this version: its size and metadata are those of the bytes in `buffer`.
-    const { size } = await fstatFd(fd)
+    // The descriptor pins this version: its size and metadata are those of the bytes in `buffer`
+    // (fstat of an open descriptor does no I/O either).
+    const { size } = fstatSync(fd)
     const info = infoOf(await readMeta(fdReader(fd), size), key)
     return { info, head: buffer.subarray(0, Math.min(bytesRead, info.size)), fd }
   } catch (error) {

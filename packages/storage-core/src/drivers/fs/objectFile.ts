@@ -29,7 +29,61 @@ export const StoredMeta = Schema.Struct({
 })
 export type StoredMeta = typeof StoredMeta.Type
 
-const decodeMeta = Schema.decodeUnknownOption(Schema.fromJsonString(StoredMeta))
+const decodeWithSchema = Schema.decodeUnknownOption(Schema.fromJsonString(StoredMeta))
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const isStringRecord = (value: unknown): value is Record<string, string> =>
+  isObject(value) && Object.values(value).every((entry) => typeof entry === "string")
+
+const optionalString = (value: unknown) => value === undefined || typeof value === "string"
+
+/**
+ * What the schema decodes, for metadata the schema accepts as written (every file this driver
+ * writes): a download reads metadata on every request, and the schema's decoder starts an Effect
+ * fiber per call, which cost more than the file's reads. Anything else is left to the schema,
+ * which accepts or refuses it as before.
+ */
+const decodeWritten = (json: string): StoredMeta | undefined => {
+  let value: unknown
+  try {
+    value = JSON.parse(json)
+  } catch {
+    return undefined
+  }
+  if (!isObject(value)) return undefined
+  const { key, etag, lastModified, contentType, cacheControl, contentDisposition, metadata, tags } = value
+  if (
+    typeof key !== "string" ||
+    typeof etag !== "string" ||
+    typeof lastModified !== "number" ||
+    !optionalString(contentType) ||
+    !optionalString(cacheControl) ||
+    !optionalString(contentDisposition) ||
+    !isStringRecord(metadata) ||
+    !isStringRecord(tags)
+  ) {
+    return undefined
+  }
+  return {
+    key,
+    etag,
+    lastModified,
+    ...(typeof contentType === "string" ? { contentType } : {}),
+    ...(typeof cacheControl === "string" ? { cacheControl } : {}),
+    ...(typeof contentDisposition === "string" ? { contentDisposition } : {}),
+    metadata,
+    tags
+  }
+}
+
+const decodeMeta = (json: string): StoredMeta | undefined => {
+  const written = decodeWritten(json)
+  if (written !== undefined) return written
+  const decoded = decodeWithSchema(json)
+  return decoded._tag === "Some" ? decoded.value : undefined
+}
 
 const MAGIC = "LXOBJ1:"
 export const FOOTER_BYTES = 16
@@ -85,8 +139,8 @@ const footerOf = (tail: Buffer, fileSize: number): number => {
 const parseMeta = (tail: Buffer, fileSize: number, jsonLength: number) => {
   const end = tail.length - FOOTER_BYTES
   const meta = decodeMeta(tail.subarray(end - jsonLength, end).toString("utf8"))
-  if (meta._tag === "None") throw new CorruptObjectFile("bad metadata")
-  return { meta: meta.value, size: fileSize - FOOTER_BYTES - jsonLength }
+  if (meta === undefined) throw new CorruptObjectFile("bad metadata")
+  return { meta, size: fileSize - FOOTER_BYTES - jsonLength }
 }
 
 /** Fills `buffer` from `position`, or fails at end of file. */
