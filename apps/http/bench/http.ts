@@ -292,7 +292,7 @@ const run = async () => {
       const l = result.large1MiB
       const u = result.upload5MiB
       process.stdout.write(
-        [
+        `${[
           `HTTP app vs a node:http static file server, ${CONNECTIONS} keep-alive connections, ${ROUNDS} rounds of ${SECONDS} s (medians)`,
           `signed GET 4 KiB:  app ${s.appRps.toFixed(0)} req/s, static ${s.peerRps.toFixed(0)} req/s: ${s.ratio.toFixed(2)}× (target ≥ ${TARGETS.smallRps}×: ${ok(s.meetsTarget)})`,
           `                   CPU per round: app ${s.appCpuSeconds.toFixed(2)} s (${s.appCpuMsPerRequest.toFixed(3)} ms/req), static ${s.peerCpuSeconds.toFixed(2)} s (${s.peerCpuMsPerRequest.toFixed(3)} ms/req); errors: app ${s.appErrors}, static ${s.peerErrors}`,
@@ -302,7 +302,7 @@ const run = async () => {
           ...(result.firstError === undefined
             ? []
             : [`FAILED requests: ${result.errors} (first: ${result.firstError})`])
-        ].join("\n") + "\n"
+        ].join("\n")}\n`
       )
     }
   } finally {
