@@ -26,18 +26,43 @@ const inlinePackageJson: Plugin = {
   }
 }
 
+/**
+ * effect/cli builds an `Intl.Segmenter` when its module loads (for `CliOutput.displayWidth`, used by
+ * the help layout): loading ICU's break iterator is ~8 ms of every start, most of which never lays out
+ * help. Built on first use instead. Warns (and leaves the code as it is) should effect change the line.
+ */
+const SEGMENTER = /new Intl\.Segmenter\(undefined, \{\s*granularity: "grapheme"\s*\}\)/
+const lazyGraphemeSegmenter: Plugin = {
+  name: "localex:lazy-grapheme-segmenter",
+  transform: {
+    filter: { id: /[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/ },
+    handler(code) {
+      if (!SEGMENTER.test(code)) {
+        this.warn("effect/cli CliOutput.js: no Intl.Segmenter construction found; start-up may be slower")
+        return null
+      }
+      return code.replace(
+        SEGMENTER,
+        (construction) =>
+          `((segmenter) => ({ segment: (text) => (segmenter ??= ${construction}).segment(text) }))(undefined)`
+      )
+    }
+  }
+}
+
 export default defineConfig({
   input: { main: "dist/main.js" },
   platform: "node",
   // sharp loads a native addon from its own package (a dependency of this one); playwright-core is never
   // reached from the CLI but is too big to bundle should a package import it.
   external: [/^sharp(\/|$)/, /^playwright-core(\/|$)/],
-  plugins: [inlinePackageJson],
+  plugins: [inlinePackageJson, lazyGraphemeSegmenter],
   output: {
     dir: "dist/bundle",
     format: "esm",
     entryFileNames: "[name].js",
     chunkFileNames: "[name]-[hash].js",
-    cleanDir: true
+    cleanDir: true,
+    minify: true
   }
 })
