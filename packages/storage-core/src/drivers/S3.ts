@@ -51,7 +51,7 @@ import { endpointOf, makeAgents, makeClient, makeHttpHandler, makeSend, stallLim
 import { get as download } from "./s3/download.js"
 import { downloadFile } from "./s3/downloadFile.js"
 import { asStoreError, asWriteError, classify, type S3Failure } from "./s3/errors.js"
-import { makeListRequest } from "./s3/list.js"
+import { makeBucketGet, makeListRequest } from "./s3/list.js"
 import { MalformedXml, nextToken, parseListPage, peekNextToken } from "./s3/listXml.js"
 import {
   ABORT_DEADLINE_MS,
@@ -134,7 +134,8 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   )
   const send = makeSend(client, config.maxAttempts, endpointOf(config))
   const sendSigned = makeSendSigned(config, handler, credentials)
-  const listRequest = makeListRequest(sendSigned)
+  const bucketGet = makeBucketGet(sendSigned)
+  const listRequest = makeListRequest(bucketGet)
   const presigner = makePresigner(config)
   const uploads = {
     send,
@@ -463,7 +464,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     deleteMany,
     presign
   })
-  return { store, admin: BucketAdmin.of(makeS3BucketAdmin(config, send)) }
+  return { store, admin: BucketAdmin.of(makeS3BucketAdmin(config, send, bucketGet)) }
 })
 
 /** The s3 ObjectStore alone (its client closes with the scope). */

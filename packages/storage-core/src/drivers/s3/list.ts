@@ -19,9 +19,22 @@ export interface ListRequest {
 /** One ListObjectsV2 request; resolves with the answer's XML. */
 export type ListRequestFn = (request: ListRequest, abortSignal: AbortSignal) => Promise<string>
 
+/** A signed GET on the bucket itself (`?versioning`, `?uploads`…); resolves with the answer's XML. */
+export type BucketGet = (query: Record<string, string>, abortSignal: AbortSignal) => Promise<string>
+
+export const makeBucketGet =
+  (sendSigned: SendSigned): BucketGet =>
+  async (query, abortSignal) => {
+    const response = await sendSigned(
+      { method: "GET", path: "", query, headers: {}, payloadHash: EMPTY_SHA256 },
+      abortSignal
+    )
+    return response.body
+  }
+
 export const makeListRequest =
-  (sendSigned: SendSigned): ListRequestFn =>
-  async (request, abortSignal) => {
+  (bucketGet: BucketGet): ListRequestFn =>
+  (request, abortSignal) => {
     const query: Record<string, string> = {
       "list-type": "2",
       // Keys come back URL-encoded: XML cannot carry every character a key may hold.
@@ -32,9 +45,5 @@ export const makeListRequest =
     if (request.delimiter !== undefined) query.delimiter = request.delimiter
     if (request.startAfter) query["start-after"] = request.startAfter
     if (request.continuationToken !== undefined) query["continuation-token"] = request.continuationToken
-    const response = await sendSigned(
-      { method: "GET", path: "", query, headers: {}, payloadHash: EMPTY_SHA256 },
-      abortSignal
-    )
-    return response.body
+    return bucketGet(query, abortSignal)
   }

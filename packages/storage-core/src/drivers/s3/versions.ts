@@ -6,14 +6,12 @@
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
-  GetBucketVersioningCommand,
   GetObjectCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand
 } from "@aws-sdk/client-s3"
 import { Effect, Stream } from "effect"
 import type { BucketAdmin, CopyVersionOptions } from "../../BucketAdmin.js"
-import type { VersioningStatus } from "../../BucketModel.js"
 import {
   type NotImplementedByEndpoint,
   ObjectNotFound,
@@ -24,8 +22,10 @@ import {
 } from "../../Errors.js"
 import * as Keys from "../../Keys.js"
 import type { GetResult } from "../../ObjectStore.js"
+import { parseVersioning } from "./bucketXml.js"
 import type { Send } from "./client.js"
 import type { S3Failure } from "./errors.js"
+import type { BucketGet } from "./list.js"
 import { objectInfo, unquote } from "./objects.js"
 import { encodeKeyPath, escapeUri } from "./presign.js"
 import { headObject } from "./upload.js"
@@ -39,7 +39,7 @@ const isMissingVersion = (failure: S3Failure) =>
   failure.code === "NoSuchVersion" ||
   (failure.status === 400 && failure.code === "InvalidArgument")
 
-export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
+export const makeVersions = (Bucket: string, send: Send, bucketGet: BucketGet, toError: ToError) => {
   const missing = (key: string, versionId: string) => (failure: S3Failure) =>
     isMissingVersion(failure)
       ? new VersionNotFound({ key, versionId, reason: "does not exist" })
@@ -48,12 +48,10 @@ export const makeVersions = (Bucket: string, send: Send, toError: ToError) => {
   const getVersioningConfiguration: Shape["getVersioningConfiguration"] = Effect.fn(
     "BucketAdmin.getVersioningConfiguration"
   )(function* () {
-    const output = yield* send("GetBucketVersioning", (c, abortSignal) =>
-      c.send(new GetBucketVersioningCommand({ Bucket }), { abortSignal })
+    // A signed GET read by bucketXml.ts, not the SDK: `stats` asks for it in every run.
+    return yield* send("GetBucketVersioning", async (_client, abortSignal) =>
+      parseVersioning(await bucketGet({ versioning: "" }, abortSignal))
     ).pipe(Effect.mapError(toError()))
-    const status: VersioningStatus =
-      output.Status === "Enabled" ? "Enabled" : output.Status === "Suspended" ? "Suspended" : "Disabled"
-    return { status, mfaDelete: output.MFADelete === "Enabled" ? "Enabled" : "Disabled" } as const
   })
 
   const putVersioning: Shape["putVersioning"] = Effect.fn("BucketAdmin.putVersioning")(function* (status) {
