@@ -1,18 +1,7 @@
 /**
  * BucketAdmin on S3, over the s3 driver's client and retry policy: lifecycle and intelligent tiering, versioning, versions, incomplete uploads, tags.
  */
-import {
-  AbortMultipartUploadCommand,
-  DeleteBucketIntelligentTieringConfigurationCommand,
-  DeleteBucketLifecycleCommand,
-  GetBucketLifecycleConfigurationCommand,
-  GetObjectTaggingCommand,
-  ListBucketIntelligentTieringConfigurationsCommand,
-  ListObjectVersionsCommand,
-  ListPartsCommand,
-  PutBucketIntelligentTieringConfigurationCommand,
-  PutBucketLifecycleConfigurationCommand
-} from "@aws-sdk/client-s3"
+
 import { Effect, Option, Stream } from "effect"
 import type { BucketAdmin } from "../../BucketAdmin.js"
 import type { IncompleteUpload, ObjectVersion, TieringConfiguration } from "../../BucketModel.js"
@@ -24,11 +13,23 @@ import { parseUploadsPage } from "./bucketXml.js"
 import type { Send } from "./client.js"
 import { asObjectError, asStoreError, type S3Failure } from "./errors.js"
 import { makeIdConfigurations, nextToken } from "./idConfigurations.js"
-import type { BucketGet } from "./list.js"
+import type { ReadBucket } from "./list.js"
 import { makeMetricsConfigurations } from "./metricsConfigurations.js"
 import { unquote } from "./objects.js"
 import { makeReplication } from "./replication.js"
 import { fromSdkRule, fromSdkTiering, toSdkRule, toSdkTiering } from "./rules.js"
+import {
+  AbortMultipartUploadCommand,
+  DeleteBucketIntelligentTieringConfigurationCommand,
+  DeleteBucketLifecycleCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetObjectTaggingCommand,
+  ListBucketIntelligentTieringConfigurationsCommand,
+  ListObjectVersionsCommand,
+  ListPartsCommand,
+  PutBucketIntelligentTieringConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand
+} from "./sdk.js"
 import { makeVersions } from "./versions.js"
 
 type Shape = BucketAdmin["Service"]
@@ -45,7 +46,7 @@ const byKeyThenNewest = (a: ObjectVersion, b: ObjectVersion) =>
   (a.key === b.key ? b.lastModified.getTime() - a.lastModified.getTime() || Number(b.isLatest) - Number(a.isLatest) : 0)
 
 /** Bucket administration over the s3 driver's own client and `send` (one client, one retry policy). */
-export const makeS3BucketAdmin = (options: S3Options, send: Send, bucketGet: BucketGet) => {
+export const makeS3BucketAdmin = (options: S3Options, send: Send, readBucket: ReadBucket) => {
   const Bucket = options.bucket
   const endpoint = options.endpoint ?? "AWS S3"
 
@@ -121,7 +122,7 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send, bucketGet: Buc
     toError
   )
 
-  const versions = makeVersions(Bucket, send, bucketGet, toError)
+  const versions = makeVersions(Bucket, send, readBucket, toError)
 
   const getVersioning: Shape["getVersioning"] = () =>
     Effect.map(versions.getVersioningConfiguration(), (configuration) => configuration.status)
@@ -219,20 +220,17 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send, bucketGet: Buc
   const listIncompleteUploads: Shape["listIncompleteUploads"] = (listOptions) =>
     Stream.paginate({ keyMarker: undefined, uploadIdMarker: undefined } as UploadCursor, (cursor) =>
       // A signed GET read by bucketXml.ts, not the SDK: `stats` asks for it in every run.
-      send("ListMultipartUploads", async (_client, abortSignal) =>
-        parseUploadsPage(
-          await bucketGet(
-            {
-              // No encoding-type=url (as the SDK sent): RGW then encodes the keys but neither
-              // NextKeyMarker nor says so in EncodingType.
-              uploads: "",
-              ...(listOptions?.prefix ? { prefix: listOptions.prefix } : {}),
-              ...(cursor.keyMarker === undefined ? {} : { "key-marker": cursor.keyMarker }),
-              ...(cursor.uploadIdMarker === undefined ? {} : { "upload-id-marker": cursor.uploadIdMarker })
-            },
-            abortSignal
-          )
-        )
+      readBucket(
+        "ListMultipartUploads",
+        {
+          // No encoding-type=url (as the SDK sent): RGW then encodes the keys but neither
+          // NextKeyMarker nor says so in EncodingType.
+          uploads: "",
+          ...(listOptions?.prefix ? { prefix: listOptions.prefix } : {}),
+          ...(cursor.keyMarker === undefined ? {} : { "key-marker": cursor.keyMarker }),
+          ...(cursor.uploadIdMarker === undefined ? {} : { "upload-id-marker": cursor.uploadIdMarker })
+        },
+        parseUploadsPage
       ).pipe(
         Effect.map((page) => {
           const next: Option.Option<UploadCursor> = Option.fromUndefinedOr(page.next)

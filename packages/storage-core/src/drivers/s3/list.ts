@@ -6,6 +6,9 @@
  * The answer comes back as text, parsed by the caller: so the listing can send the next request
  * (its token read from the text, `peekNextToken`) before it parses this page.
  */
+import type { Effect } from "effect"
+import type { Attempt } from "./client.js"
+import type { S3Failure } from "./errors.js"
 import { EMPTY_SHA256, type SendSigned } from "./signedRequest.js"
 
 export interface ListRequest {
@@ -31,6 +34,18 @@ export const makeBucketGet =
     )
     return response.body
   }
+
+/** One signed GET on the bucket, its answer read by `read`, through the driver's door (retries, errors). */
+export type ReadBucket = <A>(
+  operation: string,
+  query: Record<string, string>,
+  read: (xml: string) => A
+) => Effect.Effect<A, S3Failure>
+
+export const makeReadBucket =
+  (attempt: Attempt, bucketGet: BucketGet): ReadBucket =>
+  (operation, query, read) =>
+    attempt(operation, async (abortSignal) => read(await bucketGet(query, abortSignal)))
 
 export const makeListRequest =
   (bucketGet: BucketGet): ListRequestFn =>

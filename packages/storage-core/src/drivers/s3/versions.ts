@@ -3,13 +3,7 @@
  * reading one version, copying a version over the current one (a restore), and removing a
  * delete marker (an undelete). Versions are never deleted here: only delete markers.
  */
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  ListObjectVersionsCommand,
-  PutBucketVersioningCommand
-} from "@aws-sdk/client-s3"
+
 import { Effect, Stream } from "effect"
 import type { BucketAdmin, CopyVersionOptions } from "../../BucketAdmin.js"
 import {
@@ -25,9 +19,16 @@ import type { GetResult } from "../../ObjectStore.js"
 import { parseVersioning } from "./bucketXml.js"
 import type { Send } from "./client.js"
 import type { S3Failure } from "./errors.js"
-import type { BucketGet } from "./list.js"
+import type { ReadBucket } from "./list.js"
 import { objectInfo, unquote } from "./objects.js"
 import { encodeKeyPath, escapeUri } from "./presign.js"
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand
+} from "./sdk.js"
 import { headObject } from "./upload.js"
 
 type Shape = BucketAdmin["Service"]
@@ -39,7 +40,7 @@ const isMissingVersion = (failure: S3Failure) =>
   failure.code === "NoSuchVersion" ||
   (failure.status === 400 && failure.code === "InvalidArgument")
 
-export const makeVersions = (Bucket: string, send: Send, bucketGet: BucketGet, toError: ToError) => {
+export const makeVersions = (Bucket: string, send: Send, readBucket: ReadBucket, toError: ToError) => {
   const missing = (key: string, versionId: string) => (failure: S3Failure) =>
     isMissingVersion(failure)
       ? new VersionNotFound({ key, versionId, reason: "does not exist" })
@@ -49,9 +50,9 @@ export const makeVersions = (Bucket: string, send: Send, bucketGet: BucketGet, t
     "BucketAdmin.getVersioningConfiguration"
   )(function* () {
     // A signed GET read by bucketXml.ts, not the SDK: `stats` asks for it in every run.
-    return yield* send("GetBucketVersioning", async (_client, abortSignal) =>
-      parseVersioning(await bucketGet({ versioning: "" }, abortSignal))
-    ).pipe(Effect.mapError(toError()))
+    return yield* readBucket("GetBucketVersioning", { versioning: "" }, parseVersioning).pipe(
+      Effect.mapError(toError())
+    )
   })
 
   const putVersioning: Shape["putVersioning"] = Effect.fn("BucketAdmin.putVersioning")(function* (status) {
