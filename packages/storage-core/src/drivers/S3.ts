@@ -1,7 +1,7 @@
 /**
  * The `s3` driver: AWS S3 and S3-compatible engines (Ceph RGW, MinIO, R2) by endpoint.
  *
- * - One S3Client per layer (closed with it); the SDK's retries are off in favour of one Effect
+ * - One S3Client per layer, made by its first SDK request (s3/sdk.ts), closed with it; the SDK's retries are off in favour of one Effect
  *   policy (internal/retry.ts); SDK errors become typed errors once (internal/s3Errors.ts).
  * - put: PutObject below the multipart threshold, concurrent multipart above it, aborted on
  *   any failure or interruption (internal/s3Upload.ts, internal/s3Multipart.ts).
