@@ -10,6 +10,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, Stream } from "effect"
 import { afterAll, beforeAll, beforeEach } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
+import { parseUploadsPage, parseVersioning } from "../src/drivers/s3/bucketXml.js"
 import { parseErrorXml, parseListPage } from "../src/drivers/s3/listXml.js"
 import { RetryBaseDelay } from "../src/drivers/s3/retry.js"
 import { MiB, type S3Options } from "../src/StorageConfig.js"
@@ -116,6 +117,79 @@ describe("parseErrorXml", () => {
     )
     for (const body of ["", "<html>busy</html>", "<Error><Message>m</Message></Error>", "<Error><Code>x</Code>"])
       assert.isUndefined(parseErrorXml(body), body)
+  })
+})
+
+const versioning = (body: string) =>
+  `<?xml version="1.0" encoding="UTF-8"?><VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${body}</VersioningConfiguration>`
+const uploadsResult = (body: string, extra = "") =>
+  `<?xml version="1.0" encoding="UTF-8"?><ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Bucket>photos</Bucket>${extra}${body}</ListMultipartUploadsResult>`
+const upload = (key: string, id: string) =>
+  `<Upload><Key>${key}</Key><UploadId>${id}</UploadId><Initiator><ID>x</ID></Initiator><StorageClass>STANDARD</StorageClass><Initiated>2024-05-06T07:08:09.000Z</Initiated></Upload>`
+
+describe("parseVersioning", () => {
+  it("reads Status and MfaDelete; a bucket never versioned is Disabled", () => {
+    assert.deepStrictEqual(parseVersioning(versioning("")), { status: "Disabled", mfaDelete: "Disabled" })
+    assert.deepStrictEqual(parseVersioning('<VersioningConfiguration xmlns="x"/>'), {
+      status: "Disabled",
+      mfaDelete: "Disabled"
+    })
+    assert.deepStrictEqual(parseVersioning(versioning("<Status>Enabled</Status><MfaDelete>Enabled</MfaDelete>")), {
+      status: "Enabled",
+      mfaDelete: "Enabled"
+    })
+    assert.deepStrictEqual(parseVersioning(versioning("<Status>Suspended</Status>")), {
+      status: "Suspended",
+      mfaDelete: "Disabled"
+    })
+  })
+
+  it("throws on another document, a malformed one or an unknown status", () => {
+    for (const body of [
+      "",
+      "<ListBucketResult></ListBucketResult>",
+      versioning("<Status>Enabled</Status").slice(0, -5),
+      versioning("<Status>enabled</Status>"),
+      versioning("<Status>Enabled</Status><MfaDelete>maybe</MfaDelete>"),
+      `${versioning("")}<VersioningConfiguration/>`
+    ])
+      assert.throws(() => parseVersioning(body), /./, body)
+  })
+})
+
+describe("parseUploadsPage", () => {
+  it("reads uploads and the markers of the next page, URL-decoding keys when the answer is encoded", () => {
+    const page = parseUploadsPage(
+      uploadsResult(
+        `${upload("a%20b+c%2B%E6%97%A5", "u1")}${upload("z", "u2")}`,
+        "<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><NextKeyMarker>z%26</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>"
+      )
+    )
+    const initiated = new Date("2024-05-06T07:08:09.000Z")
+    assert.deepStrictEqual(page, {
+      uploads: [
+        { key: "a b c+\u65e5", uploadId: "u1", initiated },
+        { key: "z", uploadId: "u2", initiated }
+      ],
+      next: { keyMarker: "z&", uploadIdMarker: "u2" }
+    })
+    assert.deepStrictEqual(parseUploadsPage(uploadsResult(upload("a%20b", "u"), "<IsTruncated>false</IsTruncated>")), {
+      uploads: [{ key: "a%20b", uploadId: "u", initiated }],
+      next: undefined
+    })
+  })
+
+  it("throws on a malformed page, an upload missing a field or a truncated page without markers", () => {
+    for (const body of [
+      "<VersioningConfiguration/>",
+      uploadsResult("<Upload><Key>a</Key><UploadId>u</UploadId></Upload>"),
+      uploadsResult("<Upload><UploadId>u</UploadId><Initiated>2024-05-06T07:08:09Z</Initiated></Upload>"),
+      uploadsResult("<Upload><Key>a</Key><UploadId>u</UploadId><Initiated>yesterday</Initiated></Upload>"),
+      uploadsResult(upload("a", "u"), "<IsTruncated>true</IsTruncated>"),
+      uploadsResult("<Upload><Key>a</Key>"),
+      uploadsResult(upload("%E6%97", "u"), "<EncodingType>url</EncodingType>")
+    ])
+      assert.throws(() => parseUploadsPage(body), /./, body)
   })
 })
 
@@ -324,5 +398,78 @@ describe("list over HTTP", () => {
         assert.strictEqual(requests.length, calls, answer.body)
       }
     }).pipe(noDelay)
+  )
+})
+
+describe("bucket reads over HTTP (versioning, incomplete uploads)", () => {
+  it.effect("GetBucketVersioning is one signed GET ?versioning", () =>
+    Effect.gen(function* () {
+      answers.push({ status: 200, body: versioning("<Status>Suspended</Status>") })
+      const { admin } = yield* S3.makeServices(options())
+      assert.strictEqual(yield* admin.getVersioning(), "Suspended")
+      assert.strictEqual(requests.length, 1)
+      assert.strictEqual(requests[0]?.url.search, "?versioning=")
+      assert.match(String(requests[0]?.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\//)
+    }).pipe(Effect.scoped, noDelay)
+  )
+
+  it.effect("ListMultipartUploads pages with key and upload-id markers, under the prefix", () =>
+    Effect.gen(function* () {
+      answers.push(
+        {
+          status: 200,
+          body: uploadsResult(
+            upload("p/a%20b", "u1"),
+            "<EncodingType>url</EncodingType><IsTruncated>true</IsTruncated><NextKeyMarker>p/a%20b</NextKeyMarker><NextUploadIdMarker>u1</NextUploadIdMarker>"
+          )
+        },
+        { status: 200, body: uploadsResult("", "<IsTruncated>false</IsTruncated>") },
+        // ListParts of p/a b: completed meanwhile, no parts to count.
+        { status: 404, body: errorXml("NoSuchUpload") }
+      )
+      const { admin } = yield* S3.makeServices(options())
+      const uploads = yield* Stream.runCollect(admin.listIncompleteUploads({ prefix: "p/" }))
+      assert.deepStrictEqual(uploads, [
+        { key: "p/a b", uploadId: "u1", initiated: new Date("2024-05-06T07:08:09.000Z"), bytes: 0, parts: 0 }
+      ])
+      assert.deepStrictEqual(
+        requests.slice(0, 2).map(({ url }) => Object.fromEntries(url.searchParams)),
+        [
+          { uploads: "", prefix: "p/" },
+          { uploads: "", prefix: "p/", "key-marker": "p/a b", "upload-id-marker": "u1" }
+        ]
+      )
+    }).pipe(Effect.scoped, noDelay)
+  )
+
+  it.effect("a malformed answer is a typed error, not retried; service errors are retried as any other", () =>
+    Effect.gen(function* () {
+      const { admin } = yield* S3.makeServices(options())
+      answers.push({ status: 200, body: versioning("<Status>On</Status>") })
+      const bad = yield* Effect.flip(admin.getVersioning())
+      assert.strictEqual(bad._tag, "TransportError")
+      assert.match(bad.message, /MalformedXml/)
+      assert.strictEqual(requests.length, 1)
+
+      requests.length = 0
+      answers.push({ status: 200, body: uploadsResult("<Upload><Key>a</Key></Upload>") })
+      const page = yield* Effect.flip(Stream.runCollect(admin.listIncompleteUploads()))
+      assert.strictEqual(page._tag, "TransportError")
+      assert.match(page.message, /MalformedXml/)
+      assert.strictEqual(requests.length, 1)
+
+      requests.length = 0
+      answers.push({ status: 503, body: errorXml("SlowDown") }, "reset", {
+        status: 200,
+        body: versioning("<Status>Enabled</Status>")
+      })
+      assert.strictEqual(yield* admin.getVersioning(), "Enabled")
+      assert.strictEqual(requests.length, 3)
+
+      requests.length = 0
+      answers.push({ status: 403, body: errorXml("AccessDenied") })
+      assert.strictEqual((yield* Effect.flip(admin.getVersioning()))._tag, "AccessDenied")
+      assert.strictEqual(requests.length, 1)
+    }).pipe(Effect.scoped, noDelay)
   )
 })

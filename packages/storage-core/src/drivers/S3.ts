@@ -1,7 +1,7 @@
 /**
  * The `s3` driver: AWS S3 and S3-compatible engines (Ceph RGW, MinIO, R2) by endpoint.
  *
- * - One S3Client per layer (closed with it); the SDK's retries are off in favour of one Effect
+ * - One S3Client per layer, made by its first SDK request (s3/sdk.ts), closed with it; the SDK's retries are off in favour of one Effect
  *   policy (internal/retry.ts); SDK errors become typed errors once (internal/s3Errors.ts).
  * - put: PutObject below the multipart threshold, concurrent multipart above it, aborted on
  *   any failure or interruption (internal/s3Upload.ts, internal/s3Multipart.ts).
@@ -9,13 +9,7 @@
  * - list: ListObjectsV2 signed and parsed here, not by the SDK, whose XML deserialiser costs as
  *   much CPU as the listing itself (internal/s3List.ts); same handler, credentials and retries.
  */
-import {
-  CopyObjectCommand,
-  type CopyObjectRequest,
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectTaggingCommand
-} from "@aws-sdk/client-s3"
+import type { CopyObjectRequest } from "@aws-sdk/client-s3"
 import { Clock, Effect, Layer, Option, Stream } from "effect"
 import { BucketAdmin } from "../BucketAdmin.js"
 import {
@@ -47,11 +41,19 @@ import {
 } from "../ObjectStore.js"
 import type { S3Options } from "../StorageConfig.js"
 import { makeS3BucketAdmin } from "./s3/bucketAdmin.js"
-import { endpointOf, makeAgents, makeClient, makeHttpHandler, makeSend, stallLimitsOf } from "./s3/client.js"
+import {
+  endpointOf,
+  makeAgents,
+  makeAttempt,
+  makeHttpHandler,
+  makeLazyClient,
+  makeSend,
+  stallLimitsOf
+} from "./s3/client.js"
 import { get as download } from "./s3/download.js"
 import { downloadFile } from "./s3/downloadFile.js"
 import { asStoreError, asWriteError, classify, type S3Failure } from "./s3/errors.js"
-import { makeListRequest } from "./s3/list.js"
+import { makeBucketGet, makeListRequest, makeReadBucket } from "./s3/list.js"
 import { MalformedXml, nextToken, parseListPage, peekNextToken } from "./s3/listXml.js"
 import {
   ABORT_DEADLINE_MS,
@@ -65,6 +67,7 @@ import {
 import { encodeMetadata, encodeTags, pageEntries, writeHeaders } from "./s3/objects.js"
 import { bucketAddress, encodeKeyPath, escapeUri, makePresigner, presignLifetime } from "./s3/presign.js"
 import { makePutSmall } from "./s3/putObject.js"
+import { CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectTaggingCommand } from "./s3/sdk.js"
 import { makeSendSigned, makeSigner } from "./s3/signedRequest.js"
 import { ensureTags, headObject, put as upload } from "./s3/upload.js"
 
@@ -128,16 +131,21 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const agents = makeAgents(config)
   const sign = makeSigner(config, credentials)
   const handler = makeHttpHandler(config, agents)
+  // The SDK client is made (and the SDK loaded) by the first request that needs it (s3/sdk.ts).
   const client = yield* Effect.acquireRelease(
-    Effect.sync(() => makeClient(config, credentials, handler)),
+    Effect.sync(() => makeLazyClient(config, credentials, handler)),
     (client) => Effect.sync(() => client.destroy())
   )
-  const send = makeSend(client, config.maxAttempts, endpointOf(config))
+  const attempt = makeAttempt(config.maxAttempts, endpointOf(config))
+  const send = makeSend(client, attempt)
   const sendSigned = makeSendSigned(config, handler, credentials)
-  const listRequest = makeListRequest(sendSigned)
+  const bucketGet = makeBucketGet(sendSigned)
+  const listRequest = makeListRequest(bucketGet)
+  const readBucket = makeReadBucket(attempt, bucketGet)
   const presigner = makePresigner(config)
   const uploads = {
     send,
+    attempt,
     putSmall: makePutSmall({ sign, ...agents }),
     bucket,
     multipartThreshold: config.multipartThreshold,
@@ -203,7 +211,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
         const pageSize = Math.min(MAX_PAGE_SIZE, Math.max(1, Math.floor(options.pageSize ?? MAX_PAGE_SIZE)))
         // Not through the SDK client (s3/list.ts), but through the same door: retries, errors.
         const fetch = (token: string | undefined) =>
-          send("ListObjectsV2", (_client, abortSignal) =>
+          attempt("ListObjectsV2", (abortSignal) =>
             listRequest(
               {
                 maxKeys: pageSize,
@@ -463,7 +471,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     deleteMany,
     presign
   })
-  return { store, admin: BucketAdmin.of(makeS3BucketAdmin(config, send)) }
+  return { store, admin: BucketAdmin.of(makeS3BucketAdmin(config, send, readBucket)) }
 })
 
 /** The s3 ObjectStore alone (its client closes with the scope). */

@@ -1,5 +1,4 @@
 /** AWS credentials for every client: static, a named profile, or the default chain; cached until near expiry. */
-import { fromIni, fromNodeProviderChain } from "@aws-sdk/credential-providers"
 import type { AwsSettings } from "../StorageConfig.js"
 
 /** Resolved credentials; `expiration` is set for temporary ones (STS, SSO, IMDS…). */
@@ -62,13 +61,40 @@ export class CredentialsCache {
   }
 }
 
-/** Static credentials, a named profile, or the default Node credential chain (env, SSO, web identity, IMDS…). */
-export const credentialsProvider = (options: Pick<AwsSettings, "credentials" | "profile">): CredentialsProvider => {
-  const { credentials, profile } = options
-  if (credentials !== undefined) {
-    const fixed: Credentials = { ...credentials }
-    return () => Promise.resolve(fixed)
+/**
+ * The chain's first link, read without it: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (with
+ * AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION), unless AWS_PROFILE names a profile, as the SDK's
+ * `fromEnv` and default chain do.
+ */
+const fromEnvironment = (env: NodeJS.ProcessEnv): Credentials | undefined => {
+  const { AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_CREDENTIAL_EXPIRATION } = env
+  if (env.AWS_PROFILE || !AWS_ACCESS_KEY_ID || !AWS_SECRET_ACCESS_KEY) return undefined
+  return {
+    accessKeyId: AWS_ACCESS_KEY_ID,
+    secretAccessKey: AWS_SECRET_ACCESS_KEY,
+    ...(AWS_SESSION_TOKEN ? { sessionToken: AWS_SESSION_TOKEN } : {}),
+    ...(AWS_CREDENTIAL_EXPIRATION ? { expiration: new Date(AWS_CREDENTIAL_EXPIRATION) } : {})
   }
-  const provider = profile !== undefined ? fromIni({ profile }) : fromNodeProviderChain()
-  return () => provider()
+}
+
+/**
+ * Static credentials, a named profile, or the default Node credential chain (env, SSO, web
+ * identity, IMDS…). Static and environment credentials need no SDK; the SDK's providers are
+ * loaded only for a profile or the rest of the chain.
+ */
+export const credentialsProvider = (
+  options: Pick<AwsSettings, "credentials" | "profile">,
+  env: NodeJS.ProcessEnv = process.env
+): CredentialsProvider => {
+  const { credentials, profile } = options
+  const fixed =
+    credentials !== undefined ? { ...credentials } : profile === undefined ? fromEnvironment(env) : undefined
+  if (fixed !== undefined) return () => Promise.resolve(fixed)
+  let provider: Promise<CredentialsProvider> | undefined
+  return async () => {
+    provider ??= import("@aws-sdk/credential-providers").then((sdk) =>
+      profile !== undefined ? sdk.fromIni({ profile }) : sdk.fromNodeProviderChain()
+    )
+    return (await provider)()
+  }
 }

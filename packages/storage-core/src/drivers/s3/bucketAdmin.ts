@@ -1,34 +1,35 @@
 /**
  * BucketAdmin on S3, over the s3 driver's client and retry policy: lifecycle and intelligent tiering, versioning, versions, incomplete uploads, tags.
  */
+
+import { Effect, Option, Stream } from "effect"
+import type { BucketAdmin } from "../../BucketAdmin.js"
+import type { IncompleteUpload, ObjectVersion, TieringConfiguration } from "../../BucketModel.js"
+import type { StoreError } from "../../Errors.js"
+import { NotImplementedByEndpoint } from "../../Errors.js"
+import * as Keys from "../../Keys.js"
+import type { S3Options } from "../../StorageConfig.js"
+import { parseUploadsPage } from "./bucketXml.js"
+import type { Send } from "./client.js"
+import { asObjectError, asStoreError, type S3Failure } from "./errors.js"
+import { makeIdConfigurations, nextToken } from "./idConfigurations.js"
+import type { ReadBucket } from "./list.js"
+import { makeMetricsConfigurations } from "./metricsConfigurations.js"
+import { unquote } from "./objects.js"
+import { makeReplication } from "./replication.js"
+import { fromSdkRule, fromSdkTiering, toSdkRule, toSdkTiering } from "./rules.js"
 import {
   AbortMultipartUploadCommand,
   DeleteBucketIntelligentTieringConfigurationCommand,
   DeleteBucketLifecycleCommand,
   GetBucketLifecycleConfigurationCommand,
-  GetBucketVersioningCommand,
   GetObjectTaggingCommand,
   ListBucketIntelligentTieringConfigurationsCommand,
-  ListMultipartUploadsCommand,
   ListObjectVersionsCommand,
   ListPartsCommand,
   PutBucketIntelligentTieringConfigurationCommand,
   PutBucketLifecycleConfigurationCommand
-} from "@aws-sdk/client-s3"
-import { Effect, Option, Stream } from "effect"
-import type { BucketAdmin } from "../../BucketAdmin.js"
-import type { IncompleteUpload, ObjectVersion, TieringConfiguration, VersioningStatus } from "../../BucketModel.js"
-import type { StoreError } from "../../Errors.js"
-import { NotImplementedByEndpoint } from "../../Errors.js"
-import * as Keys from "../../Keys.js"
-import type { S3Options } from "../../StorageConfig.js"
-import type { Send } from "./client.js"
-import { asObjectError, asStoreError, type S3Failure } from "./errors.js"
-import { makeIdConfigurations, nextToken } from "./idConfigurations.js"
-import { makeMetricsConfigurations } from "./metricsConfigurations.js"
-import { unquote } from "./objects.js"
-import { makeReplication } from "./replication.js"
-import { fromSdkRule, fromSdkTiering, toSdkRule, toSdkTiering } from "./rules.js"
+} from "./sdk.js"
 import { makeVersions } from "./versions.js"
 
 type Shape = BucketAdmin["Service"]
@@ -45,7 +46,7 @@ const byKeyThenNewest = (a: ObjectVersion, b: ObjectVersion) =>
   (a.key === b.key ? b.lastModified.getTime() - a.lastModified.getTime() || Number(b.isLatest) - Number(a.isLatest) : 0)
 
 /** Bucket administration over the s3 driver's own client and `send` (one client, one retry policy). */
-export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
+export const makeS3BucketAdmin = (options: S3Options, send: Send, readBucket: ReadBucket) => {
   const Bucket = options.bucket
   const endpoint = options.endpoint ?? "AWS S3"
 
@@ -121,14 +122,10 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
     toError
   )
 
-  const getVersioning: Shape["getVersioning"] = Effect.fn("BucketAdmin.getVersioning")(function* () {
-    const output = yield* send("GetBucketVersioning", (c, abortSignal) =>
-      c.send(new GetBucketVersioningCommand({ Bucket }), { abortSignal })
-    ).pipe(Effect.mapError(toError()))
-    const status: VersioningStatus =
-      output.Status === "Enabled" ? "Enabled" : output.Status === "Suspended" ? "Suspended" : "Disabled"
-    return status
-  })
+  const versions = makeVersions(Bucket, send, readBucket, toError)
+
+  const getVersioning: Shape["getVersioning"] = () =>
+    Effect.map(versions.getVersioningConfiguration(), (configuration) => configuration.status)
 
   interface VersionCursor {
     readonly keyMarker: string | undefined
@@ -222,28 +219,22 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
 
   const listIncompleteUploads: Shape["listIncompleteUploads"] = (listOptions) =>
     Stream.paginate({ keyMarker: undefined, uploadIdMarker: undefined } as UploadCursor, (cursor) =>
-      send("ListMultipartUploads", (c, abortSignal) =>
-        c.send(
-          new ListMultipartUploadsCommand({
-            Bucket,
-            ...(listOptions?.prefix ? { Prefix: listOptions.prefix } : {}),
-            ...(cursor.keyMarker === undefined ? {} : { KeyMarker: cursor.keyMarker }),
-            ...(cursor.uploadIdMarker === undefined ? {} : { UploadIdMarker: cursor.uploadIdMarker })
-          }),
-          { abortSignal }
-        )
+      // A signed GET read by bucketXml.ts, not the SDK: `stats` asks for it in every run.
+      readBucket(
+        "ListMultipartUploads",
+        {
+          // No encoding-type=url (as the SDK sent): RGW then encodes the keys but neither
+          // NextKeyMarker nor says so in EncodingType.
+          uploads: "",
+          ...(listOptions?.prefix ? { prefix: listOptions.prefix } : {}),
+          ...(cursor.keyMarker === undefined ? {} : { "key-marker": cursor.keyMarker }),
+          ...(cursor.uploadIdMarker === undefined ? {} : { "upload-id-marker": cursor.uploadIdMarker })
+        },
+        parseUploadsPage
       ).pipe(
         Effect.map((page) => {
-          const uploads = (page.Uploads ?? []).map((u) => ({
-            key: u.Key ?? "",
-            uploadId: u.UploadId ?? "",
-            initiated: u.Initiated ?? new Date(0)
-          }))
-          const next: Option.Option<UploadCursor> =
-            page.IsTruncated === true
-              ? Option.some({ keyMarker: page.NextKeyMarker, uploadIdMarker: page.NextUploadIdMarker })
-              : Option.none()
-          return [uploads, next] as const
+          const next: Option.Option<UploadCursor> = Option.fromUndefinedOr(page.next)
+          return [page.uploads, next] as const
         })
       )
     ).pipe(
@@ -295,7 +286,7 @@ export const makeS3BucketAdmin = (options: S3Options, send: Send) => {
     putTieringConfiguration: tiering.put,
     deleteTieringConfiguration: tiering.delete,
     getVersioning,
-    ...makeVersions(Bucket, send, toError),
+    ...versions,
     listVersions,
     ...makeReplication(Bucket, send, toError),
     ...makeMetricsConfigurations(Bucket, send, toError),

@@ -2,13 +2,14 @@
  * The S3 client of the s3 driver, its credentials, and `send`: the single door through which
  * every S3 request goes (abortable on interruption, retried by the one policy, failures classified).
  */
-import { S3Client } from "@aws-sdk/client-s3"
+import type { S3Client } from "@aws-sdk/client-s3"
 import { NodeHttpHandler } from "@smithy/node-http-handler"
 import { Effect } from "effect"
 import type { CredentialsCache } from "../../internal/credentials.js"
 import type { S3Options } from "../../StorageConfig.js"
 import { classify, type S3Failure } from "./errors.js"
 import { withRetry } from "./retry.js"
+import { loadSdk, type Sdk } from "./sdk.js"
 import { type StallLimits, WatchedHttpAgent, WatchedHttpsAgent } from "./watchdog.js"
 
 /** Sockets per host: room for `concurrency` parts of a few uploads at once, never fewer than 50. */
@@ -63,12 +64,13 @@ export const makeHttpHandler = (options: S3Options, agents: Agents = makeAgents(
 }
 
 export const makeClient = (
+  sdk: Sdk,
   options: S3Options,
   credentials: CredentialsCache,
   requestHandler: NodeHttpHandler = makeHttpHandler(options)
 ): S3Client => {
   const checksums = options.checksums === "when_required" ? "WHEN_REQUIRED" : "WHEN_SUPPORTED"
-  const client = new S3Client({
+  const client = new sdk.S3Client({
     region: options.region,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     forcePathStyle: options.forcePathStyle,
@@ -104,19 +106,53 @@ export type Send = <A>(
   run: (client: S3Client, signal: AbortSignal) => Promise<A>
 ) => Effect.Effect<A, S3Failure>
 
-/**
- * Sends requests through `client`: the request is aborted when the fiber is interrupted,
- * failures are classified once (internal/s3Errors.ts) and retried by the policy.
- */
-export const makeSend =
-  (client: S3Client, maxAttempts: number, endpoint?: string): Send =>
+/** A request the driver sends itself (signed, not through the SDK), through the same door as `Send`. */
+export type Attempt = <A>(operation: string, run: (signal: AbortSignal) => Promise<A>) => Effect.Effect<A, S3Failure>
+
+/** The request is aborted when the fiber is interrupted, failures classified once (errors.ts) and retried by the policy. */
+export const makeAttempt =
+  (maxAttempts: number, endpoint?: string): Attempt =>
   (operation, run) =>
     withRetry(maxAttempts)(
       Effect.tryPromise({
-        try: (signal) => run(client, signal),
+        try: (signal) => run(signal),
         catch: (error) => classify(operation, error, endpoint)
       })
     )
+
+/** The SDK client, made on first use (sdk.ts); `destroy` closes it if it was. */
+export interface LazyClient {
+  readonly get: () => Promise<S3Client>
+  readonly destroy: () => void
+}
+
+export const makeLazyClient = (
+  options: S3Options,
+  credentials: CredentialsCache,
+  requestHandler: NodeHttpHandler = makeHttpHandler(options)
+): LazyClient => {
+  let client: S3Client | undefined
+  let pending: Promise<S3Client> | undefined
+  return {
+    get: () => {
+      pending ??= loadSdk().then(
+        (sdk) => (client = makeClient(sdk, options, credentials, requestHandler)),
+        (error: unknown) => {
+          pending = undefined
+          throw error
+        }
+      )
+      return pending
+    },
+    destroy: () => client?.destroy()
+  }
+}
+
+/** Sends SDK requests through `attempt`, the client (and the SDK) loaded by the first. */
+export const makeSend =
+  (client: LazyClient, attempt: Attempt): Send =>
+  (operation, run) =>
+    attempt(operation, async (signal) => run(await client.get(), signal))
 
 /** The endpoint requests go to, as errors name it. */
 export const endpointOf = (options: S3Options): string =>

@@ -5,7 +5,7 @@
  * read instead of mixing two versions) and emitted in order. At most `concurrency` parts are
  * held. A requested range is one GET.
  */
-import { GetObjectCommand, type GetObjectCommandInput, type GetObjectCommandOutput } from "@aws-sdk/client-s3"
+import type { GetObjectCommandInput, GetObjectCommandOutput } from "@aws-sdk/client-s3"
 import { Cause, Effect, type Pull, Stream } from "effect"
 import {
   NotModified,
@@ -18,6 +18,7 @@ import type { GetOptions, GetResult } from "../../ObjectStore.js"
 import type { Send } from "./client.js"
 import { asGetError, asStoreError, rangeNotSatisfiable, type S3Failure } from "./errors.js"
 import { objectInfo, parseContentRange, quote, unquote } from "./objects.js"
+import { GetObjectCommand } from "./sdk.js"
 import { headObject } from "./upload.js"
 import { stallOf } from "./watchdog.js"
 

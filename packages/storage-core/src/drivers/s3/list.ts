@@ -6,6 +6,9 @@
  * The answer comes back as text, parsed by the caller: so the listing can send the next request
  * (its token read from the text, `peekNextToken`) before it parses this page.
  */
+import type { Effect } from "effect"
+import type { Attempt } from "./client.js"
+import type { S3Failure } from "./errors.js"
 import { EMPTY_SHA256, type SendSigned } from "./signedRequest.js"
 
 export interface ListRequest {
@@ -19,9 +22,34 @@ export interface ListRequest {
 /** One ListObjectsV2 request; resolves with the answer's XML. */
 export type ListRequestFn = (request: ListRequest, abortSignal: AbortSignal) => Promise<string>
 
+/** A signed GET on the bucket itself (`?versioning`, `?uploads`…); resolves with the answer's XML. */
+export type BucketGet = (query: Record<string, string>, abortSignal: AbortSignal) => Promise<string>
+
+export const makeBucketGet =
+  (sendSigned: SendSigned): BucketGet =>
+  async (query, abortSignal) => {
+    const response = await sendSigned(
+      { method: "GET", path: "", query, headers: {}, payloadHash: EMPTY_SHA256 },
+      abortSignal
+    )
+    return response.body
+  }
+
+/** One signed GET on the bucket, its answer read by `read`, through the driver's door (retries, errors). */
+export type ReadBucket = <A>(
+  operation: string,
+  query: Record<string, string>,
+  read: (xml: string) => A
+) => Effect.Effect<A, S3Failure>
+
+export const makeReadBucket =
+  (attempt: Attempt, bucketGet: BucketGet): ReadBucket =>
+  (operation, query, read) =>
+    attempt(operation, async (abortSignal) => read(await bucketGet(query, abortSignal)))
+
 export const makeListRequest =
-  (sendSigned: SendSigned): ListRequestFn =>
-  async (request, abortSignal) => {
+  (bucketGet: BucketGet): ListRequestFn =>
+  (request, abortSignal) => {
     const query: Record<string, string> = {
       "list-type": "2",
       // Keys come back URL-encoded: XML cannot carry every character a key may hold.
@@ -32,9 +60,5 @@ export const makeListRequest =
     if (request.delimiter !== undefined) query.delimiter = request.delimiter
     if (request.startAfter) query["start-after"] = request.startAfter
     if (request.continuationToken !== undefined) query["continuation-token"] = request.continuationToken
-    const response = await sendSigned(
-      { method: "GET", path: "", query, headers: {}, payloadHash: EMPTY_SHA256 },
-      abortSignal
-    )
-    return response.body
+    return bucketGet(query, abortSignal)
   }

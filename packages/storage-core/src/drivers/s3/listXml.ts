@@ -75,7 +75,7 @@ const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0
  * A hand-written scanner (indexOf and char codes, no regular expression): pages are 250 KB and
  * this is most of a listing's CPU.
  */
-const walk = (
+export const walk = (
   xml: string,
   root: string,
   leaf: (parent: string, name: string, text: string) => void,
@@ -139,7 +139,7 @@ const walk = (
   if (!sawRoot || stack.length > 0) throw new MalformedXml(`the document ends before </${stack[0] ?? root}>`)
 }
 
-const urlDecode = (text: string): string => {
+export const urlDecode = (text: string): string => {
   try {
     // S3 encodes a space as "+" (and a "+" as %2B), as HTML forms do.
     return decodeURIComponent(text.includes("+") ? text.replace(/\+/g, " ") : text)
@@ -154,9 +154,9 @@ const sizeOf = (text: string): number => {
   return size
 }
 
-const dateOf = (text: string): Date => {
+export const dateOf = (text: string, element = "LastModified"): Date => {
   const date = new Date(text)
-  if (text === "" || Number.isNaN(date.getTime())) throw new MalformedXml(`bad LastModified ${JSON.stringify(text)}`)
+  if (text === "" || Number.isNaN(date.getTime())) throw new MalformedXml(`bad ${element} ${JSON.stringify(text)}`)
   return date
 }
 

@@ -3,16 +3,16 @@
  * publish its request metrics to CloudWatch (a configuration per `FilterId`). Only prefix filters
  * are modelled; a configuration with a tag or access-point filter reads as its prefix part.
  */
-import {
-  DeleteBucketMetricsConfigurationCommand,
-  ListBucketMetricsConfigurationsCommand,
-  PutBucketMetricsConfigurationCommand,
-  type MetricsConfiguration as SdkConfiguration
-} from "@aws-sdk/client-s3"
+import type { MetricsConfiguration as SdkConfiguration } from "@aws-sdk/client-s3"
 import type { BucketAdmin } from "../../BucketAdmin.js"
 import type { MetricsConfiguration } from "../../BucketModel.js"
 import type { Send } from "./client.js"
 import { makeIdConfigurations, nextToken, type ToError } from "./idConfigurations.js"
+import {
+  DeleteBucketMetricsConfigurationCommand,
+  ListBucketMetricsConfigurationsCommand,
+  PutBucketMetricsConfigurationCommand
+} from "./sdk.js"
 
 export const fromSdkMetrics = (config: SdkConfiguration): MetricsConfiguration => {
   const prefix = config.Filter?.Prefix ?? config.Filter?.And?.Prefix

@@ -15,6 +15,10 @@
 import { createHash } from "node:crypto"
 import { open } from "node:fs/promises"
 import type { CompletedPart, CreateMultipartUploadRequest } from "@aws-sdk/client-s3"
+import { Cause, Effect, Exit, Pull, Stream } from "effect"
+import { ObjectTooLarge, TransportError } from "../../Errors.js"
+import type { Send } from "./client.js"
+import { type S3Failure, withFields } from "./errors.js"
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -24,11 +28,7 @@ import {
   ListPartsCommand,
   UploadPartCommand,
   UploadPartCopyCommand
-} from "@aws-sdk/client-s3"
-import { Cause, Effect, Exit, Pull, Stream } from "effect"
-import { ObjectTooLarge, TransportError } from "../../Errors.js"
-import type { Send } from "./client.js"
-import { type S3Failure, withFields } from "./errors.js"
+} from "./sdk.js"
 
 export const MiB = 1024 * 1024
 export const MAX_PARTS = 10_000

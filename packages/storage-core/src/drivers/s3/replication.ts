@@ -4,13 +4,10 @@
  * a `Priority`, `DeleteMarkerReplication`), the one AWS needs for delete-marker replication and
  * Replication Time Control.
  */
-import {
-  DeleteBucketReplicationCommand,
-  GetBucketReplicationCommand,
-  PutBucketReplicationCommand,
-  type ReplicationConfiguration as SdkConfiguration,
-  type ReplicationRule as SdkRule,
-  type StorageClass
+import type {
+  ReplicationConfiguration as SdkConfiguration,
+  ReplicationRule as SdkRule,
+  StorageClass
 } from "@aws-sdk/client-s3"
 import { Effect } from "effect"
 import type { BucketAdmin } from "../../BucketAdmin.js"
@@ -18,6 +15,7 @@ import type { ReplicationConfiguration, ReplicationRule } from "../../BucketMode
 import type { NotImplementedByEndpoint, StoreError } from "../../Errors.js"
 import type { Send } from "./client.js"
 import type { S3Failure } from "./errors.js"
+import { DeleteBucketReplicationCommand, GetBucketReplicationCommand, PutBucketReplicationCommand } from "./sdk.js"
 
 type Shape = BucketAdmin["Service"]
 type ToError = (key?: string) => (failure: S3Failure) => NotImplementedByEndpoint | StoreError

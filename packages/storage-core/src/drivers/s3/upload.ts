@@ -6,13 +6,12 @@
  */
 import { readFileSync } from "node:fs"
 import { readFile, stat } from "node:fs/promises"
-import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from "@aws-sdk/client-s3"
 import { Effect, Pull, Stream } from "effect"
 import * as ContentChecksum from "../../ContentChecksum.js"
 import { ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../../Errors.js"
 import { DEFAULT_STORAGE_CLASS } from "../../internal/objectRules.js"
 import type { ObjectInfo, PutBody, PutOptions } from "../../ObjectStore.js"
-import type { Send } from "./client.js"
+import type { Attempt, Send } from "./client.js"
 import { asObjectError, asStoreError, asWriteError, type S3Failure } from "./errors.js"
 import {
   bytesParts,
@@ -27,9 +26,12 @@ import {
 } from "./multipart.js"
 import { decodeMetadata, objectInfo, unquote, writeHeaders } from "./objects.js"
 import type { PutSmall } from "./putObject.js"
+import { GetObjectTaggingCommand, HeadObjectCommand, PutObjectTaggingCommand } from "./sdk.js"
 
 export interface UploadSettings {
   readonly send: Send
+  /** For the signed requests: `send` without the SDK. */
+  readonly attempt: Attempt
   /** Single-part puts go as signed requests over node:http (putObject.ts). */
   readonly putSmall: PutSmall
   readonly bucket: string
@@ -145,33 +147,35 @@ const putObject = (
   const sha256 = ContentChecksum.of({ metadata: sent.Metadata ?? {} })
   const putSingle = (bytes: Uint8Array) =>
     // A signed PUT (putObject.ts), not the SDK's command: same door (retries, errors), less CPU.
-    send("PutObject", (_client, abortSignal) =>
-      settings.putSmall(key, bytes, sentWithCondition, {
-        crc32: settings.checksums === "when_supported",
-        sha256,
-        abortSignal
-      })
-    ).pipe(
-      Effect.mapError(writeError),
-      Effect.flatMap((out) => {
-        progress(bytes.length, bytes.length)
-        // The object is what was sent: no HeadObject needed (it would double the requests of small puts).
-        if (out.etag === undefined)
-          return headObject(send, bucket, key).pipe(Effect.catchTag("ObjectNotFound", () => transportGone(key)))
-        return Effect.succeed<ObjectInfo>({
-          key,
-          size: bytes.length,
-          etag: out.etag,
-          lastModified: out.date ?? new Date(Math.floor(Date.now() / 1000) * 1000),
-          contentType: sent.ContentType,
-          cacheControl: options.cacheControl,
-          contentDisposition: options.contentDisposition,
-          metadata: decodeMetadata(sent.Metadata),
-          storageClass: DEFAULT_STORAGE_CLASS,
-          versionId: out.versionId === "null" ? undefined : out.versionId
+    settings
+      .attempt("PutObject", (abortSignal) =>
+        settings.putSmall(key, bytes, sentWithCondition, {
+          crc32: settings.checksums === "when_supported",
+          sha256,
+          abortSignal
         })
-      })
-    )
+      )
+      .pipe(
+        Effect.mapError(writeError),
+        Effect.flatMap((out) => {
+          progress(bytes.length, bytes.length)
+          // The object is what was sent: no HeadObject needed (it would double the requests of small puts).
+          if (out.etag === undefined)
+            return headObject(send, bucket, key).pipe(Effect.catchTag("ObjectNotFound", () => transportGone(key)))
+          return Effect.succeed<ObjectInfo>({
+            key,
+            size: bytes.length,
+            etag: out.etag,
+            lastModified: out.date ?? new Date(Math.floor(Date.now() / 1000) * 1000),
+            contentType: sent.ContentType,
+            cacheControl: options.cacheControl,
+            contentDisposition: options.contentDisposition,
+            metadata: decodeMetadata(sent.Metadata),
+            storageClass: DEFAULT_STORAGE_CLASS,
+            versionId: out.versionId === "null" ? undefined : out.versionId
+          })
+        })
+      )
 
   /** The current object must satisfy the caller's condition (RGW ignores conditions on complete). */
   const checkCondition: Effect.Effect<void, PreconditionFailed | StoreError> =
