@@ -10,7 +10,6 @@ import {
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
-  S3Client,
   UploadPartCommand
 } from "@aws-sdk/client-s3"
 import { assert, describe, it } from "@effect/vitest"
@@ -18,33 +17,15 @@ import { testS3 } from "@localex/local-s3"
 import { Effect, Stream } from "effect"
 import { afterAll, beforeAll } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
-import { MiB, type S3Options } from "../src/StorageConfig.js"
+import { rawClient, s3Options } from "../src/testing.js"
 
 const engine = testS3()
 
 describe.skipIf(engine === undefined)("bucket reads on Ceph RGW", () => {
   const s3 = engine ?? { endpoint: "http://127.0.0.1:9", region: "us-east-1", accessKeyId: "-", secretAccessKey: "-" }
   const bucket = `s3-reads-${randomUUID().slice(0, 8)}`
-  const raw = new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED"
-  })
-  const options: S3Options = {
-    bucket,
-    region: s3.region,
-    endpoint: s3.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    checksums: "when_required",
-    multipartThreshold: 5 * MiB,
-    partSize: 5 * MiB,
-    concurrency: 4,
-    maxAttempts: 3
-  }
+  const raw = rawClient(engine)
+  const options = s3Options(s3, bucket, { concurrency: 4 })
   const started: Array<{ Key: string; UploadId: string }> = []
   const start = async (Key: string) => {
     const { UploadId } = await raw.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key }))

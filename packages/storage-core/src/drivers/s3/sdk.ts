@@ -19,13 +19,19 @@ export const loadSdk = async (): Promise<Sdk> => {
 
 type CommandName = { [K in keyof Sdk]: K extends `${string}Command` ? K : never }[keyof Sdk]
 
-/** `new X(input)` builds the SDK's X; only inside `send`, once the SDK is loaded. */
-const command = <K extends CommandName>(name: K): Sdk[K] =>
-  ((input: unknown) => {
+/**
+ * `new X(input)` builds the SDK's X; only inside `send`, once the SDK is loaded. A function
+ * declaration, not an arrow (which formatting would make of a function expression): only a
+ * function can be called with `new`, and the object it returns is then the result.
+ */
+const command = <K extends CommandName>(name: K): Sdk[K] => {
+  function LazyCommand(input: unknown) {
     if (loaded === undefined) throw new Error(`${name} built before the AWS SDK was loaded (outside send)`)
     const Command = loaded[name] as unknown as new (input: unknown) => object
     return new Command(input)
-  }) as unknown as Sdk[K]
+  }
+  return LazyCommand as unknown as Sdk[K]
+}
 
 export const AbortMultipartUploadCommand = command("AbortMultipartUploadCommand")
 export const CompleteMultipartUploadCommand = command("CompleteMultipartUploadCommand")
