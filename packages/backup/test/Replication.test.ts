@@ -6,10 +6,11 @@
  * Disabled whatever was sent, so the moto rules here replicate the whole bucket without delete
  * markers; the exact request for a prefix and delete markers is pinned at the SDK boundary below.
  */
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import {
   CreateBucketCommand,
   GetBucketReplicationCommand,
-  GetBucketVersioningCommand,
   PutBucketReplicationCommand,
   type PutBucketReplicationCommandInput,
   PutBucketVersioningCommand,
@@ -124,7 +125,14 @@ describe("replication at the SDK boundary", () => {
           (mock) => Effect.sync(() => mock.restore())
         )
         let sent: PutBucketReplicationCommandInput | undefined
-        s3.on(GetBucketVersioningCommand).resolves({ Status: "Enabled" })
+        // GetBucketVersioning is the driver's own signed GET (not the SDK's): a local endpoint answers it.
+        const server = createServer((_, response) =>
+          response.end("<VersioningConfiguration><Status>Enabled</Status></VersioningConfiguration>")
+        )
+        yield* Effect.acquireRelease(
+          Effect.promise(() => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))),
+          () => Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve())))
+        )
         s3.on(GetBucketReplicationCommand).callsFake(() =>
           sent === undefined
             ? Promise.reject(
@@ -144,7 +152,8 @@ describe("replication at the SDK boundary", () => {
         const { admin } = yield* S3.makeServices({
           bucket: "localex-storage",
           region: "us-east-1",
-          forcePathStyle: false,
+          endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+          forcePathStyle: true,
           credentials: { accessKeyId: "AKID", secretAccessKey: "secret" },
           checksums: "when_supported",
           multipartThreshold: 8 * 2 ** 20,

@@ -144,6 +144,22 @@ describe("parseVersioning", () => {
     })
   })
 
+  it("takes moto's <GetBucketVersioningResponse> and <ListMultipartUploadsResponse> wrappers as S3's documents", () => {
+    assert.deepStrictEqual(
+      parseVersioning(
+        '<?xml version="1.0"?><GetBucketVersioningResponse xmlns="x"><Status>Enabled</Status><requestId>r</requestId></GetBucketVersioningResponse>'
+      ),
+      { status: "Enabled", mfaDelete: "Disabled" }
+    )
+    const page = parseUploadsPage(
+      `<ListMultipartUploadsResponse><Bucket>b</Bucket><IsTruncated>true</IsTruncated><NextKeyMarker>k</NextKeyMarker><NextUploadIdMarker>u1</NextUploadIdMarker>${upload("k", "u1")}</ListMultipartUploadsResponse>`
+    )
+    assert.deepStrictEqual(
+      [page.uploads.map((u) => u.key), page.next],
+      [["k"], { keyMarker: "k", uploadIdMarker: "u1" }]
+    )
+  })
+
   it("throws on another document, a malformed one or an unknown status", () => {
     for (const body of [
       "",

@@ -13,15 +13,23 @@ export interface VersioningConfiguration {
   readonly mfaDelete: "Enabled" | "Disabled"
 }
 
+/**
+ * S3 and RGW answer `<VersioningConfiguration>` and `<ListMultipartUploadsResult>`; moto (the
+ * local AWS engine) wraps the same fields in `<{Operation}Response>`, which the SDK's reader
+ * also took.
+ */
+const VERSIONING_ROOTS: ReadonlyArray<string> = ["VersioningConfiguration", "GetBucketVersioningResponse"]
+const UPLOADS_ROOTS: ReadonlyArray<string> = ["ListMultipartUploadsResult", "ListMultipartUploadsResponse"]
+
 /** A bucket never versioned answers an empty configuration: Disabled. */
 export const parseVersioning = (xml: string): VersioningConfiguration => {
   let status: VersioningStatus = "Disabled"
   let mfaDelete: VersioningConfiguration["mfaDelete"] = "Disabled"
   walk(
     xml,
-    "VersioningConfiguration",
+    VERSIONING_ROOTS,
     (parent, name, text) => {
-      if (parent !== "VersioningConfiguration") return
+      if (!VERSIONING_ROOTS.includes(parent)) return
       if (name === "Status") {
         if (text !== "Enabled" && text !== "Suspended") throw new MalformedXml(`bad Status ${JSON.stringify(text)}`)
         status = text
@@ -57,13 +65,13 @@ export const parseUploadsPage = (xml: string): UploadsPage => {
   let upload: { key?: string; uploadId?: string; initiated?: Date } = {}
   walk(
     xml,
-    "ListMultipartUploadsResult",
+    UPLOADS_ROOTS,
     (parent, name, text) => {
       if (parent === "Upload") {
         if (name === "Key") upload.key = text
         else if (name === "UploadId") upload.uploadId = text
         else if (name === "Initiated") upload.initiated = dateOf(text, "Initiated")
-      } else if (parent === "ListMultipartUploadsResult") {
+      } else if (UPLOADS_ROOTS.includes(parent)) {
         if (name === "IsTruncated") isTruncated = text === "true"
         else if (name === "NextKeyMarker") nextKeyMarker = text
         else if (name === "NextUploadIdMarker") nextUploadIdMarker = text

@@ -70,14 +70,14 @@ const isNameChar = (c: number) => isNameStart(c) || (c >= 0x30 && c <= 0x39) || 
 const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d
 
 /**
- * Walks the document: `leaf(parent, name, text)` for every element without child elements
+ * Walks the document (its one root element is `root`, or one of them): `leaf(parent, name, text)` for every element without child elements
  * (`parent` is the root for its direct children), `closed(name, depth)` when any element ends.
  * A hand-written scanner (indexOf and char codes, no regular expression): pages are 250 KB and
  * this is most of a listing's CPU.
  */
 export const walk = (
   xml: string,
-  root: string,
+  root: string | ReadonlyArray<string>,
   leaf: (parent: string, name: string, text: string) => void,
   closed: (name: string, depth: number) => void
 ): void => {
@@ -112,8 +112,8 @@ export const walk = (
     if (end === -1) throw new MalformedXml("the document ends inside a tag")
     if (!closing) {
       const name = xml.slice(nameStart, nameEnd)
-      if (stack.length === 0 && (sawRoot || name !== root))
-        throw new MalformedXml(`expected one <${root}>, got <${name}>`)
+      if (stack.length === 0 && (sawRoot || (typeof root === "string" ? name !== root : !root.includes(name))))
+        throw new MalformedXml(`expected one <${typeof root === "string" ? root : root.join("> or <")}>, got <${name}>`)
       sawRoot = true
       if (xml.charCodeAt(end - 1) === SLASH) {
         if (stack.length > 0) leaf(stack[stack.length - 1] as string, name, "")
