@@ -249,6 +249,8 @@ const options = (): S3Options => ({
   maxAttempts: 3
 })
 
+const connections = () =>
+  Effect.promise(() => new Promise<number>((resolve) => server.getConnections((_, count) => resolve(count))))
 const noDelay = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.provideService(effect, RetryBaseDelay, Duration.zero)
 const errorXml = (code: string) =>
@@ -418,6 +420,22 @@ describe("list over HTTP", () => {
 })
 
 describe("bucket reads over HTTP (versioning, incomplete uploads)", () => {
+  it.live("the store's scope closes the keep-alive connection of its signed requests (no SDK client made)", () =>
+    Effect.gen(function* () {
+      answers.push({ status: 200, body: versioning("<Status>Enabled</Status>") })
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const { admin } = yield* S3.makeServices(options())
+          assert.strictEqual(yield* admin.getVersioning(), "Enabled")
+          assert.strictEqual(yield* connections(), 1) // kept alive while the store lives
+        })
+      )
+      // The server sees the client's FIN a moment after the close.
+      for (let i = 0; i < 50 && (yield* connections()) > 0; i++) yield* Effect.sleep("10 millis")
+      assert.strictEqual(yield* connections(), 0)
+    }).pipe(noDelay)
+  )
+
   it.effect("GetBucketVersioning is one signed GET ?versioning", () =>
     Effect.gen(function* () {
       answers.push({ status: 200, body: versioning("<Status>Suspended</Status>") })

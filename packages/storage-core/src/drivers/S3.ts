@@ -1,8 +1,9 @@
 /**
  * The `s3` driver: AWS S3 and S3-compatible engines (Ceph RGW, MinIO, R2) by endpoint.
  *
- * - One S3Client per layer, made by its first SDK request (s3/sdk.ts), closed with it; the SDK's retries are off in favour of one Effect
- *   policy (internal/retry.ts); SDK errors become typed errors once (internal/s3Errors.ts).
+ * - One S3Client per layer, made by its first SDK request (s3/sdk.ts), closed with it; the SDK's
+ *   retries are off in favour of one Effect policy (s3/retry.ts); SDK errors become typed errors
+ *   once (s3/errors.ts).
  * - put: PutObject below the multipart threshold, concurrent multipart above it, aborted on
  *   any failure or interruption (internal/s3Upload.ts, internal/s3Multipart.ts).
  * - presign: one reused SigV4 signer, no middleware stack (internal/s3Presign.ts).
@@ -136,7 +137,8 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     Effect.sync(() => makeLazyClient(config, credentials, handler)),
     (client) => Effect.sync(() => client.destroy())
   )
-  const attempt = makeAttempt(config.maxAttempts, endpointOf(config))
+  const endpoint = endpointOf(config)
+  const attempt = makeAttempt(config.maxAttempts, endpoint)
   const send = makeSend(client, attempt)
   const sendSigned = makeSendSigned(config, handler, credentials)
   const bucketGet = makeBucketGet(sendSigned)
@@ -201,7 +203,6 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
       : saveToFile(valid, path, wholeObject(download(downloads, valid, {})), options)
   })
 
-  const endpoint = endpointOf(config)
   const list = (options: ListOptions = {}): Stream.Stream<ListEntry, InvalidKey | StoreError> =>
     Stream.unwrap(
       Effect.gen(function* () {

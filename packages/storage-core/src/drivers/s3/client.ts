@@ -120,7 +120,10 @@ export const makeAttempt =
       })
     )
 
-/** The SDK client, made on first use (sdk.ts); `destroy` closes it if it was. */
+/**
+ * The SDK client, made on first use (sdk.ts). `destroy` closes the handler's sockets (through the
+ * client when there is one), which the signed requests use whether or not the SDK was loaded.
+ */
 export interface LazyClient {
   readonly get: () => Promise<S3Client>
   readonly destroy: () => void
@@ -133,10 +136,16 @@ export const makeLazyClient = (
 ): LazyClient => {
   let client: S3Client | undefined
   let pending: Promise<S3Client> | undefined
+  let destroyed = false
   return {
     get: () => {
       pending ??= loadSdk().then(
-        (sdk) => (client = makeClient(sdk, options, credentials, requestHandler)),
+        (sdk) => {
+          client = makeClient(sdk, options, credentials, requestHandler)
+          // Made as the scope closed: closed at once (its request then fails as interrupted).
+          if (destroyed) client.destroy()
+          return client
+        },
         (error: unknown) => {
           pending = undefined
           throw error
@@ -144,7 +153,11 @@ export const makeLazyClient = (
       )
       return pending
     },
-    destroy: () => client?.destroy()
+    destroy: () => {
+      destroyed = true
+      if (client === undefined) requestHandler.destroy()
+      else client.destroy()
+    }
   }
 }
 
