@@ -6,7 +6,9 @@
  * imports the bundle; the library (dist/index.js) stays as tsc built it.
  */
 import { readFileSync } from "node:fs"
+import { createRequire, isBuiltin } from "node:module"
 import { dirname, resolve } from "node:path"
+import { promisify } from "node:util"
 import { defineConfig, type Plugin } from "rolldown"
 
 /**
@@ -50,13 +52,72 @@ const lazyGraphemeSegmenter: Plugin = {
   }
 }
 
+/**
+ * Built-in modules, read without ES module facades and the heavy ones on first use. An `import`
+ * of a built-in builds a facade that reads every export of it (node:util's lazy ones load
+ * node:worker_threads, for one); `process.getBuiltinModule` does not. And node:crypto (which
+ * starts OpenSSL), node:child_process and node:readline take ~10 ms of every start to load, while
+ * most commands never call them (effect's Node services import all three). So each import of a
+ * built-in becomes a `getBuiltinModule` call: for those three, a namespace or default import
+ * becomes an object that loads the module when a property is read, and a named import of a
+ * function a function that loads it when called; anything else of theirs (a class, a constant,
+ * a function with a promisified variant) is read at start, with a warning.
+ */
+const BUILTIN_IMPORT = /^import\s+(?:\*\s+as\s+(\w+)|(\w+)|\{([^}]*)\})\s+from\s+["']([a-z_/:]+)["'];?/gm
+const LOAD_ON_FIRST_USE = new Set(["crypto", "child_process", "readline"])
+const requireBuiltin = createRequire(import.meta.url)
+const builtinsOnDemand: Plugin = {
+  name: "localex:builtins-on-demand",
+  transform: {
+    filter: { code: /^import\s[^;]*\sfrom\s+["'](node:)?[a-z_/]+["']/m },
+    handler(code, id) {
+      const rewritten = code.replace(BUILTIN_IMPORT, (statement, namespace, fallback, named, specifier) => {
+        if (!isBuiltin(specifier)) return statement
+        const name = specifier.replace(/^node:/, "")
+        const load = `process.getBuiltinModule("node:${name}")`
+        const onFirstUse = LOAD_ON_FIRST_USE.has(name)
+        const whole = namespace ?? fallback
+        if (whole !== undefined)
+          return onFirstUse
+            ? `const ${whole} = new Proxy({}, { get: (_, key) => ${load}[key] });`
+            : `const ${whole} = ${load};`
+        const bindings = (named as string)
+          .split(",")
+          .map((binding) => binding.trim())
+          .filter((binding) => binding !== "")
+          .map((binding) => {
+            const [imported = "", local = imported] = binding.split(/\s+as\s+/)
+            return { imported, local }
+          })
+        const destructure = `const { ${bindings.map(({ imported, local }) => (imported === local ? local : `${imported}: ${local}`)).join(", ")} } = ${load};`
+        if (!onFirstUse) return destructure
+        const module = requireBuiltin(`node:${name}`)
+        const plain = ({ imported }: { imported: string }) =>
+          typeof module[imported] === "function" &&
+          /^[a-z]/.test(imported) &&
+          module[imported][promisify.custom] === undefined
+        const atStart = bindings.filter((binding) => !plain(binding))
+        if (atStart.length > 0) {
+          this.warn(`${id}: node:${name}'s ${atStart.map((b) => b.imported).join(", ")} loaded at start`)
+          return destructure
+        }
+        // Function declarations: hoisted, as the imports they replace.
+        return bindings
+          .map(({ imported, local }) => `function ${local}(...args) { return ${load}.${imported}(...args); }`)
+          .join(" ")
+      })
+      return rewritten === code ? null : { code: rewritten }
+    }
+  }
+}
+
 export default defineConfig({
   input: { main: "dist/main.js" },
   platform: "node",
   // sharp loads a native addon from its own package (a dependency of this one); playwright-core is never
   // reached from the CLI but is too big to bundle should a package import it.
   external: [/^sharp(\/|$)/, /^playwright-core(\/|$)/],
-  plugins: [inlinePackageJson, lazyGraphemeSegmenter],
+  plugins: [inlinePackageJson, lazyGraphemeSegmenter, builtinsOnDemand],
   output: {
     dir: "dist/bundle",
     format: "esm",

@@ -31,10 +31,16 @@ export const cleanEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
 
 export const run = (
   args: ReadonlyArray<string>,
-  options: { readonly env: Record<string, string>; readonly cwd: string; readonly input?: Uint8Array }
+  options: {
+    readonly env: Record<string, string>
+    readonly cwd: string
+    readonly input?: Uint8Array
+    /** Node's own options, before the script. */
+    readonly node?: ReadonlyArray<string>
+  }
 ): Promise<Run> =>
   new Promise((done, fail) => {
-    const child = spawn(process.execPath, [bin, ...args], {
+    const child = spawn(process.execPath, [...(options.node ?? []), bin, ...args], {
       cwd: options.cwd,
       env: cleanEnv(options.env),
       stdio: ["pipe", "pipe", "pipe"]

@@ -340,6 +340,24 @@ describe("fs driver", () => {
     })
   )
 
+  it.effect(
+    "removes temp files a crashed writer left a day ago or more when the store opens, and keeps newer ones",
+    () =>
+      Effect.gen(function* () {
+        const root = freshRoot()
+        const tmp = path.join(root, ".localex", "tmp")
+        yield* Effect.promise(async () => {
+          await fs.mkdir(tmp, { recursive: true })
+          await fs.writeFile(path.join(tmp, "old"), "left by a crash")
+          await fs.writeFile(path.join(tmp, "recent"), "a writer at work")
+          const twoDaysAgo = new Date(Date.now() - 2 * 24 * 60 * 60 * 1000)
+          await fs.utimes(path.join(tmp, "old"), twoDaysAgo, twoDaysAgo)
+        })
+        yield* Effect.scoped(Layer.build(storeAt(root)))
+        assert.deepStrictEqual(yield* tree(tmp), ["recent"])
+      })
+  )
+
   it.effect("generates the signing secret once (mode 0600) and reuses it", () =>
     Effect.gen(function* () {
       const root = freshRoot()

@@ -1,5 +1,6 @@
 /** The fs driver's root: creating it, and the signing secret it keeps. */
 import { randomBytes, randomUUID } from "node:crypto"
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { Effect } from "effect"
@@ -19,17 +20,22 @@ const configError = (root: string) => (error: unknown) =>
     reason: `cannot use ${root} as the store's root: ${error instanceof Error ? error.message : String(error)}`
   })
 
-/** Creates the root and the driver's own folders; removes temp files a crashed process left a day ago or more. */
+/**
+ * Creates the root and the driver's own folders; removes temp files a crashed process left a day
+ * ago or more. Synchronous: it runs once, when the store opens, and a few calls in place cost a
+ * command's start less than as many thread-pool round trips.
+ */
 export const prepareRoot = (root: string, internal: string) =>
-  Effect.tryPromise({
-    try: async () => {
-      await fs.mkdir(path.join(internal, "tmp"), { recursive: true })
-      await fs.mkdir(path.join(internal, "locks"), { recursive: true })
+  Effect.try({
+    try: () => {
+      const tmp = path.join(internal, "tmp")
+      mkdirSync(tmp, { recursive: true })
+      mkdirSync(path.join(internal, "locks"), { recursive: true })
       const now = Date.now()
-      for (const name of await fs.readdir(path.join(internal, "tmp"))) {
-        const file = path.join(internal, "tmp", name)
-        const stat = await fs.stat(file).catch(() => undefined)
-        if (stat !== undefined && now - stat.mtimeMs > STALE_TEMP_MS) await fs.rm(file, { force: true })
+      for (const name of readdirSync(tmp)) {
+        const file = path.join(tmp, name)
+        const stat = statSync(file, { throwIfNoEntry: false })
+        if (stat !== undefined && now - stat.mtimeMs > STALE_TEMP_MS) rmSync(file, { force: true })
       }
     },
     catch: configError(root)
@@ -50,12 +56,9 @@ export const signingSecret = (options: FsOptions): Effect.Effect<string, Storage
   const file = path.join(internal, "signing-secret")
   return Effect.tryPromise({
     try: async () => {
-      await fs.mkdir(path.join(internal, "tmp"), { recursive: true })
-      const existing = await fs.readFile(file, "utf8").catch((error: unknown) => {
-        if (isMissing(error)) return undefined
-        throw error
-      })
+      const existing = readExisting(file)
       if (existing === undefined) {
+        await fs.mkdir(path.join(internal, "tmp"), { recursive: true })
         const temp = path.join(internal, "tmp", `secret-${randomUUID()}`)
         await fs.writeFile(temp, `${randomBytes(32).toString("base64url")}\n`, { flag: "wx", mode: 0o600 })
         await fs.link(temp, file).catch((error: unknown) => {
@@ -73,4 +76,14 @@ export const signingSecret = (options: FsOptions): Effect.Effect<string, Storage
         reason: `no secret given and ${file} cannot be used: ${error instanceof Error ? error.message : String(error)}`
       })
   })
+}
+
+/** The secret file's text, or undefined when there is none yet (read in place: see prepareRoot). */
+const readExisting = (file: string): string | undefined => {
+  try {
+    return readFileSync(file, "utf8")
+  } catch (error) {
+    if (isMissing(error)) return undefined
+    throw error
+  }
 }
