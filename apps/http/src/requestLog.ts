@@ -50,7 +50,7 @@ const outcomeOf = (finished: boolean, status: number): Outcome =>
  * a file is written synchronously, a system call per write, which under load cost more than
  * the line. Lines still waiting when the process exits are written then.
  */
-const stdoutLines = (): ((line: string) => void) => {
+const makeStdoutLines = (): ((line: string) => void) => {
   let pending = ""
   const flush = () => {
     if (pending === "") return
@@ -63,6 +63,13 @@ const stdoutLines = (): ((line: string) => void) => {
     if (pending === "") setImmediate(flush)
     pending += `${line}\n`
   }
+}
+
+/** One writer for the process: every server's log shares it (and its one exit listener). */
+let sharedStdoutLines: ((line: string) => void) | undefined
+const stdoutLines = () => {
+  sharedStdoutLines ??= makeStdoutLines()
+  return sharedStdoutLines
 }
 
 /** Logs (and passes to `onDone`) the outcome of one request when its response is done or its connection closes. */
