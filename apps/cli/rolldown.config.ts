@@ -29,25 +29,31 @@ const inlinePackageJson: Plugin = {
 }
 
 /**
- * effect/cli builds an `Intl.Segmenter` when its module loads (for `CliOutput.displayWidth`, used by
- * the help layout): loading ICU's break iterator is ~8 ms of every start, most of which never lays out
- * help. Built on first use instead. Warns (and leaves the code as it is) should effect change the line.
+ * effect/cli measures every help line with an `Intl.Segmenter` (`CliOutput.displayWidth`), which it
+ * builds when its module loads: loading ICU's break iterator is ~8 ms of every start, most of which
+ * never lays out help, and segmenting the lines ~15 ms of `--help`. The segmenter is built on first
+ * use instead, and a line of printable ASCII only (one cell per character, as the segmenter would
+ * count it) is measured by its length. Warns (and leaves the code as it is) should effect change
+ * either line.
  */
 const SEGMENTER = /new Intl\.Segmenter\(undefined, \{\s*granularity: "grapheme"\s*\}\)/
-const lazyGraphemeSegmenter: Plugin = {
-  name: "localex:lazy-grapheme-segmenter",
+const DISPLAY_WIDTH = /export const displayWidth = text => \{/
+const helpLayout: Plugin = {
+  name: "localex:help-layout",
   transform: {
     filter: { id: /[\\/]effect[\\/]dist[\\/]cli[\\/]CliOutput\.js$/ },
     handler(code) {
-      if (!SEGMENTER.test(code)) {
-        this.warn("effect/cli CliOutput.js: no Intl.Segmenter construction found; start-up may be slower")
+      if (!SEGMENTER.test(code) || !DISPLAY_WIDTH.test(code)) {
+        this.warn("effect/cli CliOutput.js: the segmenter or displayWidth changed; start-up and --help may be slower")
         return null
       }
-      return code.replace(
-        SEGMENTER,
-        (construction) =>
-          `((segmenter) => ({ segment: (text) => (segmenter ??= ${construction}).segment(text) }))(undefined)`
-      )
+      return code
+        .replace(
+          SEGMENTER,
+          (construction) =>
+            `((segmenter) => ({ segment: (text) => (segmenter ??= ${construction}).segment(text) }))(undefined)`
+        )
+        .replace(DISPLAY_WIDTH, (start) => `${start}\n  if (/^[\\x20-\\x7e]*$/.test(text)) return text.length;`)
     }
   }
 }
@@ -117,7 +123,7 @@ export default defineConfig({
   // sharp loads a native addon from its own package (a dependency of this one); playwright-core is never
   // reached from the CLI but is too big to bundle should a package import it.
   external: [/^sharp(\/|$)/, /^playwright-core(\/|$)/],
-  plugins: [inlinePackageJson, lazyGraphemeSegmenter, builtinsOnDemand],
+  plugins: [inlinePackageJson, helpLayout, builtinsOnDemand],
   output: {
     dir: "dist/bundle",
     format: "esm",
