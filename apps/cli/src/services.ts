@@ -14,7 +14,8 @@ import {
   OnRetry,
   type RetryEvent,
   Storage,
-  type StorageConfigError
+  type StorageConfigError,
+  type StorageSettings
 } from "@localex/storage-core"
 import { Effect, Layer, Option, Stream } from "effect"
 import { Command } from "effect/cli"
@@ -31,11 +32,11 @@ import { root } from "./root.js"
  */
 export type Access = "read" | "write"
 
-/** Refuses an empty --root; for a read on the fs driver, a root that does not exist. */
-const checkRoot = (
+/** The storage settings; refuses an empty --root and, for a read on the fs driver, a root that does not exist. */
+const checkedSettings = (
   options: GlobalOptions,
   access: Access
-): Effect.Effect<void, StorageConfigError | RootNotFound | UsageError> =>
+): Effect.Effect<StorageSettings, StorageConfigError | RootNotFound | UsageError> =>
   Effect.gen(function* () {
     if (Option.isSome(options.root) && options.root.value.trim() === "")
       return yield* new UsageError({
@@ -43,9 +44,10 @@ const checkRoot = (
           "--root is empty: give the fs driver's data folder (e.g. --root ./data), or leave it out for the default"
       })
     const settings = yield* loadSettings(storageOverrides(options))
-    if (access === "write" || settings.driver !== "fs") return
+    if (access === "write" || settings.driver !== "fs") return settings
     const root = resolve(settings.root)
     if (!(statSync(root, { throwIfNoEntry: false })?.isDirectory() ?? false)) return yield* new RootNotFound({ root })
+    return settings
   })
 
 /** The ObjectStore (and BucketAdmin) the flags and the environment ask for. */
@@ -53,7 +55,7 @@ export const storeLayer = (
   options: GlobalOptions,
   access: Access = "read"
 ): Layer.Layer<ObjectStore | BucketAdmin, StorageConfigError | RootNotFound | UsageError> =>
-  Layer.unwrap(Effect.as(checkRoot(options, access), Storage.layerConfig(storageOverrides(options))))
+  Layer.unwrap(Effect.map(checkedSettings(options, access), Storage.layer))
 
 /**
  * The store's retries as they happen ("PutObject: stalled, retrying 2/5 (…)"), as notes on stderr;
