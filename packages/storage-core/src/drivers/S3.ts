@@ -49,11 +49,13 @@ import {
   makeHttpHandler,
   makeLazyClient,
   makeSend,
+  maxSocketsFor,
   stallLimitsOf
 } from "./s3/client.js"
 import { get as download } from "./s3/download.js"
 import { downloadFile } from "./s3/downloadFile.js"
 import { asStoreError, asWriteError, classify, type S3Failure } from "./s3/errors.js"
+import { makeHttpPool } from "./s3/httpPool.js"
 import { makeBucketGet, makeListRequest, makeReadBucket } from "./s3/list.js"
 import { MalformedXml, nextToken, parseListPage, peekNextToken } from "./s3/listXml.js"
 import {
@@ -138,6 +140,23 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     (client) => Effect.sync(() => client.destroy())
   )
   const endpoint = endpointOf(config)
+  const address = bucketAddress(config)
+  // Over plain http, single-part puts go on raw keep-alive connections (s3/httpPool.ts).
+  const pool =
+    address.protocol === "http:"
+      ? yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            makeHttpPool({
+              host: address.hostname.replace(/^\[(.*)\]$/, "$1"),
+              port: address.port ?? 80,
+              maxSockets: maxSocketsFor(config.concurrency),
+              limits: stallLimitsOf(config),
+              endpoint: address.origin
+            })
+          ),
+          (pool) => Effect.sync(() => pool.close())
+        )
+      : undefined
   const attempt = makeAttempt(config.maxAttempts, endpoint)
   const send = makeSend(client, attempt)
   const sendSigned = makeSendSigned(config, handler, credentials)
@@ -148,7 +167,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const uploads = {
     send,
     attempt,
-    putSmall: makePutSmall({ sign, ...agents }),
+    putSmall: makePutSmall({ sign, ...agents, pool }),
     bucket,
     multipartThreshold: config.multipartThreshold,
     partSize: config.partSize,
