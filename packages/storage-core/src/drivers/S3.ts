@@ -72,6 +72,7 @@ import { bucketAddress, encodeKeyPath, escapeUri, makePresigner, presignLifetime
 import { makePutSmall } from "./s3/putObject.js"
 import { CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectTaggingCommand } from "./s3/sdk.js"
 import { makeSendSigned, makeSigner } from "./s3/signedRequest.js"
+import { makePutSigner } from "./s3/sigv4.js"
 import { ensureTags, headObject, put as upload } from "./s3/upload.js"
 
 /** Tests shorten the retry policy's base delay with it. */
@@ -167,7 +168,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const uploads = {
     send,
     attempt,
-    putSmall: makePutSmall({ sign, ...agents, pool }),
+    putSmall: makePutSmall({ sign: makePutSigner(config, credentials), ...agents, pool }),
     bucket,
     multipartThreshold: config.multipartThreshold,
     partSize: config.partSize,
