@@ -79,6 +79,10 @@ const startRelay = async (target: URL) => {
     killKept: () => {
       for (const socket of sockets) doomed.add(socket)
     },
+    /** Ends every connection open now, as a server does with idle ones. */
+    endKept: () => {
+      for (const socket of sockets) socket.end()
+    },
     killed: () => killed
   }
 }
@@ -210,6 +214,42 @@ describe.skipIf(engine === undefined).concurrent("s3 puts on kept connections, o
       assert.deepStrictEqual(retries, [])
       assert.strictEqual(value.size, 6)
       assert.strictEqual(await stored("stale/second.txt"), "second")
+    } finally {
+      await relay.close()
+    }
+  })
+})
+
+describe.skipIf(engine === undefined).concurrent("s3 puts after the server ended idle connections, on RGW", () => {
+  const s3 = engine ?? { endpoint: "http://127.0.0.1:9", region: "us-east-1", accessKeyId: "-", secretAccessKey: "-" }
+  const raw = rawClient(engine)
+  const bucket = bucketName("put-pool-end")
+  beforeAll(async () => {
+    await raw.send(new CreateBucketCommand({ Bucket: bucket }))
+  })
+  afterAll(async () => {
+    await dropBucket(raw, bucket)
+    raw.destroy()
+  })
+
+  test("idle connections the server ended are not used again", async () => {
+    const relay = await startRelay(new URL(s3.endpoint))
+    try {
+      const { value, retries } = await withStore(relay.endpoint, bucket, (store) =>
+        Effect.gen(function* () {
+          yield* Effect.forEach(["a", "b", "c"], (key) => store.put(`ended/${key}`, Buffer.from(key)), {
+            concurrency: 3
+          })
+          const before = relay.accepted()
+          relay.endKept()
+          yield* Effect.sleep("50 millis")
+          const info = yield* store.put("ended/after.txt", Buffer.from("after"))
+          return { info, before }
+        })
+      )
+      assert.deepStrictEqual(retries, [])
+      assert.strictEqual(value.info.size, 5)
+      assert.strictEqual(relay.accepted(), value.before + 1)
     } finally {
       await relay.close()
     }

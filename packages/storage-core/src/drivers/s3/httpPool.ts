@@ -167,6 +167,10 @@ export const makeHttpPool = (settings: HttpPoolSettings): HttpPool => {
     }
     const { socket } = connection
     socket.on("error", (error) => failConnection(connection, error))
+    // The server ended an idle connection: it goes now, not when the next request finds it.
+    socket.on("end", () => {
+      if (connection.exchange === undefined) drop(connection)
+    })
     socket.on("close", () => {
       const exchange = connection.exchange
       if (exchange === undefined) return drop(connection)
@@ -352,6 +356,9 @@ export const makeHttpPool = (settings: HttpPoolSettings): HttpPool => {
 
   const exchangeOn = (connection: Connection, wire: ReadonlyArray<Uint8Array>, signal: AbortSignal) =>
     new Promise<PoolAnswer>((resolve, reject) => {
+      // Closed while it was handed over (from a finished request to a waiting one).
+      if (!connection.open)
+        return reject(new StaleConnection("a kept connection was closed", { cause: protocolError("no answer") }))
       const onAbort = () => failConnection(connection, signal.reason)
       connection.exchange = {
         resolve,
