@@ -5,7 +5,9 @@
  *   retries are off in favour of one Effect policy (s3/retry.ts); SDK errors become typed errors
  *   once (s3/errors.ts).
  * - put: PutObject below the multipart threshold, concurrent multipart above it, aborted on
- *   any failure or interruption (internal/s3Upload.ts, internal/s3Multipart.ts).
+ *   any failure or interruption (s3/upload.ts, s3/multipart.ts). A PutObject is a signed PUT
+ *   (s3/putObject.ts, s3/sigv4.ts), over plain http on the store's raw keep-alive connections
+ *   (s3/httpPool.ts, closed with the store's scope).
  * - presign: one reused SigV4 signer, no middleware stack (internal/s3Presign.ts).
  * - list: ListObjectsV2 signed and parsed here, not by the SDK, whose XML deserialiser costs as
  *   much CPU as the listing itself (internal/s3List.ts); same handler, credentials and retries.
