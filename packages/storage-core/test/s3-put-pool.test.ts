@@ -5,8 +5,9 @@
  * left open once the store's scope closes. Against a scripted local server: a frozen endpoint
  * stalls into a TransportError in bound, 503 SlowDown ends as Throttled, error XML (chunked or
  * with a Content-Length, split across packets) maps to the same typed errors, a body on a 2xx
- * answer is read before the connection is reused, `Connection: close` is honoured, and an
- * interrupted put closes its connection at once.
+ * answer is read before the connection is reused, `Connection: close` is honoured, an answer that
+ * came before the whole body went out does not keep the connection, and an interrupted put closes
+ * its connection at once.
  */
 import { connect, createServer, type Server, type Socket } from "node:net"
 import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3"
@@ -358,6 +359,52 @@ describe.concurrent("s3 puts on kept connections, against a scripted server", ()
         ["one", "two", "three", "four"]
       )
       // The first three shared a connection; "Connection: close" (left open by the server) ended it.
+      assert.strictEqual(server.accepted(), 2)
+    } finally {
+      await server.close()
+    }
+  })
+
+  test("an answer that comes before the whole body went out does not keep the connection", async () => {
+    const denied = xmlError("AccessDenied")
+    const sockets = new Set<Socket>()
+    let first = true
+    // The first connection answers as soon as it has the head and never reads the body; the others answer normally.
+    const server = await listen(
+      createServer((socket) => {
+        socket.on("error", () => {})
+        if (first) {
+          first = false
+          socket.once("data", () => {
+            socket.pause()
+            socket.write(`HTTP/1.1 403 Forbidden\r\nContent-Length: ${denied.length}\r\n\r\n${denied}`)
+          })
+          return
+        }
+        let pending = Buffer.alloc(0)
+        socket.on("data", (chunk) => {
+          pending = Buffer.concat([pending, chunk])
+          const end = pending.indexOf("\r\n\r\n")
+          const length = Number(/content-length: (\d+)/i.exec(pending.subarray(0, Math.max(0, end)).toString())?.[1])
+          if (end >= 0 && pending.length >= end + 4 + length) socket.write(ok("second"))
+        })
+      }),
+      sockets
+    )
+    try {
+      const { value } = await withStore(
+        `http://127.0.0.1:${server.port}`,
+        "early",
+        (store) =>
+          Effect.gen(function* () {
+            const refused = yield* Effect.exit(store.put("big.bin", Buffer.alloc(32 * 1024 * 1024)))
+            const after = yield* store.put("small.txt", Buffer.from("small"))
+            return { refused, after }
+          }),
+        { multipartThreshold: 64 * 1024 * 1024, idleTimeoutMs: IDLE_MS, maxAttempts: 1 }
+      )
+      assert.strictEqual(errorOf(value.refused)?._tag, "AccessDenied")
+      assert.strictEqual(value.after.etag, "second")
       assert.strictEqual(server.accepted(), 2)
     } finally {
       await server.close()

@@ -205,8 +205,10 @@ export const makeHttpPool = (settings: HttpPoolSettings): HttpPool => {
       headers: exchange.headers!,
       body: exchange.body.length === 1 ? exchange.body[0]! : Buffer.concat(exchange.body)
     })
-    // Bytes after the answer: the server is not speaking HTTP/1.1 as expected; not reused.
-    if (!exchange.keepAlive || (rest !== undefined && rest.length > 0) || closed) return drop(connection)
+    // Not reused: bytes after the answer (the server is not speaking HTTP/1.1 as expected), or an
+    // answer that came before the whole body went out (an early error: the rest would follow).
+    if (!exchange.keepAlive || !exchange.written || (rest !== undefined && rest.length > 0) || closed)
+      return drop(connection)
     busy.delete(connection)
     connection.reused = true
     const waiter = waiters.shift()
