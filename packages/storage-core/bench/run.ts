@@ -18,7 +18,7 @@
  */
 import { spawn } from "node:child_process"
 import { createHash, randomBytes, randomUUID } from "node:crypto"
-import { createReadStream, createWriteStream, existsSync } from "node:fs"
+import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs"
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -63,6 +63,28 @@ const measure = async (f: () => Promise<unknown>): Promise<{ wall: number; cpu: 
   const wall = await seconds(f)
   const own = process.cpuUsage(before)
   return { wall, cpu: childCpu !== 0 ? childCpu : (own.user + own.system) / 1e6 }
+}
+/** CPU seconds the engine's processes (radosgw, ceph-osd, ceph-mon) have used so far; NaN off Linux. */
+const engineCpu = (): number => {
+  try {
+    let ticks = 0
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue
+      let stat: string
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+      } catch {
+        continue // gone since the listing
+      }
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+      if (!/^(radosgw|ceph-osd|ceph-mon)$/.test(name)) continue
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+      ticks += Number(fields[11]) + Number(fields[12]) // utime, stime (fields 14 and 15 of stat)
+    }
+    return ticks / 100 // USER_HZ
+  } catch {
+    return Number.NaN
+  }
 }
 const median = (values: ReadonlyArray<number>): number => {
   const sorted = [...values].sort((a, b) => a - b)
@@ -385,12 +407,19 @@ async function smallBench() {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [index, peer] of peers.entries()) {
       const prefix = `small/${index}-${round}/`
+      const engineBefore = engineCpu()
       const { wall: elapsed, cpu } = await measure(() => peer.put(prefix))
+      const engine = engineCpu() - engineBefore
       cpus.set(peer.name, [...(cpus.get(peer.name) ?? []), cpu])
       const stored = await runtime.runPromise(Stream.runCount(store.list({ prefix })))
       if (stored !== SMALL_COUNT) throw new Error(`${peer.name}: ${stored} objects stored, expected ${SMALL_COUNT}`)
       times.set(peer.name, [...(times.get(peer.name) ?? []), elapsed])
-      say(`small round ${round}: ${peer.name} ${(SMALL_COUNT / elapsed).toFixed(0)} objects/s`)
+      // The engine shares the machine: its CPU per object is what the client's requests cost it.
+      const perObject = (seconds: number) => `${((seconds / SMALL_COUNT) * 1000).toFixed(2)} ms`
+      say(
+        `small round ${round}: ${peer.name} ${(SMALL_COUNT / elapsed).toFixed(0)} objects/s, ` +
+          `CPU per object: client ${perObject(cpu)}, engine ${perObject(engine)}`
+      )
       await emptyPrefix(prefix)
     }
   }

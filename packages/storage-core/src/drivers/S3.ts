@@ -5,7 +5,9 @@
  *   retries are off in favour of one Effect policy (s3/retry.ts); SDK errors become typed errors
  *   once (s3/errors.ts).
  * - put: PutObject below the multipart threshold, concurrent multipart above it, aborted on
- *   any failure or interruption (internal/s3Upload.ts, internal/s3Multipart.ts).
+ *   any failure or interruption (s3/upload.ts, s3/multipart.ts). A PutObject is a signed PUT
+ *   (s3/putObject.ts, s3/sigv4.ts), over plain http on the store's raw keep-alive connections
+ *   (s3/httpPool.ts, closed with the store's scope).
  * - presign: one reused SigV4 signer, no middleware stack (internal/s3Presign.ts).
  * - list: ListObjectsV2 signed and parsed here, not by the SDK, whose XML deserialiser costs as
  *   much CPU as the listing itself (internal/s3List.ts); same handler, credentials and retries.
@@ -49,11 +51,13 @@ import {
   makeHttpHandler,
   makeLazyClient,
   makeSend,
+  maxSocketsFor,
   stallLimitsOf
 } from "./s3/client.js"
 import { get as download } from "./s3/download.js"
 import { downloadFile } from "./s3/downloadFile.js"
 import { asStoreError, asWriteError, classify, type S3Failure } from "./s3/errors.js"
+import { makeHttpPool } from "./s3/httpPool.js"
 import { makeBucketGet, makeListRequest, makeReadBucket } from "./s3/list.js"
 import { MalformedXml, nextToken, parseListPage, peekNextToken } from "./s3/listXml.js"
 import {
@@ -70,6 +74,7 @@ import { bucketAddress, encodeKeyPath, escapeUri, makePresigner, presignLifetime
 import { makePutSmall } from "./s3/putObject.js"
 import { CopyObjectCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectTaggingCommand } from "./s3/sdk.js"
 import { makeSendSigned, makeSigner } from "./s3/signedRequest.js"
+import { makePutSigner } from "./s3/sigv4.js"
 import { ensureTags, headObject, put as upload } from "./s3/upload.js"
 
 /** Tests shorten the retry policy's base delay with it. */
@@ -138,6 +143,23 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     (client) => Effect.sync(() => client.destroy())
   )
   const endpoint = endpointOf(config)
+  const address = bucketAddress(config)
+  // Over plain http, single-part puts go on raw keep-alive connections (s3/httpPool.ts).
+  const pool =
+    address.protocol === "http:"
+      ? yield* Effect.acquireRelease(
+          Effect.sync(() =>
+            makeHttpPool({
+              host: address.hostname.replace(/^\[(.*)\]$/, "$1"),
+              port: address.port ?? 80,
+              maxSockets: maxSocketsFor(config.concurrency),
+              limits: stallLimitsOf(config),
+              endpoint: address.origin
+            })
+          ),
+          (pool) => Effect.sync(() => pool.close())
+        )
+      : undefined
   const attempt = makeAttempt(config.maxAttempts, endpoint)
   const send = makeSend(client, attempt)
   const sendSigned = makeSendSigned(config, handler, credentials)
@@ -148,7 +170,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const uploads = {
     send,
     attempt,
-    putSmall: makePutSmall({ sign, ...agents }),
+    putSmall: makePutSmall({ sign: makePutSigner(config, credentials), ...agents, pool }),
     bucket,
     multipartThreshold: config.multipartThreshold,
     partSize: config.partSize,

@@ -1,14 +1,15 @@
 /**
- * PutObject of a body held in memory, as one SigV4-signed PUT written with node:http on the
- * driver's own keep-alive agents (the SDK client's sockets, with their stall watchdog), instead
- * of the SDK's command or its HTTP handler: for small objects those cost more client CPU than
- * the request. It sends what the SDK would: the payload's SHA-256 (signed), the write headers,
+ * PutObject of a body held in memory, as one SigV4-signed PUT: over plain http on the driver's
+ * own pool of raw keep-alive connections (httpPool.ts), over https with node:http on the driver's
+ * keep-alive agents (the SDK client's sockets, with their stall watchdog) — instead of the SDK's
+ * command or its HTTP handler: for small objects those cost more client CPU than the request. It sends what the SDK would: the payload's SHA-256 (signed), the write headers,
  * the caller's condition and, with checksums `when_supported`, a CRC32 the server verifies.
  */
 import { createHash } from "node:crypto"
 import { type Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http"
 import { type Agent as HttpsAgent, request as httpsRequest } from "node:https"
 import { crc32 } from "node:zlib"
+import type { HttpPool } from "./httpPool.js"
 import { encodeKeyPath } from "./presign.js"
 import { type SignedHead, type SignedRequest, serviceError } from "./signedRequest.js"
 
@@ -36,6 +37,8 @@ export interface PutTransport {
   readonly sign: (request: SignedRequest) => Promise<SignedHead>
   readonly httpAgent: HttpAgent
   readonly httpsAgent: HttpsAgent
+  /** For a plain-http endpoint: the raw connections puts go over instead of `httpAgent`. */
+  readonly pool?: HttpPool | undefined
 }
 
 /** One PUT of `bytes` to `key`; rejects as a service exception or Node's error (classify reads both). */
@@ -74,10 +77,33 @@ const wireHeaders = (bytes: Uint8Array, sent: PutHeaders, crc: boolean): Record<
   return headers
 }
 
-const header = (response: IncomingMessage, name: string): string | undefined => {
-  const value = response.headers[name]
-  return Array.isArray(value) ? value[0] : value
+/** What node:http refuses in a header: names that are not tokens, values with control characters. */
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+/** The request's head as it goes on the wire (checked as node:http checks it). */
+const wireHead = (head: SignedHead): string => {
+  let text = `PUT ${head.path} HTTP/1.1\r\n`
+  for (const name in head.headers) {
+    const value = head.headers[name]!
+    if (!TOKEN.test(name) || INVALID_VALUE.test(value))
+      throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), {
+        code: "ERR_INVALID_CHAR"
+      })
+    text += `${name}: ${value}\r\n`
+  }
+  return `${text}\r\n`
 }
+
+/** Sends the signed PUT on the pool's connections; the answer's headers on 2xx. */
+const sendPooled = async (pool: HttpPool, head: SignedHead, bytes: Uint8Array, signal: AbortSignal) => {
+  const answer = await pool.request(wireHead(head), bytes, signal)
+  if (answer.status >= 200 && answer.status < 300) return answer.headers
+  throw serviceError(answer.status, answer.headers, answer.body.toString("utf8"))
+}
+
+const one = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" || value === undefined ? value : value[0]
 
 /** Sends the signed PUT and reads the answer: its head on 2xx, its error XML otherwise. */
 const send = (transport: PutTransport, head: SignedHead, bytes: Uint8Array, signal: AbortSignal) =>
@@ -124,12 +150,15 @@ export const makePutSmall =
       payloadHash: sha256 ?? createHash("sha256").update(bytes).digest("hex"),
       body: bytes
     })
-    const response = await send(transport, head, bytes, abortSignal)
-    const etag = header(response, "etag")
-    const date = header(response, "date")
+    const headers =
+      transport.pool !== undefined && head.protocol === "http:"
+        ? await sendPooled(transport.pool, head, bytes, abortSignal)
+        : (await send(transport, head, bytes, abortSignal)).headers
+    const etag = one(headers.etag)
+    const date = one(headers.date)
     return {
       etag: etag === undefined ? undefined : etag.replace(/^"|"$/g, ""),
-      versionId: header(response, "x-amz-version-id"),
+      versionId: one(headers["x-amz-version-id"]),
       date: date === undefined ? undefined : new Date(date)
     }
   }

@@ -65,19 +65,35 @@ export const retrySchedule = (
     )
   )
 
-/** Runs `attempt` under the retry policy; the final failure records how many attempts were made. */
+/**
+ * Runs `attempt` under the retry policy; the final failure records how many attempts were made.
+ * The first attempt runs bare: the schedule and its services are set up only once it has failed
+ * (most requests succeed at once, and a small put's CPU is counted in microseconds).
+ */
 export const withRetry =
   (maxAttempts: number) =>
   <A, R>(attempt: Effect.Effect<A, S3Failure, R>): Effect.Effect<A, S3Failure, R> =>
-    Effect.gen(function* () {
-      const base = yield* RetryBaseDelay
-      const onRetry = yield* OnRetry
-      let attempts = 0
-      return yield* Effect.suspend(() => {
-        attempts++
-        return attempt
-      }).pipe(
-        Effect.retry(retrySchedule(maxAttempts, base, onRetry)),
-        Effect.mapError((failure) => (attempts === 1 ? failure : withFields(failure, { attempts })))
-      )
-    })
+    Effect.catch(attempt, (first) =>
+      first.retryable && maxAttempts > 1 ? retryAfter(maxAttempts, attempt, first) : Effect.fail(first)
+    )
+
+/** The retries after a first attempt that failed with `first` (which the schedule hears first). */
+const retryAfter = <A, R>(maxAttempts: number, attempt: Effect.Effect<A, S3Failure, R>, first: S3Failure) =>
+  Effect.gen(function* () {
+    const base = yield* RetryBaseDelay
+    const onRetry = yield* OnRetry
+    let attempts = 1
+    let replay: S3Failure | undefined = first
+    return yield* Effect.suspend(() => {
+      if (replay !== undefined) {
+        const failure = replay
+        replay = undefined
+        return Effect.fail(failure)
+      }
+      attempts++
+      return attempt
+    }).pipe(
+      Effect.retry(retrySchedule(maxAttempts, base, onRetry)),
+      Effect.mapError((failure) => (attempts === 1 ? failure : withFields(failure, { attempts })))
+    )
+  })

@@ -4,8 +4,8 @@
  * first, so a short stream is still a single PutObject and a long one becomes a multipart
  * upload whose first part already holds what was buffered.
  */
-import { readFileSync } from "node:fs"
-import { readFile, stat } from "node:fs/promises"
+import { closeSync, fstatSync, openSync, readSync } from "node:fs"
+import { readFile } from "node:fs/promises"
 import { Effect, Pull, Stream } from "effect"
 import * as ContentChecksum from "../../ContentChecksum.js"
 import { ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../../Errors.js"
@@ -231,16 +231,14 @@ const putObject = (
 
   if ("_tag" in body && body._tag === "File") {
     return Effect.gen(function* () {
-      const { size } = yield* Effect.tryPromise({
-        try: () => stat(body.path),
-        catch: (cause) =>
-          new TransportError({ operation: "read file", detail: `could not read ${body.path}: ${String(cause)}`, cause })
-      })
+      // One synchronous open, fstat and read for a small file (no thread-pool round trip).
+      const { size, bytes } = yield* openFile(body.path)
       yield* checkSize(size)
+      if (bytes !== undefined) return yield* putSingle(bytes)
       if (size < settings.multipartThreshold) {
-        const bytes = yield* size <= SYNC_READ_BYTES ? readTinyFile(body.path) : readSmallFile(body.path)
-        yield* checkSize(bytes.length) // the file may have grown since stat
-        return yield* putSingle(bytes)
+        const read = yield* readSmallFile(body.path)
+        yield* checkSize(read.length) // the file may have grown since fstat
+        return yield* putSingle(read)
       }
       return yield* putMultipart(fileParts(body.path, size, partSizeFor(size, settings.partSize)), size)
     })
@@ -294,7 +292,28 @@ const readSmallFile = (path: string) => Effect.tryPromise({ try: () => readFile(
  */
 const SYNC_READ_BYTES = 64 * 1024
 
-const readTinyFile = (path: string) => Effect.try({ try: () => readFileSync(path), catch: readFailed(path) })
+/** The size of a file and, when it is at most SYNC_READ_BYTES, its bytes (as of the fstat). */
+const openFile = (path: string) =>
+  Effect.try({
+    try: (): { readonly size: number; readonly bytes: Buffer | undefined } => {
+      const fd = openSync(path, "r")
+      try {
+        const { size } = fstatSync(fd)
+        if (size > SYNC_READ_BYTES) return { size, bytes: undefined }
+        const bytes = Buffer.allocUnsafe(size)
+        let read = 0
+        while (read < size) {
+          const n = readSync(fd, bytes, read, size - read, read)
+          if (n === 0) break // shrunk since the fstat
+          read += n
+        }
+        return { size, bytes: read === size ? bytes : bytes.subarray(0, read) }
+      } finally {
+        closeSync(fd)
+      }
+    },
+    catch: readFailed(path)
+  })
 
 const bodyFailed = (key: string, cause: unknown) =>
   new TransportError({

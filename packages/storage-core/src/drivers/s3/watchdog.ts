@@ -45,14 +45,14 @@ export interface StallLimits {
 }
 
 /** How often progress is checked: a tenth of the shortest limit, between 20 ms and 1 s. */
-const tickFor = (limits: StallLimits) =>
+export const tickFor = (limits: StallLimits) =>
   Math.min(1000, Math.max(20, Math.floor(Math.min(limits.connectTimeoutMs, limits.idleTimeoutMs) / 10)))
 
 /** libuv's write queue (bytes the kernel has not taken yet); Node reads it for its own socket timeouts. */
 const writeQueueSize = (socket: Socket): number =>
   (socket as unknown as { readonly _handle?: { readonly writeQueueSize?: number } })._handle?.writeQueueSize ?? 0
 
-const progressOf = (socket: Socket) =>
+export const progressOf = (socket: Socket) =>
   `${socket.bytesRead}:${socket.bytesWritten}:${socket.writableLength}:${writeQueueSize(socket)}`
 
 /** Watches one request until it closes; on a stall, destroys it (and its answer) with a `StallError`. */
