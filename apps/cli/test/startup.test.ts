@@ -1,13 +1,15 @@
 /**
  * What a command loads to start (README.md, "Start-up"): `--help` and the fs driver's read
  * commands must not load the AWS SDK, sharp, or Node's crypto, child_process and readline
- * (the build makes those load on first use: rolldown.config.ts, `lazyBuiltins`); a command that
- * does use them still works.
+ * (the build makes those load on first use: rolldown.config.ts, `builtinsOnDemand`); a command
+ * that does use them still works. On the s3 driver over plain http, a listing and a put go on the
+ * driver's own connections: no node:https, TLS or node:http2 (the SDK's HTTP handler loads them).
  */
 import { createHash, randomBytes } from "node:crypto"
 import { readFile, writeFile } from "node:fs/promises"
 import { join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
+import { s3Request, testS3 } from "@localex/local-s3"
 import { run, tempDir } from "./helpers.js"
 
 const recorder = join(import.meta.dirname, "fixtures/record-loads.mjs")
@@ -22,10 +24,10 @@ beforeAll(async () => {
 afterAll(() => dir[Symbol.asyncDispose]())
 
 /** Runs the CLI and returns what it loaded. */
-const loadsOf = async (args: ReadonlyArray<string>) => {
+const loadsOf = async (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}) => {
   const loads = join(dir.path, "loads.json")
   const result = await run(args, {
-    env: { ...env, LOCALEX_TEST_LOADS: loads },
+    env: { ...env, ...extraEnv, LOCALEX_TEST_LOADS: loads },
     cwd: dir.path,
     node: ["--import", recorder]
   })
@@ -44,9 +46,9 @@ const assertLight = ({ builtins, urls }: { builtins: Array<string>; urls: Array<
   for (const url of bundle) assert.notMatch(url, /[\\/](S3|dist-cjs)-|sharp/, `${url} was loaded`)
 }
 
-describe("start-up loads only what the command uses", () => {
-  const bytes = randomBytes(5000)
+const bytes = randomBytes(5000)
 
+describe("start-up loads only what the command uses", () => {
   it("object put still hashes with the crypto it loads on first use", async () => {
     await writeFile(join(dir.path, "photo.jpg"), bytes)
     const put = await loadsOf(["object", "put", "photo.jpg", "items/1/photo.jpg"])
@@ -67,5 +69,36 @@ describe("start-up loads only what the command uses", () => {
     const get = await loadsOf(["object", "get", "items/1/photo.jpg", "-"])
     assert.deepStrictEqual(get.result.stdout, bytes)
     assertLight(get)
+  })
+})
+
+const s3 = testS3()
+
+describe.skipIf(s3 === undefined)("start-up on the s3 driver over plain http (local Ceph RGW)", () => {
+  const bucket = `cli-start-${randomBytes(4).toString("hex")}`
+  const s3env = () => ({
+    LOCALEX_STORAGE_DRIVER: "s3",
+    LOCALEX_STORAGE_BUCKET: bucket,
+    AWS_ENDPOINT_URL_S3: s3!.endpoint,
+    LOCALEX_STORAGE_S3_CHECKSUMS: "when_required",
+    AWS_ACCESS_KEY_ID: s3!.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3!.secretAccessKey,
+    AWS_REGION: s3!.region
+  })
+
+  beforeAll(async () => {
+    const created = await s3Request(s3!, { method: "PUT", bucket })
+    assert.isTrue(created.ok, `create bucket: ${created.status}`)
+  })
+
+  it("object put, object ls and stats load no TLS, node:https or node:http2", async () => {
+    await writeFile(join(dir.path, "small.bin"), bytes)
+    const put = await loadsOf(["object", "put", "small.bin", "s3/small.bin"], s3env())
+    const ls = await loadsOf(["object", "ls", "s3/"], s3env())
+    assert.include(ls.result.text, "s3/small.bin")
+    const stats = await loadsOf(["--json", "stats"], s3env())
+    assert.strictEqual((JSON.parse(stats.result.text) as { totals: { objects: number } }).totals.objects, 1)
+    for (const { builtins } of [put, ls, stats])
+      for (const name of ["https", "tls", "http2"]) assert.notInclude(builtins, name, `node:${name} was loaded`)
   })
 })

@@ -48,7 +48,6 @@ import {
   endpointOf,
   makeAgents,
   makeAttempt,
-  makeHttpHandler,
   makeLazyClient,
   makeSend,
   maxSocketsFor,
@@ -136,15 +135,14 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const credentials = new CredentialsCache(internals.credentials ?? credentialsProvider(config))
   const agents = makeAgents(config)
   const sign = makeSigner(config, credentials)
-  const handler = makeHttpHandler(config, agents)
-  // The SDK client is made (and the SDK loaded) by the first request that needs it (s3/sdk.ts).
+  // The SDK client is made (and the SDK and its HTTP handler loaded) by the first request that needs it (s3/sdk.ts).
   const client = yield* Effect.acquireRelease(
-    Effect.sync(() => makeLazyClient(config, credentials, handler)),
+    Effect.sync(() => makeLazyClient(config, credentials, agents)),
     (client) => Effect.sync(() => client.destroy())
   )
   const endpoint = endpointOf(config)
   const address = bucketAddress(config)
-  // Over plain http, single-part puts go on raw keep-alive connections (s3/httpPool.ts).
+  // Over plain http, single-part puts and signed GETs go on raw keep-alive connections (s3/httpPool.ts).
   const pool =
     address.protocol === "http:"
       ? yield* Effect.acquireRelease(
@@ -162,7 +160,8 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
       : undefined
   const attempt = makeAttempt(config.maxAttempts, endpoint)
   const send = makeSend(client, attempt)
-  const sendSigned = makeSendSigned(config, handler, credentials)
+  const transport = { pool, httpAgent: agents.httpAgent, httpsAgent: agents.httpsAgent }
+  const sendSigned = makeSendSigned(config, transport, credentials)
   const bucketGet = makeBucketGet(sendSigned)
   const listRequest = makeListRequest(bucketGet)
   const readBucket = makeReadBucket(attempt, bucketGet)
@@ -170,7 +169,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   const uploads = {
     send,
     attempt,
-    putSmall: makePutSmall({ sign: makePutSigner(config, credentials), ...agents, pool }),
+    putSmall: makePutSmall({ sign: makePutSigner(config, credentials), ...transport }),
     bucket,
     multipartThreshold: config.multipartThreshold,
     partSize: config.partSize,

@@ -2,15 +2,17 @@
  * The S3 client of the s3 driver, its credentials, and `send`: the single door through which
  * every S3 request goes (abortable on interruption, retried by the one policy, failures classified).
  */
+import type { Agent as HttpAgent } from "node:http"
+import type { Agent as HttpsAgent } from "node:https"
 import type { S3Client } from "@aws-sdk/client-s3"
-import { NodeHttpHandler } from "@smithy/node-http-handler"
+import type { NodeHttpHandler } from "@smithy/node-http-handler"
 import { Effect } from "effect"
 import type { CredentialsCache } from "../../internal/credentials.js"
 import type { S3Options } from "../../StorageConfig.js"
 import { classify, type S3Failure } from "./errors.js"
 import { withRetry } from "./retry.js"
 import { loadSdk, type Sdk } from "./sdk.js"
-import { type StallLimits, WatchedHttpAgent, WatchedHttpsAgent } from "./watchdog.js"
+import { type StallLimits, watchedHttpAgent, watchedHttpsAgent } from "./watchdog.js"
 
 /** Sockets per host: room for `concurrency` parts of a few uploads at once, never fewer than 50. */
 export const maxSocketsFor = (concurrency: number) => Math.max(50, concurrency * 4)
@@ -33,30 +35,47 @@ export const stallLimitsOf = (options: S3Options): StallLimits => ({
   idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
 })
 
+/** The driver's keep-alive agents, each made on first use (see `watchedHttpAgent`). */
 export interface Agents {
-  readonly httpAgent: WatchedHttpAgent
-  readonly httpsAgent: WatchedHttpsAgent
+  readonly httpAgent: () => HttpAgent
+  readonly httpsAgent: () => HttpsAgent
+  /** Closes the sockets of those made. */
+  readonly destroy: () => void
 }
 
-/** The keep-alive agents of the handler, which small puts (putObject.ts) share. */
+/** The keep-alive agents of the SDK client's handler, which small puts and signed requests over https share. */
 export const makeAgents = (options: S3Options): Agents => {
-  const maxSockets = maxSocketsFor(options.concurrency)
+  const agentOptions = { keepAlive: true, maxSockets: maxSocketsFor(options.concurrency) }
   const limits = stallLimitsOf(options)
+  let httpAgent: HttpAgent | undefined
+  let httpsAgent: HttpsAgent | undefined
   return {
-    httpAgent: new WatchedHttpAgent({ keepAlive: true, maxSockets }, limits),
-    httpsAgent: new WatchedHttpsAgent({ keepAlive: true, maxSockets }, limits)
+    httpAgent: () => {
+      httpAgent ??= watchedHttpAgent(agentOptions, limits)
+      return httpAgent
+    },
+    httpsAgent: () => {
+      httpsAgent ??= watchedHttpsAgent(agentOptions, limits)
+      return httpsAgent
+    },
+    destroy: () => {
+      httpAgent?.destroy()
+      httpsAgent?.destroy()
+    }
   }
 }
 
 /**
- * The HTTP handler of the client, shared with the requests sent without it (list.ts). Its
- * agents carry the stall watchdog (watchdog.ts); the handler's own timeouts (twice the limits,
- * the socket's at least 120 s) are only a backstop.
+ * The HTTP handler of the SDK client, loaded with the SDK (it loads node:https and node:http2).
+ * Its agents carry the stall watchdog (watchdog.ts); the handler's own timeouts (twice the
+ * limits, the socket's at least 120 s) are only a backstop.
  */
-export const makeHttpHandler = (options: S3Options, agents: Agents = makeAgents(options)): NodeHttpHandler => {
+export const makeHttpHandler = async (options: S3Options, agents: Agents): Promise<NodeHttpHandler> => {
+  const { NodeHttpHandler } = await import("@smithy/node-http-handler")
   const limits = stallLimitsOf(options)
   return new NodeHttpHandler({
-    ...agents,
+    httpAgent: agents.httpAgent(),
+    httpsAgent: agents.httpsAgent(),
     connectionTimeout: limits.connectTimeoutMs * 2,
     // Node's socket timeout also counts time a caller leaves a body unread: keep it lenient.
     socketTimeout: Math.max(SOCKET_TIMEOUT_FLOOR_MS, limits.idleTimeoutMs * 2)
@@ -67,7 +86,7 @@ export const makeClient = (
   sdk: Sdk,
   options: S3Options,
   credentials: CredentialsCache,
-  requestHandler: NodeHttpHandler = makeHttpHandler(options)
+  requestHandler: NodeHttpHandler
 ): S3Client => {
   const checksums = options.checksums === "when_required" ? "WHEN_REQUIRED" : "WHEN_SUPPORTED"
   const client = new sdk.S3Client({
@@ -121,27 +140,24 @@ export const makeAttempt =
     )
 
 /**
- * The SDK client, made on first use (sdk.ts). `destroy` closes the handler's sockets (through the
- * client when there is one), which the signed requests use whether or not the SDK was loaded.
+ * The SDK client and its HTTP handler, made on first use (sdk.ts). `destroy` closes the agents'
+ * sockets (through the client when there is one), which the signed requests use whether or not
+ * the SDK was loaded.
  */
 export interface LazyClient {
   readonly get: () => Promise<S3Client>
   readonly destroy: () => void
 }
 
-export const makeLazyClient = (
-  options: S3Options,
-  credentials: CredentialsCache,
-  requestHandler: NodeHttpHandler = makeHttpHandler(options)
-): LazyClient => {
+export const makeLazyClient = (options: S3Options, credentials: CredentialsCache, agents: Agents): LazyClient => {
   let client: S3Client | undefined
   let pending: Promise<S3Client> | undefined
   let destroyed = false
   return {
     get: () => {
-      pending ??= loadSdk().then(
-        (sdk) => {
-          client = makeClient(sdk, options, credentials, requestHandler)
+      pending ??= Promise.all([loadSdk(), makeHttpHandler(options, agents)]).then(
+        ([sdk, handler]) => {
+          client = makeClient(sdk, options, credentials, handler)
           // Made as the scope closed: closed at once (its request then fails as interrupted).
           if (destroyed) client.destroy()
           return client
@@ -155,8 +171,8 @@ export const makeLazyClient = (
     },
     destroy: () => {
       destroyed = true
-      if (client === undefined) requestHandler.destroy()
-      else client.destroy()
+      client?.destroy()
+      agents.destroy()
     }
   }
 }

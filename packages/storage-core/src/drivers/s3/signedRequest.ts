@@ -1,17 +1,16 @@
 /**
- * Requests sent without the SDK's command pipeline: SigV4-signed by one reused signer and sent
- * through the client's own HTTP handler (same sockets, stall watchdog, timeouts and abort),
- * credentials from the same cache. Listing (list.ts) uses it because the SDK's middleware stack
- * and XML (de)serialisers cost more client CPU than the request itself; single-part puts
- * (putObject.ts) use its signer and `serviceError` and write straight to node:http.
+ * Requests sent without the SDK's command pipeline: SigV4-signed by one reused signer and sent on
+ * the driver's own connections (exchange.ts: same sockets, stall deadlines and abort as every
+ * request), credentials from the same cache. Listing and bucket reads (list.ts) use it because
+ * the SDK's middleware stack and XML (de)serialisers cost more client CPU than the request
+ * itself; single-part puts (putObject.ts) use its `serviceError`.
  *
  * A failure is thrown in the shape of an SDK service exception (`$metadata.httpStatusCode`,
  * `Code`, `message`), so `classify` (errors.ts) and the retry policy treat it as any other.
  */
-import type { Readable } from "node:stream"
-import type { NodeHttpHandler } from "@smithy/node-http-handler"
 import { SignatureV4 } from "@smithy/signature-v4"
 import type { CredentialsCache } from "../../internal/credentials.js"
+import { exchange, type Transport } from "./exchange.js"
 import { parseErrorXml } from "./listXml.js"
 import { bucketAddress, keepSigningKey, NodeSha256, type PresignTarget } from "./presign.js"
 
@@ -38,14 +37,6 @@ export type SendSigned = (request: SignedRequest, abortSignal: AbortSignal) => P
 
 /** SHA-256 of an empty body (a GET's). */
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-const readBody = (body: Readable): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    body.on("data", (chunk: Buffer) => chunks.push(chunk))
-    body.once("error", reject)
-    body.once("end", () => resolve(chunks.length === 0 ? "" : Buffer.concat(chunks).toString("utf8")))
-  })
 
 /** An error `classify` reads as it reads the SDK's service exceptions. */
 export const serviceError = (status: number, headers: Record<string, string | undefined>, body: string): Error => {
@@ -99,26 +90,15 @@ export const makeSigner = (
 
 export const makeSendSigned = (
   target: PresignTarget,
-  handler: NodeHttpHandler,
+  transport: Transport,
   credentials: CredentialsCache
 ): SendSigned => {
   const sign = makeSigner(target, credentials)
   return async (request, abortSignal) => {
-    const { port, ...head } = await sign(request)
-    const signed = {
-      ...head,
-      method: request.method,
-      ...(port === undefined ? {} : { port }),
-      ...(request.body === undefined ? {} : { body: request.body })
-    }
-    // The handler is typed for the SDK's request class; it reads only the plain fields signed here.
-    const { response } = await handler.handle(signed as unknown as Parameters<NodeHttpHandler["handle"]>[0], {
-      abortSignal
-    })
-    const body = await readBody(response.body as Readable)
-    if (response.statusCode >= 200 && response.statusCode < 300) {
-      return { statusCode: response.statusCode, headers: response.headers, body }
-    }
-    throw serviceError(response.statusCode, response.headers, body)
+    const head = await sign(request)
+    const answer = await exchange(transport, request.method, head, request.body, abortSignal)
+    const body = answer.body.toString("utf8")
+    if (answer.status >= 200 && answer.status < 300) return { statusCode: answer.status, headers: answer.headers, body }
+    throw serviceError(answer.status, answer.headers, body)
   }
 }

@@ -1,0 +1,100 @@
+/**
+ * One signed request on the wire, its answer read whole: over plain http on the driver's pool of
+ * raw keep-alive connections (httpPool.ts), over https with node:https on the driver's keep-alive
+ * agent (with the stall watchdog, watchdog.ts). Small puts (putObject.ts) and the signed GETs of
+ * listings and bucket reads (signedRequest.ts) go this way: neither needs the SDK's HTTP handler,
+ * which loads node:https and node:http2 with it.
+ */
+import type { Agent as HttpAgent } from "node:http"
+import type { Agent as HttpsAgent } from "node:https"
+import type { HttpPool } from "./httpPool.js"
+import { escapeUri } from "./presign.js"
+import type { SignedHead } from "./signedRequest.js"
+
+export interface Transport {
+  /** For a plain-http endpoint. */
+  readonly pool: HttpPool | undefined
+  readonly httpAgent: () => HttpAgent
+  readonly httpsAgent: () => HttpsAgent
+}
+
+export interface Answer {
+  readonly status: number
+  /** Lower-case names; a repeated header keeps its first value. */
+  readonly headers: Record<string, string | undefined>
+  readonly body: Buffer
+}
+
+/** What node:http refuses in a header: names that are not tokens, values with control characters. */
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+
+/** Path and query as they go on the wire. */
+const target = (head: SignedHead): string => {
+  let query = ""
+  for (const name in head.query)
+    query += `${query === "" ? "?" : "&"}${escapeUri(name)}=${escapeUri(head.query[name]!)}`
+  return `${head.path}${query}`
+}
+
+/** The request's head as it goes on the wire (checked as node:http checks it). */
+const wireHead = (method: string, head: SignedHead): string => {
+  let text = `${method} ${target(head)} HTTP/1.1\r\n`
+  for (const name in head.headers) {
+    const value = head.headers[name]!
+    if (!TOKEN.test(name) || INVALID_VALUE.test(value))
+      throw Object.assign(new TypeError(`Invalid character in header content ["${name}"]`), {
+        code: "ERR_INVALID_CHAR"
+      })
+    text += `${name}: ${value}\r\n`
+  }
+  return `${text}\r\n`
+}
+
+const EMPTY = new Uint8Array(0)
+
+const one = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
+  typeof value === "string" || value === undefined ? value : value[0]
+
+/** Through node:http(s) and the agent of the endpoint's protocol. */
+const viaAgent = (transport: Transport, method: string, head: SignedHead, body: Uint8Array, signal: AbortSignal) =>
+  new Promise<Answer>((resolve, reject) => {
+    const https = head.protocol === "https:"
+    const { request } = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http")
+    const outgoing = request(
+      {
+        agent: https ? transport.httpsAgent() : transport.httpAgent(),
+        method,
+        // An IPv6 literal comes bracketed from the URL; node:http wants it bare.
+        hostname: head.hostname.startsWith("[") ? head.hostname.slice(1, -1) : head.hostname,
+        ...(head.port === undefined ? {} : { port: head.port }),
+        path: target(head),
+        headers: head.headers,
+        signal
+      },
+      (response) => {
+        const chunks: Array<Buffer> = []
+        response.on("data", (chunk: Buffer) => chunks.push(chunk))
+        response.on("error", reject)
+        response.once("end", () => {
+          const headers: Record<string, string | undefined> = {}
+          for (const name in response.headers) headers[name] = one(response.headers[name])
+          resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks) })
+        })
+      }
+    )
+    outgoing.on("error", reject)
+    outgoing.end(body)
+  })
+
+/** Sends the signed request and reads its whole answer; rejects only when there is none (Node's error or a stall). */
+export const exchange = (
+  transport: Transport,
+  method: "GET" | "PUT",
+  head: SignedHead,
+  body: Uint8Array | undefined,
+  signal: AbortSignal
+): Promise<Answer> =>
+  transport.pool !== undefined && head.protocol === "http:"
+    ? transport.pool.request(wireHead(method, head), body ?? EMPTY, signal)
+    : viaAgent(transport, method, head, body ?? EMPTY, signal)
