@@ -10,15 +10,15 @@
  * its connection at once.
  */
 import { connect, createServer, type Server, type Socket } from "node:net"
-import { CreateBucketCommand, GetObjectCommand } from "@aws-sdk/client-s3"
 import { testS3 } from "@localex/local-s3"
 import { Cause, Duration, Effect, Exit, Fiber, Option, type Scope } from "effect"
-import { afterAll, assert, beforeAll, describe, test } from "vitest"
+import { assert, describe, test } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { OnRetry, type RetryEvent } from "../src/Retries.js"
 import type { S3Options } from "../src/StorageConfig.js"
-import { bucketName, dropBucket, rawClient, s3Options } from "../src/testing.js"
+import { s3Options } from "../src/testing.js"
+import { rgwBucket } from "./rgwBucket.js"
 
 const engine = testS3()
 const IDLE_MS = 1000
@@ -169,22 +169,7 @@ const eventually = async (check: () => boolean, withinMs: number) => {
 }
 
 describe.skipIf(engine === undefined).concurrent("s3 puts on kept connections, on RGW", () => {
-  const s3 = engine ?? { endpoint: "http://127.0.0.1:9", region: "us-east-1", accessKeyId: "-", secretAccessKey: "-" }
-  const raw = rawClient(engine)
-  const bucket = bucketName("put-pool")
-  beforeAll(async () => {
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }))
-  })
-  afterAll(async () => {
-    await dropBucket(raw, bucket)
-    raw.destroy()
-  })
-
-  const stored = (key: string) =>
-    raw
-      .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-      .then(async (out) => Buffer.from(await out.Body!.transformToByteArray()).toString())
-      .catch(() => undefined)
+  const { s3, bucket, stored } = rgwBucket(engine, "put-pool")
 
   test("puts reuse their connections; none is open after the scope closes", async () => {
     const relay = await startRelay(new URL(s3.endpoint))
@@ -222,16 +207,7 @@ describe.skipIf(engine === undefined).concurrent("s3 puts on kept connections, o
 })
 
 describe.skipIf(engine === undefined).concurrent("s3 puts after the server ended idle connections, on RGW", () => {
-  const s3 = engine ?? { endpoint: "http://127.0.0.1:9", region: "us-east-1", accessKeyId: "-", secretAccessKey: "-" }
-  const raw = rawClient(engine)
-  const bucket = bucketName("put-pool-end")
-  beforeAll(async () => {
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }))
-  })
-  afterAll(async () => {
-    await dropBucket(raw, bucket)
-    raw.destroy()
-  })
+  const { s3, bucket } = rgwBucket(engine, "put-pool-end")
 
   test("idle connections the server ended are not used again", async () => {
     const relay = await startRelay(new URL(s3.endpoint))

@@ -4,44 +4,22 @@
  * loses, of SlowDown answers, of a frozen endpoint, of its metadata and of a wrong content checksum.
  */
 import { createHash } from "node:crypto"
-import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand } from "@aws-sdk/client-s3"
+import { GetObjectTaggingCommand, HeadObjectCommand } from "@aws-sdk/client-s3"
 import { testS3 } from "@localex/local-s3"
 import { Cause, Duration, Effect, Exit, Option, type Scope } from "effect"
-import { afterAll, assert, beforeAll, describe, test } from "vitest"
+import { assert, describe, test } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { OnRetry, type RetryEvent } from "../src/Retries.js"
 import type { S3Options } from "../src/StorageConfig.js"
-import {
-  bucketName,
-  type Chaos,
-  dropBucket,
-  type FaultProxy,
-  rawClient,
-  s3Options,
-  startFaultProxy
-} from "../src/testing.js"
+import { type Chaos, type FaultProxy, s3Options, startFaultProxy } from "../src/testing.js"
+import { rgwBucket } from "./rgwBucket.js"
 
 const engine = testS3()
 const IDLE_MS = 1000
 
 describe.skipIf(engine === undefined).concurrent("s3 single-part put on RGW", () => {
-  const s3 = engine ?? { endpoint: "http://127.0.0.1:9", region: "us-east-1", accessKeyId: "-", secretAccessKey: "-" }
-  const raw = rawClient(engine)
-  const bucket = bucketName("put-rgw")
-  beforeAll(async () => {
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }))
-  })
-  afterAll(async () => {
-    await dropBucket(raw, bucket)
-    raw.destroy()
-  })
-
-  const stored = (key: string) =>
-    raw
-      .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-      .then(async (out) => Buffer.from(await out.Body!.transformToByteArray()).toString())
-      .catch(() => undefined)
+  const { s3, raw, bucket, stored } = rgwBucket(engine, "put-rgw")
 
   /** A store (behind its own fault proxy with `chaos`, when given) and the retries it made. */
   const run = <A, E>(

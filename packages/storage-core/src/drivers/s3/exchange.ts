@@ -9,7 +9,17 @@ import type { Agent as HttpAgent } from "node:http"
 import type { Agent as HttpsAgent } from "node:https"
 import type { HttpPool } from "./httpPool.js"
 import { escapeUri } from "./presign.js"
-import type { SignedHead } from "./signedRequest.js"
+
+/** A request signed for the configured endpoint: what to put on the wire. */
+export interface SignedHead {
+  readonly protocol: string
+  readonly hostname: string
+  readonly port: number | undefined
+  /** The path, escaped (the query is apart). */
+  readonly path: string
+  readonly query: Record<string, string>
+  readonly headers: Record<string, string>
+}
 
 export interface Transport {
   /** For a plain-http endpoint. */

@@ -8,9 +8,9 @@
  */
 import { createHash } from "node:crypto"
 import { crc32 } from "node:zlib"
-import { exchange, type Transport } from "./exchange.js"
+import { exchange, type SignedHead, type Transport } from "./exchange.js"
 import { encodeKeyPath } from "./presign.js"
-import { type SignedHead, type SignedRequest, serviceError } from "./signedRequest.js"
+import { type SignedRequest, serviceError } from "./signedRequest.js"
 
 /** The headers of a write, as `writeHeaders` (objects.ts) and the condition give them. */
 export interface PutHeaders {

@@ -14,8 +14,9 @@
  */
 import type { FileHandle } from "node:fs/promises"
 import { connect } from "node:net"
+import type { SignedHead } from "./exchange.js"
 import { encodeKeyPath } from "./presign.js"
-import { EMPTY_SHA256, type SignedHead, type SignedRequest, serviceError } from "./signedRequest.js"
+import { EMPTY_SHA256, type SignedRequest, serviceError } from "./signedRequest.js"
 import { StallError, type StallLimits } from "./watchdog.js"
 
 const WRITE_BYTES = 1024 * 1024

@@ -10,7 +10,7 @@
  */
 import { SignatureV4 } from "@smithy/signature-v4"
 import type { CredentialsCache } from "../../internal/credentials.js"
-import { exchange, type Transport } from "./exchange.js"
+import { exchange, type SignedHead, type Transport } from "./exchange.js"
 import { parseErrorXml } from "./listXml.js"
 import { bucketAddress, keepSigningKey, NodeSha256, type PresignTarget } from "./presign.js"
 
@@ -50,17 +50,6 @@ export const serviceError = (status: number, headers: Record<string, string | un
     Code: code,
     $metadata: { httpStatusCode: status, requestId: headers["x-amz-request-id"] }
   })
-}
-
-/** A request signed for the configured endpoint: what to put on the wire. */
-export interface SignedHead {
-  readonly protocol: string
-  readonly hostname: string
-  readonly port: number | undefined
-  /** Path and query, escaped. */
-  readonly path: string
-  readonly query: Record<string, string>
-  readonly headers: Record<string, string>
 }
 
 /** SigV4 signing of `SignedRequest`s with one reused signer (its signing key kept per day). */

@@ -7,8 +7,9 @@
  */
 import { createHmac, hash } from "node:crypto"
 import type { CredentialsCache } from "../../internal/credentials.js"
+import type { SignedHead } from "./exchange.js"
 import { bucketAddress, type PresignTarget } from "./presign.js"
-import type { SignedHead, SignedRequest } from "./signedRequest.js"
+import type { SignedRequest } from "./signedRequest.js"
 
 /** Headers SigV4 signers leave unsigned (as @smithy/signature-v4 does), with `proxy-*` and `sec-*`. */
 const UNSIGNABLE = new Set([
