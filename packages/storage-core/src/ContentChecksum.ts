@@ -65,6 +65,42 @@ export const verifying = <E, R, E2>(
     )
   })
 
+/** A put whose bytes do not hash to the `localex-sha256` it carries: it fails, storing nothing. */
+export const mismatch = (key: string, expected: string, actual: string): TransportError =>
+  new TransportError({
+    operation: "put",
+    detail: `the bytes of "${key}" do not match its ${METADATA_NAME} metadata (${expected} given, ${actual} computed): nothing was stored`
+  })
+
+/** Checks a put's bytes, chunk by chunk, against the well-formed `localex-sha256` of its metadata. */
+export interface PutCheck {
+  readonly update: (chunk: Uint8Array) => void
+  /** After the last chunk: fails with `mismatch` when the bytes differ. */
+  readonly verify: Effect.Effect<void, TransportError>
+}
+
+const NO_CHECK: PutCheck = { update: () => {}, verify: Effect.void }
+
+/**
+ * The check of a put with these metadata: every driver refuses bytes that contradict the checksum
+ * they would be stored with (S3 itself does for a single PutObject, whose payload hash it is).
+ * Without a well-formed checksum, nothing is checked.
+ */
+export const putCheck = (key: string, metadata: Readonly<Record<string, string>> | undefined): PutCheck => {
+  const expected = metadata === undefined ? undefined : of({ metadata })
+  if (expected === undefined) return NO_CHECK
+  const hash = createHash("sha256")
+  return {
+    update: (chunk) => {
+      hash.update(chunk)
+    },
+    verify: Effect.suspend(() => {
+      const actual = hash.digest("hex")
+      return actual === expected ? Effect.void : Effect.fail(mismatch(key, expected, actual))
+    })
+  }
+}
+
 const concat = (chunks: ReadonlyArray<Uint8Array>) => {
   const out = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.length, 0))
   let at = 0

@@ -38,9 +38,15 @@ describe("content checksum", () => {
         const unsized = yield* store.put("unsized.bin", Stream.make(bytes))
         assert.isUndefined(ContentChecksum.of(unsized), "an unsized stream is not read twice")
 
-        const given = "0".repeat(64)
+        // A checksum the caller gives is kept (a wrong one fails the put: the ObjectStore contract).
+        const given = sha(bytes)
         const vouched = yield* store.put("given.bin", bytes, { metadata: { [ContentChecksum.METADATA_NAME]: given } })
         assert.strictEqual(ContentChecksum.of(vouched), given)
+        const refused = yield* Effect.flip(
+          store.put("wrong.bin", bytes, { metadata: { [ContentChecksum.METADATA_NAME]: "0".repeat(64) } })
+        )
+        assert.strictEqual(refused._tag, "TransportError")
+        assert.isFalse(yield* store.exists("wrong.bin"))
 
         const copied = yield* store.copy("a.bin", "b.bin", { replace: { metadata: { owner: "me" } } })
         assert.deepStrictEqual(copied.metadata, { owner: "me", [ContentChecksum.METADATA_NAME]: sha(bytes) })

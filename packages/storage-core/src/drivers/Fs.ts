@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url"
 import { promisify } from "node:util"
 import { Clock, Effect, Layer, Predicate, Stream } from "effect"
 import { type BucketAdmin, fsBucketAdmin } from "../BucketAdmin.js"
+import * as ContentChecksum from "../ContentChecksum.js"
 import {
   type AccessDenied,
   InvalidKey,
@@ -308,12 +309,14 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
           (handle) => quietly(() => handle.close())
         )
         const md5 = createHash("md5")
+        const check = ContentChecksum.putCheck(key, metadata)
         let loaded = 0
         yield* Stream.runForEach(putChunks(key, body), (chunk): Effect.Effect<void, StoreFailure | ObjectTooLarge> => {
           loaded += chunk.length
           if (limit !== undefined && loaded > limit)
             return Effect.fail(new ObjectTooLarge({ key, size: loaded, limit }))
           md5.update(chunk)
+          check.update(chunk)
           return io("put", key, () => writeAll(handle, chunk)).pipe(
             Effect.tap(() => Effect.sync(() => options.onProgress?.({ key, loaded, total })))
           )
@@ -324,6 +327,7 @@ export const make = Effect.fnUntraced(function* (options: FsOptions) {
             detail: `the body of "${key}" had ${loaded} bytes, but contentLength said ${options.contentLength}`
           })
         }
+        yield* check.verify
         const meta: StoredMeta = {
           key,
           etag: md5.digest("hex"),

@@ -12,6 +12,7 @@ import { createHash, randomUUID } from "node:crypto"
 import { stat } from "node:fs/promises"
 import { Clock, Effect, Layer, Stream } from "effect"
 import { BucketAdmin, noBucketAdmin } from "../BucketAdmin.js"
+import * as ContentChecksum from "../ContentChecksum.js"
 import { ObjectNotFound, ObjectTooLarge, PreconditionFailed, type StoreError, TransportError } from "../Errors.js"
 import {
   bareEtag,
@@ -109,11 +110,13 @@ export const makeServices = (options: MemoryOptions = {}): Effect.Effect<Storage
       }
       const chunks: Array<Uint8Array> = []
       const md5 = createHash("md5")
+      const check = ContentChecksum.putCheck(valid, metadata)
       let loaded = 0
       yield* Stream.runForEach(putChunks(valid, body), (chunk): Effect.Effect<void, ObjectTooLarge> => {
         loaded += chunk.length
         if (limit !== undefined && loaded > limit) return Effect.fail(new ObjectTooLarge({ key, size: loaded, limit }))
         md5.update(chunk)
+        check.update(chunk)
         chunks.push(Uint8Array.from(chunk))
         options.onProgress?.({ key, loaded, total })
         return Effect.void
@@ -124,6 +127,7 @@ export const makeServices = (options: MemoryOptions = {}): Effect.Effect<Storage
           detail: `the body of "${key}" had ${loaded} bytes, but contentLength said ${options.contentLength}`
         })
       }
+      yield* check.verify
       const info: ObjectInfo = {
         key,
         size: loaded,

@@ -691,6 +691,27 @@ export const objectStoreContract = (
       })
     )
 
+    it.effect("a put whose bytes contradict its localex-sha256 fails with TransportError, storing nothing", () =>
+      Effect.gen(function* () {
+        const store = yield* ObjectStore
+        const key = `${run}checksum/object`
+        const previous = seededBytes(17, 1000)
+        yield* store.put(key, previous)
+        const wrong = { metadata: { "localex-sha256": sha256(seededBytes(18, 10)) } }
+        // In memory, and streamed past the multipart threshold (on S3 the parts are hashed as they go).
+        for (const body of [seededBytes(19, 1000), chunked(seededBytes(20, 12 * MiB), MiB)]) {
+          const failed = yield* Effect.flip(store.put(key, body, wrong))
+          assert.strictEqual(failed._tag, "TransportError")
+          assert.deepStrictEqual(yield* collectBytes((yield* store.get(key)).body), previous)
+          yield* noLeftovers(key)
+        }
+        const bytes = seededBytes(21, 1000)
+        const right = yield* store.put(`${key}-right`, bytes, { metadata: { "localex-sha256": sha256(bytes) } })
+        assert.strictEqual((yield* store.head(`${key}-right`)).metadata["localex-sha256"], sha256(bytes))
+        assert.strictEqual(right.size, bytes.length)
+      })
+    )
+
     // --- where the drivers once disagreed: S3's behaviour, on every driver ----------------
 
     it.effect("a listing resumed after a common prefix does not repeat it; startAfter takes any string", () =>

@@ -193,6 +193,22 @@ const putObject = (
           })
         )
 
+  /**
+   * The parts, hashed as they go when the put carries a `localex-sha256`: bytes that contradict it
+   * fail the stream after its last part, so the upload is aborted and nothing is stored (a single
+   * PutObject has the server check it instead).
+   */
+  const checked = <E>(parts: Stream.Stream<Part, E>): Stream.Stream<Part, E | TransportError> =>
+    sha256 === undefined
+      ? parts
+      : Stream.suspend(() => {
+          const check = ContentChecksum.putCheck(key, sent.Metadata)
+          return parts.pipe(
+            Stream.tap((part) => Effect.sync(() => check.update(part.bytes))),
+            Stream.concat(Stream.drain(Stream.fromEffect(check.verify)))
+          )
+        })
+
   const putMultipart = (parts: Stream.Stream<Part, TransportError | ObjectTooLarge>, total: number | undefined) =>
     Effect.gen(function* () {
       yield* checkCondition
@@ -212,7 +228,7 @@ const putObject = (
       yield* runMultipart(
         target,
         sent,
-        uploadParts(target, parts, onPart),
+        uploadParts(target, checked(parts), onPart),
         conditionHeaders(options),
         checkCondition
       ).pipe(Effect.catchTag("S3Failure", (failure) => Effect.fail(writeError(failure))))
