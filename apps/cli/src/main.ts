@@ -4,8 +4,8 @@
  */
 // Submodules, not the package index: the index loads every Node adapter (~0.4 s at start).
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Effect, Exit } from "effect"
+import * as NodeServices from "./nodeServices.js"
 import { run } from "./tree.js"
 
 /**

@@ -32,11 +32,12 @@ const loadsOf = async (args: ReadonlyArray<string>, extraEnv: Record<string, str
     node: ["--import", recorder]
   })
   assert.strictEqual(result.code, 0, result.stderr)
-  const { builtins, urls } = JSON.parse(await readFile(loads, "utf8")) as {
+  const { builtins, urls, stdinOpened } = JSON.parse(await readFile(loads, "utf8")) as {
     builtins: Array<string>
     urls: Array<string>
+    stdinOpened: boolean
   }
-  return { result, builtins, urls }
+  return { result, builtins, urls, stdinOpened }
 }
 
 const assertLight = ({ builtins, urls }: { builtins: Array<string>; urls: Array<string> }) => {
@@ -62,6 +63,22 @@ describe("start-up loads only what the command uses", () => {
 
   it("--help", async () => {
     assertLight(await loadsOf(["--help"]))
+  })
+
+  it("opens standard input only for a command that reads it (the terminal is opened on first use)", async () => {
+    for (const args of [["--help"], ["object", "stat", "items/1/photo.jpg"]])
+      assert.isFalse((await loadsOf(args)).stdinOpened, `${args.join(" ")} opened stdin`)
+    const loads = join(dir.path, "loads.json")
+    const put = await run(["object", "put", "-", "items/1/stdin.txt"], {
+      env: { ...env, LOCALEX_TEST_LOADS: loads },
+      cwd: dir.path,
+      node: ["--import", recorder],
+      input: Buffer.from("from stdin")
+    })
+    assert.strictEqual(put.code, 0, put.stderr)
+    assert.isTrue((JSON.parse(await readFile(loads, "utf8")) as { stdinOpened: boolean }).stdinOpened)
+    const get = await run(["object", "get", "items/1/stdin.txt", "-"], { env, cwd: dir.path })
+    assert.strictEqual(get.text, "from stdin")
   })
 
   it("object ls and object get on the fs driver", async () => {
