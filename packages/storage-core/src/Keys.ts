@@ -12,7 +12,6 @@ export type Key = string & Brand.Brand<"@localex/storage-core/Key">
 
 export const MAX_KEY_BYTES = 1024
 
-const encoder = new TextEncoder()
 // C0 and C1 control characters and DEL.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/
@@ -24,7 +23,8 @@ const NON_CHARACTER = /[\uFFFE\uFFFF]/
 /** Why `key` is not valid, or undefined when it is. */
 export const problem = (key: string): string | undefined => {
   if (key.length === 0) return "a key cannot be empty"
-  const bytes = encoder.encode(key).length
+  // A UTF-16 code unit is at most 3 UTF-8 bytes: short keys need no count.
+  const bytes = key.length * 3 <= MAX_KEY_BYTES ? key.length : Buffer.byteLength(key, "utf8")
   if (bytes > MAX_KEY_BYTES) return `a key is at most ${MAX_KEY_BYTES} bytes (this one is ${bytes})`
   if (key.startsWith("/")) return 'a key cannot start with "/"'
   if (CONTROL.test(key)) return "a key cannot contain control characters"

@@ -6,7 +6,7 @@
  * write headers, the caller's condition and, with checksums `when_supported`, a CRC32 the server
  * verifies.
  */
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import { crc32 } from "node:zlib"
 import { exchange, type SignedHead, type Transport } from "./exchange.js"
 import { encodeKeyPath } from "./presign.js"
@@ -80,7 +80,7 @@ export const makePutSmall =
       path: `/${encodeKeyPath(key)}`,
       headers: wireHeaders(bytes, sent, crc32),
       // The server checks the payload against it: a wrong digest from the caller fails the put.
-      payloadHash: sha256 ?? createHash("sha256").update(bytes).digest("hex"),
+      payloadHash: sha256 ?? hash("sha256", bytes, "hex"),
       body: bytes
     })
     const answer = await exchange(transport, "PUT", head, bytes, abortSignal)
