@@ -6,17 +6,18 @@
  * endpoint is back, and succeed when the endpoint comes back within the retry budget.
  * Each test has its own proxy and store, so the tests run concurrently.
  */
-import { CreateBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3"
+import { HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3"
 import { testS3 } from "@localex/local-s3"
 import { Cause, Duration, Effect, Exit, Option, Stream } from "effect"
-import { afterAll, assert, beforeAll, describe, test } from "vitest"
+import { assert, describe, test } from "vitest"
 import type { BucketAdmin } from "../src/BucketAdmin.js"
 import * as S3 from "../src/drivers/S3.js"
 import type { TransportError } from "../src/Errors.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { OnRetry, type RetryEvent } from "../src/Retries.js"
 import { MiB } from "../src/StorageConfig.js"
-import { bucketName, bytes, dropBucket, type Fault, rawClient, s3Options, startFaultProxy } from "../src/testing.js"
+import { bytes, type Fault, s3Options, startFaultProxy } from "../src/testing.js"
+import { rgwBucket } from "./rgwBucket.js"
 
 const engine = testS3()
 const IDLE_MS = 2000
@@ -29,16 +30,7 @@ const within = (withAbort: boolean) => 3 * bound(withAbort)
 const FAULTS: ReadonlyArray<Fault> = [{ kind: "freeze" }, { kind: "blackhole" }, { kind: "reset" }]
 
 describe.skipIf(engine === undefined).concurrent("s3 driver under a stalled endpoint", () => {
-  const s3 = engine ?? { endpoint: "http://127.0.0.1:9", region: "us-east-1", accessKeyId: "-", secretAccessKey: "-" }
-  const raw = rawClient(engine)
-  const bucket = bucketName("stall")
-  beforeAll(async () => {
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }))
-  })
-  afterAll(async () => {
-    await dropBucket(raw, bucket)
-    raw.destroy()
-  })
+  const { s3, raw, bucket } = rgwBucket(engine, "stall")
 
   interface Harness {
     readonly store: ObjectStore["Service"]

@@ -5,13 +5,14 @@
  * Each upload either succeeds and the object holds exactly the source's bytes, or fails with a
  * typed error and leaves no object and no incomplete multipart upload.
  */
-import { CreateBucketCommand, GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3"
+import { GetObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3"
 import { testS3 } from "@localex/local-s3"
 import { Cause, Duration, Effect, Exit } from "effect"
-import { afterAll, assert, beforeAll, describe, test } from "vitest"
+import { assert, describe, test } from "vitest"
 import * as S3 from "../../src/drivers/S3.js"
 import { MiB } from "../../src/StorageConfig.js"
-import { bucketName, type Chaos, dropBucket, rawClient, s3Options, startFaultProxy } from "../../src/testing.js"
+import { type Chaos, s3Options, startFaultProxy } from "../../src/testing.js"
+import { rgwBucket } from "../rgwBucket.js"
 
 const engine = testS3()
 /** Seeds of the runs: each its own upload, its own proxy. */
@@ -36,16 +37,7 @@ const source = (seed: number): Uint8Array => {
 }
 
 describe.skipIf(engine === undefined).concurrent("large uploads under latency, SlowDown and resets", () => {
-  const s3 = engine!
-  const raw = rawClient(engine)
-  const bucket = bucketName("faults-up")
-  beforeAll(async () => {
-    await raw.send(new CreateBucketCommand({ Bucket: bucket }))
-  })
-  afterAll(async () => {
-    await dropBucket(raw, bucket)
-    raw.destroy()
-  })
+  const { s3, raw, bucket } = rgwBucket(engine, "faults-up")
 
   const stored = (key: string) =>
     raw.send(new GetObjectCommand({ Bucket: bucket, Key: key })).then(
