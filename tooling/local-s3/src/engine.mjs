@@ -76,6 +76,22 @@ export async function start(options = {}) {
         : new Error(`${file} ${args.join(" ")}: ${error.stderr?.trim() || error.message}`)
     }
   }
+  /**
+   * radosgw-admin now and then dies of a signal in Pacific's start-up (seen: SIGSEGV in
+   * `user create`): run it once more then. `done` tells a retry's error that means the crashed
+   * run had already done the work (the user exists).
+   */
+  const admin = async (args, done) => {
+    try {
+      return await command("radosgw-admin", args)
+    } catch (error) {
+      if (abort.signal.aborted || !/Caught signal/.test(error.message)) throw error
+      return command("radosgw-admin", args).catch((again) => {
+        if (done?.test(again.message)) return ""
+        throw again
+      })
+    }
+  }
   const daemon = (name, file, args) => {
     const out = openSync(join(dir, "log", `${name}.out`), "a")
     const child = spawn(file, ["-c", conf, "-f", ...args], {
@@ -115,14 +131,11 @@ export async function start(options = {}) {
     daemon("osd", "ceph-osd", ["-i", "0"])
     // Also creates the default zone and its pools; blocks until the OSD is up and the PGs active.
     const user = `user create --uid localex --display-name localex --access-key ${accessKeyId} --secret-key ${secretAccessKey}`
-    await command("radosgw-admin", words(user))
+    await admin(words(user), /user: localex exists/)
     step = { what: "adding the COLD storage class", logs: ["client.admin.log"] }
     const placement = "--placement-id default-placement --storage-class COLD"
-    await command("radosgw-admin", words(`zonegroup placement add --rgw-zonegroup default ${placement}`))
-    await command(
-      "radosgw-admin",
-      words(`zone placement add --rgw-zone default ${placement} --data-pool default.rgw.cold.data`)
-    )
+    await admin(words(`zonegroup placement add --rgw-zonegroup default ${placement}`))
+    await admin(words(`zone placement add --rgw-zone default ${placement} --data-pool default.rgw.cold.data`))
     step = { what: "starting the gateway", logs: ["client.rgw.a.log", "rgw.out"] }
     daemon("rgw", "radosgw", ["-n", "client.rgw.a"])
     const s3 = { endpoint: `http://127.0.0.1:${rgwPort}`, region: REGION, accessKeyId, secretAccessKey }

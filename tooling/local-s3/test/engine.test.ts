@@ -1,5 +1,8 @@
+import { execFileSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { existsSync, readFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { radosgwAdmin, s3Request, signV4, start, testS3 } from "@localex/local-s3"
 import type {} from "@localex/local-s3/vitest-global-setup"
 import { describe, expect, inject, it } from "vitest"
@@ -94,6 +97,35 @@ describe.skipIf(!s3)("the engine of the global setup", () => {
       expect(existsSync(`/proc/${pid}/cmdline`) && !isZombie(pid)).toBe(false)
   })
 })
+
+describe.skipIf(!s3)("a radosgw-admin that crashes at start", () => {
+  it("is run once more: the cluster comes up", async () => {
+    // A radosgw-admin on PATH that dies of SIGSEGV on its first `user create`, as Pacific's does now and then.
+    const bin = mkdtempSync(join(tmpdir(), "local-s3-crash-"))
+    const crashed = join(bin, "crashed")
+    writeFileSync(
+      join(bin, "radosgw-admin"),
+      `#!/bin/sh\nif [ "$3 $4" = "user create" ] && [ ! -e ${crashed} ]; then\n  touch ${crashed}\n  echo "*** Caught signal (Segmentation fault) **" >&2\n  kill -SEGV $$\nfi\nexec ${realAdmin()} "$@"\n`,
+      { mode: 0o755 }
+    )
+    const path = process.env.PATH
+    process.env.PATH = `${bin}:${path}`
+    try {
+      const engine = await start()
+      try {
+        expect(existsSync(crashed)).toBe(true)
+        expect((await s3Request(engine)).status).toBe(200)
+      } finally {
+        await engine.stop()
+      }
+    } finally {
+      process.env.PATH = path
+      rmSync(bin, { recursive: true, force: true })
+    }
+  })
+})
+
+const realAdmin = () => execFileSync("sh", ["-c", "command -v radosgw-admin"], { encoding: "utf8" }).trim()
 
 const isZombie = (pid: number) => {
   try {
