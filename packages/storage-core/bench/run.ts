@@ -6,11 +6,14 @@
  *   2. a 256 MiB upload (put of a file) and download (`download` to a file) vs `aws s3 cp` and
  *      `rclone copyto`.
  *   3. 2,000 × 4 KiB objects put with bounded concurrency vs `rclone copy`.
+ *   4. tls: a 128 MiB download over https (the engine behind a TLS front in a process of its own)
+ *      vs `rclone copyto`, and vs this driver's `get` piped to a file (how `download` went over
+ *      https before its ranged GETs took TLS).
  *
  * The engine: LOCALEX_S3_ENV_FILE (or LOCALEX_S3_ENDPOINT_FILE) names an env file of a running
  * one (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, …, as `pnpm s3:up` writes); otherwise the bench
  * starts its own with @localex/local-s3 and stops it at the end.
- * Knobs: BENCH_ONLY (a comma-separated subset of presign,large,small; default all), BENCH_ROUNDS (3), BENCH_LARGE_MIB (256), BENCH_SMALL_COUNT (2000), BENCH_CONCURRENCY (32,
+ * Knobs: BENCH_ONLY (a comma-separated subset of presign,large,small,tls; default all), BENCH_TLS_MIB (128), BENCH_ROUNDS (3), BENCH_LARGE_MIB (256), BENCH_SMALL_COUNT (2000), BENCH_CONCURRENCY (32,
  * the small-object put concurrency), LOCALEX_STORAGE_PART_SIZE / LOCALEX_STORAGE_CONCURRENCY (the driver's).
  *
  * Runs from the built package (dist/), which `pnpm bench` builds first; Node runs this file by
@@ -27,7 +30,15 @@ import { pipeline } from "node:stream/promises"
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3"
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner"
 import { readEnvFile, start } from "@localex/local-s3"
-import { AWS_CLI, awsEnv, type S3Engine as Endpoint, RCLONE, rcloneEnv } from "@localex/storage-core/testing"
+import {
+  AWS_CLI,
+  awsEnv,
+  type S3Engine as Endpoint,
+  RCLONE,
+  rcloneEnv,
+  TEST_CERTIFICATE,
+  trustTestCertificate
+} from "@localex/storage-core/testing"
 import { Effect, ManagedRuntime, Stream } from "effect"
 import type * as S3Driver from "../src/drivers/S3.js"
 import type * as ObjectStoreModule from "../src/ObjectStore.js"
@@ -45,7 +56,8 @@ const LARGE_MIB = Number(env.BENCH_LARGE_MIB ?? 256)
 const SMALL_COUNT = Number(env.BENCH_SMALL_COUNT ?? 2000)
 const SMALL_CONCURRENCY = Number(env.BENCH_CONCURRENCY ?? 32)
 /** The sections to run: while working on one, run only it (the machine is shared). */
-const ONLY = new Set((env.BENCH_ONLY ?? "presign,large,small").split(",").map((name) => name.trim()))
+const TLS_MIB = Number(env.BENCH_TLS_MIB ?? 128)
+const ONLY = new Set((env.BENCH_ONLY ?? "presign,large,small,tls").split(",").map((name) => name.trim()))
 
 const say = (line: string) => process.stderr.write(`[bench] ${line}\n`)
 const seconds = async (f: () => Promise<unknown>): Promise<number> => {
@@ -84,6 +96,18 @@ const engineCpu = (): number => {
     return ticks / 100 // USER_HZ
   } catch {
     return Number.NaN
+  }
+}
+/**
+ * Waits (up to 30 s) until the engine has used under 10 % of a core for a whole second: the
+ * work a round leaves behind (its deletes, the bucket index's upkeep) must not be counted
+ * against whichever peer runs next.
+ */
+const engineQuiet = async (): Promise<void> => {
+  for (let waited = 0; waited < 30; waited++) {
+    const before = engineCpu()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    if (!(engineCpu() - before >= 0.1)) return
   }
 }
 const median = (values: ReadonlyArray<number>): number => {
@@ -208,6 +232,7 @@ try {
   if (ONLY.has("presign")) await presignBench()
   if (ONLY.has("large")) await largeBench()
   if (ONLY.has("small")) await smallBench()
+  if (ONLY.has("tls")) await tlsBench()
   printTable()
 } finally {
   await emptyPrefix("").catch(() => undefined)
@@ -407,6 +432,7 @@ async function smallBench() {
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [index, peer] of peers.entries()) {
       const prefix = `small/${index}-${round}/`
+      await engineQuiet()
       const engineBefore = engineCpu()
       const { wall: elapsed, cpu } = await measure(() => peer.put(prefix))
       const engine = engineCpu() - engineBefore
@@ -436,6 +462,92 @@ async function smallBench() {
       ...(peer.name === `rclone copy --transfers ${SMALL_CONCURRENCY}` ? { target: 1.5 } : {}),
       cpu: [median(cpus.get(ours!.name)!), median(cpus.get(peer.name)!)]
     })
+  }
+}
+
+// --- 4. a download over https -----------------------------------------------------------------
+
+async function tlsBench() {
+  /** The TLS front, in a process of its own (its TLS work is the server's side); prints its endpoint. */
+  const FRONT = `import { startTlsFront } from "@localex/storage-core/testing"
+const front = await startTlsFront(JSON.parse(process.argv[1]))
+process.stdout.write(front.engine.endpoint + "\\n")`
+  const front = spawn(process.execPath, ["--input-type=module", "-e", FRONT, JSON.stringify(s3)], {
+    cwd: join(import.meta.dirname, ".."),
+    stdio: ["ignore", "pipe", "inherit"]
+  })
+  try {
+    const endpoint = await new Promise<string>((resolve, reject) => {
+      let out = ""
+      front.stdout.on("data", (chunk: Buffer) => {
+        out += chunk
+        if (out.includes("\n")) resolve(out.trim())
+      })
+      front.once("exit", (code) => reject(new Error(`the TLS front exited (${code})`)))
+    })
+    trustTestCertificate()
+    const tls = ManagedRuntime.make(S3.layer({ ...options, endpoint }))
+    const tlsStore = await tls.runPromise(
+      Effect.gen(function* () {
+        return yield* ObjectStore
+      })
+    )
+    const source = join(work, "tls.bin")
+    const target = join(work, "tls.out")
+    const caFile = join(work, "test-ca.pem")
+    await writeFile(caFile, TEST_CERTIFICATE)
+    await writeFile(source, randomBytes(TLS_MIB * MiB))
+    const digest = await sha256File(source)
+    await runtime.runPromise(store.put("tls/object.bin", { _tag: "File", path: source }))
+    say(`tls: ${TLS_MIB} MiB over ${endpoint}`)
+
+    const peers: Array<{ name: string; down: () => Promise<unknown> }> = [
+      { name: "ours", down: () => tls.runPromise(tlsStore.download("tls/object.bin", target)) },
+      {
+        name: "ours, get piped to a file",
+        down: () =>
+          tls.runPromise(
+            Effect.flatMap(tlsStore.get("tls/object.bin"), ({ body }) =>
+              Effect.promise(() => pipeline(Readable.from(Stream.toAsyncIterable(body)), createWriteStream(target)))
+            )
+          )
+      }
+    ]
+    if (available(RCLONE))
+      peers.push({
+        name: "rclone copyto",
+        down: () =>
+          run(RCLONE, ["copyto", `bench:${bucket}/tls/object.bin`, target], {
+            ...rcloneEnv({ ...s3, endpoint }),
+            RCLONE_CA_CERT: caFile
+          })
+      })
+    const walls = new Map<string, Array<number>>()
+    const cpus = new Map<string, Array<number>>()
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const peer of peers) {
+        await rm(target, { force: true })
+        const { wall, cpu } = await measure(peer.down)
+        if ((await sha256File(target)) !== digest) throw new Error(`${peer.name}: the downloaded file differs`)
+        walls.set(peer.name, [...(walls.get(peer.name) ?? []), wall])
+        cpus.set(peer.name, [...(cpus.get(peer.name) ?? []), cpu])
+        say(`tls round ${round}: ${peer.name} ${(TLS_MIB / wall).toFixed(0)} MiB/s (${cpu.toFixed(2)} CPU s)`)
+      }
+    }
+    for (const peer of peers.slice(1))
+      rows.push({
+        section: `${TLS_MIB} MiB https`,
+        what: "download",
+        ours: TLS_MIB / median(walls.get("ours")!),
+        peer: peer.name,
+        theirs: TLS_MIB / median(walls.get(peer.name)!),
+        unit: "MiB/s",
+        cpu: [median(cpus.get("ours")!), median(cpus.get(peer.name)!)]
+      })
+    await emptyPrefix("tls/")
+    await tls.dispose()
+  } finally {
+    front.kill()
   }
 }
 

@@ -48,7 +48,7 @@ export {
   seededRandom,
   startFaultProxy
 } from "./testing/faultProxy.js"
-export { startTlsFront, TEST_CERTIFICATE, type TlsFront } from "./testing/tlsFront.js"
+export { startTlsFront, TEST_CERTIFICATE, type TlsFront, trustTestCertificate } from "./testing/tlsFront.js"
 
 // --- memory -----------------------------------------------------------------------------------
 

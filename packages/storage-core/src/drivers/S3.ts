@@ -26,7 +26,6 @@ import {
 } from "../Errors.js"
 import { CredentialsCache, type CredentialsProvider, credentialsProvider } from "../internal/credentials.js"
 import { checkCopy, checkMetadata, checkWrite } from "../internal/objectRules.js"
-import { saveToFile, wholeObject } from "../internal/saveToFile.js"
 import { storageContext } from "../internal/storageContext.js"
 import * as Keys from "../Keys.js"
 import {
@@ -94,7 +93,7 @@ export interface S3Internals {
   readonly multipartCopyAbove?: number
   /** The preferred range of one UploadPartCopy (default 64 MiB: server-side copies need no small parts). */
   readonly multipartCopyPartSize?: number
-  /** The range of one GET of `download` over plain http (default: the part size, 16–64 MiB). */
+  /** The range of one GET of `download` (default: the part size, 16–64 MiB). */
   readonly downloadRangeBytes?: number
 }
 
@@ -202,7 +201,6 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     return yield* download(downloads, yield* Keys.make(key), options)
   })
 
-  const plainHttp = bucketAddress(config).protocol === "http:"
   const files = {
     sign,
     limits: stallLimitsOf(config),
@@ -217,11 +215,8 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     path: string,
     options: DownloadOptions = {}
   ) {
-    const valid = yield* Keys.make(key)
-    // Over plain http, straight from sockets into the file; over TLS, the body of a get.
-    return yield* plainHttp
-      ? downloadFile(files, valid, path, options)
-      : saveToFile(valid, path, wholeObject(download(downloads, valid, {})), options)
+    // Ranged GETs straight from their connections into the file (over TLS with one copy).
+    return yield* downloadFile(files, yield* Keys.make(key), path, options)
   })
 
   const list = (options: ListOptions = {}): Stream.Stream<ListEntry, InvalidKey | StoreError> =>

@@ -42,7 +42,8 @@ FjBVYFvs2Y9/d0FOP1RfXhdJn06vWV7rErZWONErCPmbn9464oWI/yaV
 -----END PRIVATE KEY-----`
 
 let trusted = false
-const trustTestCertificate = () => {
+/** Adds TEST_CERTIFICATE to this process's trusted certificates (startTlsFront does it for its own process). */
+export const trustTestCertificate = (): void => {
   if (trusted) return
   if (typeof tls.setDefaultCACertificates !== "function")
     throw new Error("startTlsFront needs tls.setDefaultCACertificates (Node 22.19 or later)")

@@ -1,5 +1,5 @@
 /**
- * `download` for the s3 driver over plain http: ranged GETs (rangeGet.ts) on up to `streams`
+ * `download` for the s3 driver: ranged GETs (rangeGet.ts) on up to `streams`
  * connections, each range written at its offset into a temporary file renamed over the target
  * at the end (saveToFile.ts). The first range's answer gives the size and the ETag; every other
  * range — and any retry, of the first one too — is pinned to that ETag with If-Match, so a
