@@ -5,7 +5,7 @@
  * write buffers taken from a pool the whole download shares, each full one is written at its
  * offset and goes back to the pool — no copy, and nothing allocated per chunk, so the garbage
  * collector and the HTTP parser, which took a third of the CPU before, have nothing to do. Over
- * https, TLS hands over decrypted chunks, which are copied once into the same buffers.
+ * https the same: TLS decrypts into those buffers.
  *
  * The answer must be HTTP/1.1 with a Content-Length (S3's GET answers are); `Connection: close`
  * makes the server end any other answer (an error's) with the connection. The stall watchdog's
@@ -15,7 +15,6 @@
  */
 import type { FileHandle } from "node:fs/promises"
 import { connect, isIP, type Socket } from "node:net"
-import { connect as connectTls } from "node:tls"
 import type { SignedHead } from "./exchange.js"
 import { encodeKeyPath } from "./presign.js"
 import { EMPTY_SHA256, type SignedRequest, serviceError } from "./signedRequest.js"
@@ -96,33 +95,15 @@ const unchunk = (body: Buffer): string => {
   return Buffer.concat(parts).toString("utf8")
 }
 
-/**
- * The connection of one range: over http, reads land in the caller's buffer (`onread`, no copy);
- * over https, each decrypted chunk is copied into it, as much as it has room for at a time.
- */
-const open = (signed: SignedHead, onRead: ReadInto): Socket => {
+/** The connection of one range; its reads land in the caller's buffer (`onread`, TLS's too: no copy). */
+const open = (signed: SignedHead, onread: { buffer: () => Buffer; callback: (n: number) => boolean }): Socket => {
   // A URL writes an IPv6 address in brackets; a socket wants it bare.
   const host = signed.hostname.replace(/^\[(.*)\]$/, "$1")
-  if (signed.protocol !== "https:")
-    return connect({ host, port: signed.port ?? 80, onread: { buffer: onRead.room, callback: onRead.landed } })
-  const socket = connectTls({ host, port: signed.port ?? 443, ...(isIP(host) === 0 ? { servername: host } : {}) })
-  socket.on("data", (chunk: Buffer) => {
-    // A destroyed socket: the range settled, or its whole body is in (what follows is not read).
-    for (let at = 0; at < chunk.length && !socket.destroyed; ) {
-      const room = onRead.room()
-      if (room.length === 0) return socket.destroy(closedEarly("no room for the answer"))
-      const n = chunk.copy(room, 0, at)
-      at += n
-      if (!onRead.landed(n) && !socket.destroyed) socket.pause()
-    }
-  })
-  return socket
-}
-
-/** Where the next bytes go, and what to do once `n` of them landed there (false: pause reading). */
-interface ReadInto {
-  readonly room: () => Buffer
-  readonly landed: (n: number) => boolean
+  if (signed.protocol !== "https:") return connect({ host, port: signed.port ?? 80, onread })
+  // tls.connect passes `onread` to its socket as net.connect does; @types/node does not list it.
+  const options = { host, port: signed.port ?? 443, onread, ...(isIP(host) === 0 ? { servername: host } : {}) }
+  // Loaded here: a process that never speaks TLS does not load it (the CLI's start-up test).
+  return process.getBuiltinModule("node:tls").connect(options)
 }
 
 /**
@@ -263,9 +244,8 @@ export const rangeGet = async (
       else body(n)
       return !paused
     }
-    const onRead: ReadInto = { room: () => buffer.subarray(fill), landed }
 
-    const socket = open(signed, onRead)
+    const socket = open(signed, { buffer: () => buffer.subarray(fill), callback: landed })
     const connectTimer = setTimeout(() => stall("connect", connectTimeoutMs), connectTimeoutMs)
     signal.addEventListener("abort", onAbort, { once: true })
     socket.once(signed.protocol === "https:" ? "secureConnect" : "connect", () => {
