@@ -6,9 +6,9 @@
  *   2. a 256 MiB upload (put of a file) and download (`download` to a file) vs `aws s3 cp` and
  *      `rclone copyto`.
  *   3. 2,000 × 4 KiB objects put with bounded concurrency vs `rclone copy`.
- *   4. tls: a 128 MiB download over https (the engine behind a TLS front in a process of its own)
- *      vs `rclone copyto`, and vs this driver's `get` piped to a file (how `download` went over
- *      https before its ranged GETs took TLS).
+ *   4. tls: over https (the engine behind a TLS front in a process of its own), a 128 MiB
+ *      download vs `rclone copyto` and vs this driver's `get` piped to a file (how `download` went
+ *      over https before its ranged GETs took TLS), and the small puts of 3. vs `rclone copy`.
  *
  * The engine: LOCALEX_S3_ENV_FILE (or LOCALEX_S3_ENDPOINT_FILE) names an env file of a running
  * one (AWS_ENDPOINT_URL_S3, AWS_ACCESS_KEY_ID, …, as `pnpm s3:up` writes); otherwise the bench
@@ -545,6 +545,70 @@ process.stdout.write(front.engine.endpoint + "\\n")`
         cpu: [median(cpus.get("ours")!), median(cpus.get(peer.name)!)]
       })
     await emptyPrefix("tls/")
+
+    // Small puts over TLS: the raw pool's TLS connections against rclone's.
+    const dir = join(work, "tls-small")
+    await mkdir(dir)
+    for (let i = 0; i < SMALL_COUNT; i++)
+      await writeFile(join(dir, `${String(i).padStart(5, "0")}.bin`), randomBytes(4096))
+    const names = await readdir(dir)
+    const smallPeers: Array<{ name: string; put: (prefix: string) => Promise<unknown> }> = [
+      {
+        name: "ours",
+        put: (prefix) =>
+          tls.runPromise(
+            Effect.forEach(names, (name) => tlsStore.put(`${prefix}${name}`, { _tag: "File", path: join(dir, name) }), {
+              concurrency: SMALL_CONCURRENCY,
+              discard: true
+            })
+          )
+      }
+    ]
+    if (available(RCLONE))
+      smallPeers.push({
+        name: `rclone copy --transfers ${SMALL_CONCURRENCY}`,
+        put: (prefix) =>
+          run(
+            RCLONE,
+            [
+              "copy",
+              "--transfers",
+              String(SMALL_CONCURRENCY),
+              "--checkers",
+              String(SMALL_CONCURRENCY),
+              dir,
+              `bench:${bucket}/${prefix}`
+            ],
+            { ...rcloneEnv({ ...s3, endpoint }), RCLONE_CA_CERT: caFile }
+          )
+      })
+    const smallWalls = new Map<string, Array<number>>()
+    const smallCpus = new Map<string, Array<number>>()
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const [index, peer] of smallPeers.entries()) {
+        const prefix = `tls-small/${index}-${round}/`
+        await engineQuiet()
+        const { wall, cpu } = await measure(() => peer.put(prefix))
+        const stored = await runtime.runPromise(Stream.runCount(store.list({ prefix })))
+        if (stored !== SMALL_COUNT) throw new Error(`${peer.name}: ${stored} objects stored over TLS`)
+        smallWalls.set(peer.name, [...(smallWalls.get(peer.name) ?? []), wall])
+        smallCpus.set(peer.name, [...(smallCpus.get(peer.name) ?? []), cpu])
+        say(
+          `tls small round ${round}: ${peer.name} ${(SMALL_COUNT / wall).toFixed(0)} objects/s (${cpu.toFixed(2)} CPU s)`
+        )
+        await emptyPrefix(prefix)
+      }
+    }
+    for (const peer of smallPeers.slice(1))
+      rows.push({
+        section: `${SMALL_COUNT} × 4 KiB https`,
+        what: "put",
+        ours: SMALL_COUNT / median(smallWalls.get("ours")!),
+        peer: peer.name,
+        theirs: SMALL_COUNT / median(smallWalls.get(peer.name)!),
+        unit: "objects/s",
+        cpu: [median(smallCpus.get("ours")!), median(smallCpus.get(peer.name)!)]
+      })
     await tls.dispose()
   } finally {
     front.kill()

@@ -2,8 +2,8 @@
  * The s3 driver over https, as it runs against AWS: the local Ceph RGW behind a TLS front
  * (`startTlsFront`, a self-signed certificate this process trusts) and a fault proxy. Puts (one
  * request and multipart), listings, reads, copies, deletes and downloads to a file go through
- * TLS and leave the same bytes as over http; a download that stalls in the middle fails with a
- * TransportError within its bound and leaves no file.
+ * TLS and leave the same bytes as over http; a frozen endpoint (a put, a listing) and a download
+ * that stalls in the middle fail with a TransportError within their bound and leave nothing.
  */
 import { createHash, randomBytes } from "node:crypto"
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
@@ -102,6 +102,30 @@ describe.skipIf(engine === undefined).concurrent("s3 driver over https (RGW behi
           assert.strictEqual(sha256(yield* Effect.promise(() => storedBytes("ops/copy.bin"))), sha256(small))
           yield* store.delete("ops/copy.bin")
           assert.isUndefined(yield* Effect.promise(() => stored("ops/copy.bin")))
+        })
+      ),
+    60_000
+  )
+
+  test(
+    "a put and a listing against a frozen endpoint: TransportError within the bound, nothing stored",
+    () =>
+      withHarness(({ store, setFault }) =>
+        Effect.gen(function* () {
+          setFault({ kind: "freeze" })
+          const operations: ReadonlyArray<Effect.Effect<unknown, { readonly _tag: string }>> = [
+            store.put("frozen/put.bin", randomBytes(1000)),
+            Stream.runCollect(store.list({ prefix: "frozen/" }))
+          ]
+          for (const operation of operations) {
+            const started = Date.now()
+            const exit = yield* Effect.exit(operation)
+            const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined
+            assert.strictEqual(error?._tag, "TransportError")
+            assert.isBelow(Date.now() - started, 3 * (ATTEMPTS + 1) * IDLE_MS)
+          }
+          setFault({ kind: "none" })
+          assert.isUndefined(yield* Effect.promise(() => stored("frozen/put.bin")))
         })
       ),
     60_000

@@ -141,25 +141,23 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
   )
   const endpoint = endpointOf(config)
   const address = bucketAddress(config)
-  // Over plain http, single-part puts and signed GETs go on raw keep-alive connections (s3/httpPool.ts).
-  const pool =
-    address.protocol === "http:"
-      ? yield* Effect.acquireRelease(
-          Effect.sync(() =>
-            makeHttpPool({
-              host: address.hostname.replace(/^\[(.*)\]$/, "$1"),
-              port: address.port ?? 80,
-              maxSockets: maxSocketsFor(config.concurrency),
-              limits: stallLimitsOf(config),
-              endpoint: address.origin
-            })
-          ),
-          (pool) => Effect.sync(() => pool.close())
-        )
-      : undefined
+  // Single-part puts and signed GETs go on raw keep-alive connections (s3/httpPool.ts).
+  const pool = yield* Effect.acquireRelease(
+    Effect.sync(() =>
+      makeHttpPool({
+        tls: address.protocol === "https:",
+        host: address.hostname.replace(/^\[(.*)\]$/, "$1"),
+        port: address.port ?? (address.protocol === "https:" ? 443 : 80),
+        maxSockets: maxSocketsFor(config.concurrency),
+        limits: stallLimitsOf(config),
+        endpoint: address.origin
+      })
+    ),
+    (pool) => Effect.sync(() => pool.close())
+  )
   const attempt = makeAttempt(config.maxAttempts, endpoint)
   const send = makeSend(client, attempt)
-  const transport = { pool, httpAgent: agents.httpAgent, httpsAgent: agents.httpsAgent }
+  const transport = { pool }
   const sendSigned = makeSendSigned(config, transport, credentials)
   const bucketGet = makeBucketGet(sendSigned)
   const listRequest = makeListRequest(bucketGet)

@@ -1,12 +1,9 @@
 /**
- * One signed request on the wire, its answer read whole: over plain http on the driver's pool of
- * raw keep-alive connections (httpPool.ts), over https with node:https on the driver's keep-alive
- * agent (with the stall watchdog, watchdog.ts). Small puts (putObject.ts) and the signed GETs of
- * listings and bucket reads (signedRequest.ts) go this way: neither needs the SDK's HTTP handler,
- * which loads node:https and node:http2 with it.
+ * One signed request on the wire, its answer read whole, on the driver's pool of raw keep-alive
+ * connections (httpPool.ts; TLS ones for an https endpoint). Small puts (putObject.ts) and the
+ * signed GETs of listings and bucket reads (signedRequest.ts) go this way: neither needs the SDK's
+ * HTTP handler, which loads node:https and node:http2 with it, nor node:http's client.
  */
-import type { Agent as HttpAgent } from "node:http"
-import type { Agent as HttpsAgent } from "node:https"
 import type { HttpPool } from "./httpPool.js"
 import { escapeUri } from "./presign.js"
 
@@ -22,10 +19,7 @@ export interface SignedHead {
 }
 
 export interface Transport {
-  /** For a plain-http endpoint. */
-  readonly pool: HttpPool | undefined
-  readonly httpAgent: () => HttpAgent
-  readonly httpsAgent: () => HttpsAgent
+  readonly pool: HttpPool
 }
 
 export interface Answer {
@@ -63,40 +57,6 @@ const wireHead = (method: string, head: SignedHead): string => {
 
 const EMPTY = new Uint8Array(0)
 
-const one = (value: string | ReadonlyArray<string> | undefined): string | undefined =>
-  typeof value === "string" || value === undefined ? value : value[0]
-
-/** Through node:http(s) and the agent of the endpoint's protocol. */
-const viaAgent = (transport: Transport, method: string, head: SignedHead, body: Uint8Array, signal: AbortSignal) =>
-  new Promise<Answer>((resolve, reject) => {
-    const https = head.protocol === "https:"
-    const { request } = https ? process.getBuiltinModule("node:https") : process.getBuiltinModule("node:http")
-    const outgoing = request(
-      {
-        agent: https ? transport.httpsAgent() : transport.httpAgent(),
-        method,
-        // An IPv6 literal comes bracketed from the URL; node:http wants it bare.
-        hostname: head.hostname.startsWith("[") ? head.hostname.slice(1, -1) : head.hostname,
-        ...(head.port === undefined ? {} : { port: head.port }),
-        path: target(head),
-        headers: head.headers,
-        signal
-      },
-      (response) => {
-        const chunks: Array<Buffer> = []
-        response.on("data", (chunk: Buffer) => chunks.push(chunk))
-        response.on("error", reject)
-        response.once("end", () => {
-          const headers: Record<string, string | undefined> = {}
-          for (const name in response.headers) headers[name] = one(response.headers[name])
-          resolve({ status: response.statusCode ?? 0, headers, body: Buffer.concat(chunks) })
-        })
-      }
-    )
-    outgoing.on("error", reject)
-    outgoing.end(body)
-  })
-
 /** Sends the signed request and reads its whole answer; rejects only when there is none (Node's error or a stall). */
 export const exchange = (
   transport: Transport,
@@ -105,6 +65,4 @@ export const exchange = (
   body: Uint8Array | undefined,
   signal: AbortSignal
 ): Promise<Answer> =>
-  transport.pool !== undefined && head.protocol === "http:"
-    ? transport.pool.request(wireHead(method, head), body ?? EMPTY, signal)
-    : viaAgent(transport, method, head, body ?? EMPTY, signal)
+  transport.pool.request(wireHead(method, head), body ?? EMPTY, signal)

@@ -1,6 +1,6 @@
 /**
- * A keep-alive HTTP/1.1 connection pool on raw `net` sockets, for the single-part PUTs of the s3
- * driver over plain http (putObject.ts). node:http's client (ClientRequest, the agent, its parser
+ * A keep-alive HTTP/1.1 connection pool on raw sockets (`net`, or `tls` for an https endpoint),
+ * for the single-part PUTs and signed GETs of the s3 driver (putObject.ts, exchange.ts). node:http's client (ClientRequest, the agent, its parser
  * and the events between them) cost more client CPU than a small PUT itself; here one request is
  * one write (head and body together) and its answer is read by a narrow parser: the status line,
  * the headers and a body framed by Content-Length, by chunks, or by the connection's end.
@@ -9,9 +9,10 @@
  * one. An idle connection is reused (the most recent first); one the server closed meanwhile is
  * noticed when it fails before any byte of the answer, and the request is sent again, once, on a
  * fresh connection (S3 saw no complete request then). The stall limits of the watchdog apply, read
- * from the sockets by one timer for the whole pool. `close` destroys every connection.
+ * from the sockets by one timer for the whole pool (a TLS handshake counts as sending). `close`
+ * destroys every connection.
  */
-import { connect, type Socket } from "node:net"
+import { connect, isIP, type Socket } from "node:net"
 import { progressOf, StallError, type StallLimits, type StallPhase, tickFor } from "./watchdog.js"
 
 export interface PoolAnswer {
@@ -22,6 +23,8 @@ export interface PoolAnswer {
 }
 
 export interface HttpPoolSettings {
+  /** Connections over TLS (an https endpoint), verified as node:https would. */
+  readonly tls: boolean
   /** Bare (an IPv6 address without brackets). */
   readonly host: string
   readonly port: number
@@ -151,16 +154,22 @@ export const makeHttpPool = (settings: HttpPoolSettings): HttpPool => {
     if (waiter !== undefined) waiter.take(openConnection())
   }
 
+  /** A socket whose reads (decrypted, over TLS) land in `readBuffer`. */
+  const openSocket = (callback: (n: number) => boolean): Socket => {
+    const onread = { buffer: readBuffer, callback }
+    const { host, port } = settings
+    if (!settings.tls) return connect({ host, port, noDelay: true, keepAlive: true, onread })
+    // tls.connect passes `onread` to its socket as net.connect does; @types/node does not list it.
+    const options = { host, port, onread, ...(isIP(host) === 0 ? { servername: host } : {}) }
+    // Loaded here: a process that never speaks TLS does not load it.
+    const socket = process.getBuiltinModule("node:tls").connect(options)
+    return socket.setNoDelay(true).setKeepAlive(true)
+  }
+
   const openConnection = (): Connection => {
     open++
     const connection: Connection = {
-      socket: connect({
-        host: settings.host,
-        port: settings.port,
-        noDelay: true,
-        keepAlive: true,
-        onread: { buffer: readBuffer, callback: (n) => onBytes(connection, n) }
-      }),
+      socket: openSocket((n) => onBytes(connection, n)),
       reused: false,
       exchange: undefined,
       open: true
