@@ -64,5 +64,4 @@ export const exchange = (
   head: SignedHead,
   body: Uint8Array | undefined,
   signal: AbortSignal
-): Promise<Answer> =>
-  transport.pool.request(wireHead(method, head), body ?? EMPTY, signal)
+): Promise<Answer> => transport.pool.request(wireHead(method, head), body ?? EMPTY, signal)
