@@ -22,7 +22,7 @@
 import { spawn } from "node:child_process"
 import { createHash, randomBytes, randomUUID } from "node:crypto"
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync } from "node:fs"
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises"
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Readable } from "node:stream"
@@ -390,22 +390,9 @@ async function largeBench() {
 // --- 3. many small objects -------------------------------------------------------------------
 
 async function smallBench() {
-  const dir = join(work, "small")
-  await mkdir(dir)
-  say(`small: writing ${SMALL_COUNT} files of 4 KiB`)
-  for (let i = 0; i < SMALL_COUNT; i++)
-    await writeFile(join(dir, `${String(i).padStart(5, "0")}.bin`), randomBytes(4096))
-  const names = await readdir(dir)
-
-  const oursPut = (prefix: string) =>
-    runtime.runPromise(
-      Effect.forEach(names, (name) => store.put(`${prefix}${name}`, { _tag: "File", path: join(dir, name) }), {
-        concurrency: SMALL_CONCURRENCY,
-        discard: true
-      })
-    )
-  const peers: Array<{ name: string; put: (prefix: string) => Promise<unknown> }> = [
-    { name: `ours (concurrency ${SMALL_CONCURRENCY})`, put: oursPut }
+  const dir = await smallFiles("small")
+  const peers: Array<SmallPeer> = [
+    { name: `ours (concurrency ${SMALL_CONCURRENCY})`, put: oursPut(store, runtime, dir) }
   ]
   if (available(RCLONE)) {
     peers.push({
@@ -414,24 +401,61 @@ async function smallBench() {
     })
     peers.push({
       name: `rclone copy --transfers ${SMALL_CONCURRENCY}`,
-      put: (prefix) =>
-        rclone(s3, [
-          "copy",
-          "--transfers",
-          String(SMALL_CONCURRENCY),
-          "--checkers",
-          String(SMALL_CONCURRENCY),
-          dir,
-          `bench:${bucket}/${prefix}`
-        ])
+      put: (prefix) => rclone(s3, rcloneCopyArgs(dir, prefix))
     })
   } else say(`small: ${RCLONE} is missing (apt-get install rclone): no baseline`)
+  await smallPuts("small", `${SMALL_COUNT} × 4 KiB`, peers)
+}
 
+interface SmallPeer {
+  readonly name: string
+  readonly put: (prefix: string) => Promise<unknown>
+}
+
+/** A folder of SMALL_COUNT files of 4 KiB. */
+async function smallFiles(name: string): Promise<string> {
+  const dir = join(work, name)
+  await mkdir(dir)
+  say(`${name}: writing ${SMALL_COUNT} files of 4 KiB`)
+  for (let i = 0; i < SMALL_COUNT; i++)
+    await writeFile(join(dir, `${String(i).padStart(5, "0")}.bin`), randomBytes(4096))
+  return dir
+}
+
+/** Every file of `dir` put through `through`, SMALL_CONCURRENCY at a time, under a prefix. */
+function oursPut(through: typeof store, on: typeof runtime, dir: string) {
+  const names = readdirSync(dir)
+  return (prefix: string): Promise<unknown> =>
+    on.runPromise(
+      Effect.forEach(names, (name) => through.put(`${prefix}${name}`, { _tag: "File", path: join(dir, name) }), {
+        concurrency: SMALL_CONCURRENCY,
+        discard: true
+      })
+    )
+}
+
+function rcloneCopyArgs(dir: string, prefix: string) {
+  return [
+    "copy",
+    "--transfers",
+    String(SMALL_CONCURRENCY),
+    "--checkers",
+    String(SMALL_CONCURRENCY),
+    dir,
+    `bench:${bucket}/${prefix}`
+  ]
+}
+
+/**
+ * ROUNDS rounds of each peer's puts, each under a prefix of its own on a quiet engine, counted in
+ * the bucket and then deleted; rows of the first peer (ours) against each other one.
+ */
+async function smallPuts(label: string, section: string, peers: ReadonlyArray<SmallPeer>) {
   const times = new Map<string, Array<number>>()
   const cpus = new Map<string, Array<number>>()
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [index, peer] of peers.entries()) {
-      const prefix = `small/${index}-${round}/`
+      const prefix = `${label}/${index}-${round}/`
       await engineQuiet()
       const engineBefore = engineCpu()
       const { wall: elapsed, cpu } = await measure(() => peer.put(prefix))
@@ -443,7 +467,7 @@ async function smallBench() {
       // The engine shares the machine: its CPU per object is what the client's requests cost it.
       const perObject = (seconds: number) => `${((seconds / SMALL_COUNT) * 1000).toFixed(2)} ms`
       say(
-        `small round ${round}: ${peer.name} ${(SMALL_COUNT / elapsed).toFixed(0)} objects/s, ` +
+        `${label} round ${round}: ${peer.name} ${(SMALL_COUNT / elapsed).toFixed(0)} objects/s, ` +
           `CPU per object: client ${perObject(cpu)}, engine ${perObject(engine)}`
       )
       await emptyPrefix(prefix)
@@ -452,14 +476,14 @@ async function smallBench() {
   const [ours, ...others] = peers
   for (const peer of others) {
     rows.push({
-      section: `${SMALL_COUNT} × 4 KiB`,
+      section,
       what: "put",
       ours: SMALL_COUNT / median(times.get(ours!.name)!),
       peer: peer.name,
       theirs: SMALL_COUNT / median(times.get(peer.name)!),
       unit: "objects/s",
-      // Issue 22: 1.5× rclone at the same concurrency, at less CPU per object.
-      ...(peer.name === `rclone copy --transfers ${SMALL_CONCURRENCY}` ? { target: 1.5 } : {}),
+      // Issue 22: 1.5× rclone at the same concurrency over http, at less CPU per object.
+      ...(label === "small" && peer.name === `rclone copy --transfers ${SMALL_CONCURRENCY}` ? { target: 1.5 } : {}),
       cpu: [median(cpus.get(ours!.name)!), median(cpus.get(peer.name)!)]
     })
   }
@@ -547,68 +571,15 @@ process.stdout.write(front.engine.endpoint + "\\n")`
     await emptyPrefix("tls/")
 
     // Small puts over TLS: the raw pool's TLS connections against rclone's.
-    const dir = join(work, "tls-small")
-    await mkdir(dir)
-    for (let i = 0; i < SMALL_COUNT; i++)
-      await writeFile(join(dir, `${String(i).padStart(5, "0")}.bin`), randomBytes(4096))
-    const names = await readdir(dir)
-    const smallPeers: Array<{ name: string; put: (prefix: string) => Promise<unknown> }> = [
-      {
-        name: "ours",
-        put: (prefix) =>
-          tls.runPromise(
-            Effect.forEach(names, (name) => tlsStore.put(`${prefix}${name}`, { _tag: "File", path: join(dir, name) }), {
-              concurrency: SMALL_CONCURRENCY,
-              discard: true
-            })
-          )
-      }
-    ]
+    const dir = await smallFiles("tls-small")
+    const smallPeers: Array<SmallPeer> = [{ name: "ours", put: oursPut(tlsStore, tls, dir) }]
     if (available(RCLONE))
       smallPeers.push({
         name: `rclone copy --transfers ${SMALL_CONCURRENCY}`,
         put: (prefix) =>
-          run(
-            RCLONE,
-            [
-              "copy",
-              "--transfers",
-              String(SMALL_CONCURRENCY),
-              "--checkers",
-              String(SMALL_CONCURRENCY),
-              dir,
-              `bench:${bucket}/${prefix}`
-            ],
-            { ...rcloneEnv({ ...s3, endpoint }), RCLONE_CA_CERT: caFile }
-          )
+          run(RCLONE, rcloneCopyArgs(dir, prefix), { ...rcloneEnv({ ...s3, endpoint }), RCLONE_CA_CERT: caFile })
       })
-    const smallWalls = new Map<string, Array<number>>()
-    const smallCpus = new Map<string, Array<number>>()
-    for (let round = 1; round <= ROUNDS; round++) {
-      for (const [index, peer] of smallPeers.entries()) {
-        const prefix = `tls-small/${index}-${round}/`
-        await engineQuiet()
-        const { wall, cpu } = await measure(() => peer.put(prefix))
-        const stored = await runtime.runPromise(Stream.runCount(store.list({ prefix })))
-        if (stored !== SMALL_COUNT) throw new Error(`${peer.name}: ${stored} objects stored over TLS`)
-        smallWalls.set(peer.name, [...(smallWalls.get(peer.name) ?? []), wall])
-        smallCpus.set(peer.name, [...(smallCpus.get(peer.name) ?? []), cpu])
-        say(
-          `tls small round ${round}: ${peer.name} ${(SMALL_COUNT / wall).toFixed(0)} objects/s (${cpu.toFixed(2)} CPU s)`
-        )
-        await emptyPrefix(prefix)
-      }
-    }
-    for (const peer of smallPeers.slice(1))
-      rows.push({
-        section: `${SMALL_COUNT} × 4 KiB https`,
-        what: "put",
-        ours: SMALL_COUNT / median(smallWalls.get("ours")!),
-        peer: peer.name,
-        theirs: SMALL_COUNT / median(smallWalls.get(peer.name)!),
-        unit: "objects/s",
-        cpu: [median(smallCpus.get("ours")!), median(smallCpus.get(peer.name)!)]
-      })
+    await smallPuts("tls-small", `${SMALL_COUNT} × 4 KiB https`, smallPeers)
     await tls.dispose()
   } finally {
     front.kill()
