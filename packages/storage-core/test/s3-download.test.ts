@@ -11,13 +11,13 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { CreateBucketCommand, PutObjectCommand } from "@aws-sdk/client-s3"
 import { testS3 } from "@localex/local-s3"
-import { Cause, Duration, Effect, Exit, Fiber, Option } from "effect"
+import { Duration, Effect, Fiber } from "effect"
 import { afterAll, assert, beforeAll, describe, test } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
-import type { TransportError } from "../src/Errors.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { MiB } from "../src/StorageConfig.js"
 import { bucketName, dropBucket, type Fault, rawClient, s3Options, startFaultProxy } from "../src/testing.js"
+import { transportError } from "./transportError.js"
 
 const engine = testS3()
 const IDLE_MS = 1500
@@ -72,13 +72,6 @@ describe.skipIf(engine === undefined).concurrent("s3 download to a file", () => 
 
   const put = (key: string, bytes: Uint8Array) =>
     Effect.promise(() => raw.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes })))
-
-  const transportError = <A, E extends { readonly _tag: string }>(exit: Exit.Exit<A, E>) => {
-    assert.isTrue(Exit.isFailure(exit), "the download must fail")
-    const error = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.findErrorOption(exit.cause)) : undefined
-    assert.strictEqual(error?._tag, "TransportError", `a TransportError, got ${String(error?._tag)}`)
-    return error as unknown as TransportError
-  }
 
   test(
     "writes every range in place: the same bytes, the object's info, progress to the last byte",
