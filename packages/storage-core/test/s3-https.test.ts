@@ -3,7 +3,8 @@
  * (`startTlsFront`, a self-signed certificate this process trusts) and a fault proxy. Puts (one
  * request and multipart), listings, reads, copies, deletes and downloads to a file go through
  * TLS and leave the same bytes as over http; a frozen endpoint (a put, a listing) and a download
- * that stalls in the middle fail with a TransportError within their bound and leave nothing.
+ * that stalls in the middle fail with a TransportError within their bound (the download leaving
+ * no file).
  */
 import { createHash, randomBytes } from "node:crypto"
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
@@ -109,7 +110,7 @@ describe.skipIf(engine === undefined).concurrent("s3 driver over https (RGW behi
   )
 
   test(
-    "a put and a listing against a frozen endpoint: TransportError within the bound, nothing stored",
+    "a put and a listing against a frozen endpoint: TransportError within the bound",
     () =>
       withHarness(({ store, setFault }) =>
         Effect.gen(function* () {
@@ -123,8 +124,8 @@ describe.skipIf(engine === undefined).concurrent("s3 driver over https (RGW behi
             transportError(yield* Effect.exit(operation))
             assert.isBelow(Date.now() - started, 3 * (ATTEMPTS + 1) * IDLE_MS)
           }
-          setFault({ kind: "none" })
-          assert.isUndefined(yield* Effect.promise(() => stored("frozen/put.bin")))
+          // Not "nothing stored": a gateway that wakes up reads the bytes its kernel kept, as S3 may
+          // apply a request whose answer never came.
         })
       ),
     60_000
