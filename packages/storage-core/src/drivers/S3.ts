@@ -213,7 +213,7 @@ export const makeServices = Effect.fnUntraced(function* (config: S3Options, inte
     path: string,
     options: DownloadOptions = {}
   ) {
-    // Ranged GETs straight from their connections into the file (over TLS with one copy).
+    // Ranged GETs straight from their connections into the file.
     return yield* downloadFile(files, yield* Keys.make(key), path, options)
   })
 

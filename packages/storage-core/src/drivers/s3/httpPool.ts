@@ -1,7 +1,8 @@
 /**
- * A keep-alive HTTP/1.1 connection pool on raw sockets (`net`, or `tls` for an https endpoint),
- * for the single-part PUTs and signed GETs of the s3 driver (putObject.ts, exchange.ts). node:http's client (ClientRequest, the agent, its parser
- * and the events between them) cost more client CPU than a small PUT itself; here one request is
+ * A keep-alive HTTP/1.1 connection pool on raw sockets (rawSocket.ts: plain, or TLS for an https
+ * endpoint), for the single-part PUTs and signed GETs of the s3 driver (putObject.ts,
+ * exchange.ts). node:http's client (ClientRequest, the agent, its parser and the events between
+ * them) cost more client CPU than a small PUT itself; here one request is
  * one write (head and body together) and its answer is read by a narrow parser: the status line,
  * the headers and a body framed by Content-Length, by chunks, or by the connection's end.
  *
@@ -12,7 +13,8 @@
  * from the sockets by one timer for the whole pool (a TLS handshake counts as sending). `close`
  * destroys every connection.
  */
-import { connect, isIP, type Socket } from "node:net"
+import type { Socket } from "node:net"
+import { rawSocket } from "./rawSocket.js"
 import { progressOf, StallError, type StallLimits, type StallPhase, tickFor } from "./watchdog.js"
 
 export interface PoolAnswer {
@@ -154,22 +156,17 @@ export const makeHttpPool = (settings: HttpPoolSettings): HttpPool => {
     if (waiter !== undefined) waiter.take(openConnection())
   }
 
-  /** A socket whose reads (decrypted, over TLS) land in `readBuffer`. */
-  const openSocket = (callback: (n: number) => boolean): Socket => {
-    const onread = { buffer: readBuffer, callback }
-    const { host, port } = settings
-    if (!settings.tls) return connect({ host, port, noDelay: true, keepAlive: true, onread })
-    // tls.connect passes `onread` to its socket as net.connect does; @types/node does not list it.
-    const options = { host, port, onread, ...(isIP(host) === 0 ? { servername: host } : {}) }
-    // Loaded here: a process that never speaks TLS does not load it.
-    const socket = process.getBuiltinModule("node:tls").connect(options)
-    return socket.setNoDelay(true).setKeepAlive(true)
-  }
-
   const openConnection = (): Connection => {
     open++
     const connection: Connection = {
-      socket: openSocket((n) => onBytes(connection, n)),
+      socket: rawSocket({
+        tls: settings.tls,
+        host: settings.host,
+        port: settings.port,
+        onread: { buffer: readBuffer, callback: (n) => onBytes(connection, n) }
+      })
+        .setNoDelay(true)
+        .setKeepAlive(true),
       reused: false,
       exchange: undefined,
       open: true

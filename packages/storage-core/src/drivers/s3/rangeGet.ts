@@ -14,9 +14,9 @@
  * policy retries like a broken connection.
  */
 import type { FileHandle } from "node:fs/promises"
-import { connect, isIP, type Socket } from "node:net"
 import type { SignedHead } from "./exchange.js"
 import { encodeKeyPath } from "./presign.js"
+import { rawSocket } from "./rawSocket.js"
 import { EMPTY_SHA256, type SignedRequest, serviceError } from "./signedRequest.js"
 import { StallError, type StallLimits } from "./watchdog.js"
 
@@ -93,17 +93,6 @@ const unchunk = (body: Buffer): string => {
     at = eol + 2 + size + 2
   }
   return Buffer.concat(parts).toString("utf8")
-}
-
-/** The connection of one range; its reads land in the caller's buffer (`onread`, TLS's too: no copy). */
-const open = (signed: SignedHead, onread: { buffer: () => Buffer; callback: (n: number) => boolean }): Socket => {
-  // A URL writes an IPv6 address in brackets; a socket wants it bare.
-  const host = signed.hostname.replace(/^\[(.*)\]$/, "$1")
-  if (signed.protocol !== "https:") return connect({ host, port: signed.port ?? 80, onread })
-  // tls.connect passes `onread` to its socket as net.connect does; @types/node does not list it.
-  const options = { host, port: signed.port ?? 443, onread, ...(isIP(host) === 0 ? { servername: host } : {}) }
-  // Loaded here: a process that never speaks TLS does not load it (the CLI's start-up test).
-  return process.getBuiltinModule("node:tls").connect(options)
 }
 
 /**
@@ -245,7 +234,14 @@ export const rangeGet = async (
       return !paused
     }
 
-    const socket = open(signed, { buffer: () => buffer.subarray(fill), callback: landed })
+    const tls = signed.protocol === "https:"
+    const socket = rawSocket({
+      tls,
+      // A URL writes an IPv6 address in brackets; a socket wants it bare.
+      host: signed.hostname.replace(/^\[(.*)\]$/, "$1"),
+      port: signed.port ?? (tls ? 443 : 80),
+      onread: { buffer: () => buffer.subarray(fill), callback: landed }
+    })
     const connectTimer = setTimeout(() => stall("connect", connectTimeoutMs), connectTimeoutMs)
     signal.addEventListener("abort", onAbort, { once: true })
     socket.once(signed.protocol === "https:" ? "secureConnect" : "connect", () => {
