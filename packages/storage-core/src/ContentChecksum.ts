@@ -41,6 +41,37 @@ export const ofStream = <E, R>(body: Stream.Stream<Uint8Array, E, R>): Effect.Ef
     (hash, chunk) => hash.update(chunk)
   ).pipe(Effect.map((hash) => hash.digest("hex")))
 
+/** Hashes bytes as they come; `verify`, after the last of them, fails when they differ from the sum expected. */
+export interface Check<E> {
+  readonly update: (chunk: Uint8Array) => void
+  readonly verify: Effect.Effect<void, E>
+}
+
+/** A check against `expected` (hex SHA-256), failing with `onMismatch(actual)`. One per stream run. */
+const sha256Check = <E>(expected: string, onMismatch: (actual: string) => E): Check<E> => {
+  const hash = createHash("sha256")
+  return {
+    update: (chunk) => {
+      hash.update(chunk)
+    },
+    verify: Effect.suspend(() => {
+      const actual = hash.digest("hex")
+      return actual === expected ? Effect.void : Effect.fail(onMismatch(actual))
+    })
+  }
+}
+
+/** `stream` unchanged, the bytes of each element (`bytesOf`) through `check`, whose verdict comes after its end. */
+export const checked = <A, E, R, E2>(
+  stream: Stream.Stream<A, E, R>,
+  check: Check<E2>,
+  bytesOf: (element: A) => Uint8Array
+): Stream.Stream<A, E | E2, R> =>
+  stream.pipe(
+    Stream.tap((element) => Effect.sync(() => check.update(bytesOf(element)))),
+    Stream.concat(Stream.drain(Stream.fromEffect(check.verify)))
+  )
+
 /**
  * The stream unchanged, failing at its end with `onMismatch` when its bytes do not hash to
  * `expected`: a write fed by it stores nothing then (a failed put leaves nothing behind).
@@ -50,20 +81,7 @@ export const verifying = <E, R, E2>(
   expected: string,
   onMismatch: (actual: string) => E2
 ): Stream.Stream<Uint8Array, E | E2, R> =>
-  Stream.suspend(() => {
-    const hash = createHash("sha256")
-    return body.pipe(
-      Stream.tap((chunk) => Effect.sync(() => hash.update(chunk))),
-      Stream.concat(
-        Stream.fromEffect(
-          Effect.suspend(() => {
-            const actual = hash.digest("hex")
-            return actual === expected ? Effect.void : Effect.fail(onMismatch(actual))
-          })
-        ).pipe(Stream.drain)
-      )
-    )
-  })
+  Stream.suspend(() => checked(body, sha256Check(expected, onMismatch), (chunk) => chunk))
 
 /** A put whose bytes do not hash to the `localex-sha256` it carries: it fails, storing nothing. */
 export const mismatch = (key: string, expected: string, actual: string): TransportError =>
@@ -73,32 +91,18 @@ export const mismatch = (key: string, expected: string, actual: string): Transpo
   })
 
 /** Checks a put's bytes, chunk by chunk, against the well-formed `localex-sha256` of its metadata. */
-export interface PutCheck {
-  readonly update: (chunk: Uint8Array) => void
-  /** After the last chunk: fails with `mismatch` when the bytes differ. */
-  readonly verify: Effect.Effect<void, TransportError>
-}
+export type PutCheck = Check<TransportError>
 
 const NO_CHECK: PutCheck = { update: () => {}, verify: Effect.void }
 
 /**
  * The check of a put with these metadata: every driver refuses bytes that contradict the checksum
  * they would be stored with (S3 itself does for a single PutObject, whose payload hash it is).
- * Without a well-formed checksum, nothing is checked.
+ * Without a well-formed checksum, nothing is checked. One per put.
  */
 export const putCheck = (key: string, metadata: Readonly<Record<string, string>> | undefined): PutCheck => {
   const expected = metadata === undefined ? undefined : of({ metadata })
-  if (expected === undefined) return NO_CHECK
-  const hash = createHash("sha256")
-  return {
-    update: (chunk) => {
-      hash.update(chunk)
-    },
-    verify: Effect.suspend(() => {
-      const actual = hash.digest("hex")
-      return actual === expected ? Effect.void : Effect.fail(mismatch(key, expected, actual))
-    })
-  }
+  return expected === undefined ? NO_CHECK : sha256Check(expected, (actual) => mismatch(key, expected, actual))
 }
 
 const concat = (chunks: ReadonlyArray<Uint8Array>) => {

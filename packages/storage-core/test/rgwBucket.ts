@@ -18,11 +18,12 @@ export const rgwBucket = (engine: S3Engine | undefined, label: string) => {
     await dropBucket(raw, bucket)
     raw.destroy()
   })
-  /** The object's bytes as text, or undefined when there is none. */
-  const stored = (key: string) =>
+  /** The object's bytes (rejects when there is none). */
+  const storedBytes = (key: string) =>
     raw
       .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-      .then(async (out) => Buffer.from(await out.Body!.transformToByteArray()).toString())
-      .catch(() => undefined)
-  return { s3, raw, bucket, stored }
+      .then(async (out) => Buffer.from(await out.Body!.transformToByteArray()))
+  /** The object's bytes as text, or undefined when there is none. */
+  const stored = (key: string) => storedBytes(key).then(String, () => undefined)
+  return { s3, raw, bucket, stored, storedBytes }
 }

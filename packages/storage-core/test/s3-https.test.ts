@@ -10,7 +10,7 @@ import { createHash, randomBytes } from "node:crypto"
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { GetObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from "@aws-sdk/client-s3"
+import { ListMultipartUploadsCommand, PutObjectCommand } from "@aws-sdk/client-s3"
 import { testS3 } from "@localex/local-s3"
 import { Duration, Effect, Stream } from "effect"
 import { afterAll, assert, beforeAll, describe, test } from "vitest"
@@ -27,16 +27,12 @@ const ATTEMPTS = 2
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
 describe.skipIf(engine === undefined).concurrent("s3 driver over https (RGW behind a TLS front)", () => {
-  const { s3, raw, bucket, stored } = rgwBucket(engine, "https")
+  const { s3, raw, bucket, stored, storedBytes } = rgwBucket(engine, "https")
   let dir = ""
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), "localex-https-"))
   })
   afterAll(() => rm(dir, { recursive: true, force: true }))
-  const storedBytes = (key: string) =>
-    raw
-      .send(new GetObjectCommand({ Bucket: bucket, Key: key }))
-      .then(async (out) => Buffer.from(await out.Body!.transformToByteArray()))
 
   interface Harness {
     readonly store: ObjectStore["Service"]

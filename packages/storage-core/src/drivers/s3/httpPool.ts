@@ -2,9 +2,9 @@
  * A keep-alive HTTP/1.1 connection pool on raw sockets (rawSocket.ts: plain, or TLS for an https
  * endpoint), for the single-part PUTs and signed GETs of the s3 driver (putObject.ts,
  * exchange.ts). node:http's client (ClientRequest, the agent, its parser and the events between
- * them) cost more client CPU than a small PUT itself; here one request is
- * one write (head and body together) and its answer is read by a narrow parser: the status line,
- * the headers and a body framed by Content-Length, by chunks, or by the connection's end.
+ * them) cost more client CPU than a small PUT itself; here one request is one write (head and body
+ * together) and its answer is read by a narrow parser: the status line, the headers and a body
+ * framed by Content-Length, by chunks, or by the connection's end.
  *
  * At most `maxSockets` connections are open (idle ones included); a request beyond that waits for
  * one. An idle connection is reused (the most recent first); one the server closed meanwhile is

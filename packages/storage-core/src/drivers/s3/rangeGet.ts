@@ -244,7 +244,7 @@ export const rangeGet = async (
     })
     const connectTimer = setTimeout(() => stall("connect", connectTimeoutMs), connectTimeoutMs)
     signal.addEventListener("abort", onAbort, { once: true })
-    socket.once(signed.protocol === "https:" ? "secureConnect" : "connect", () => {
+    socket.once(tls ? "secureConnect" : "connect", () => {
       clearTimeout(connectTimer)
       socket.setTimeout(idleTimeoutMs)
       socket.write(wire)

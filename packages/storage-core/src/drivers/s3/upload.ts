@@ -201,13 +201,9 @@ const putObject = (
   const checked = <E>(parts: Stream.Stream<Part, E>): Stream.Stream<Part, E | TransportError> =>
     sha256 === undefined
       ? parts
-      : Stream.suspend(() => {
-          const check = ContentChecksum.putCheck(key, sent.Metadata)
-          return parts.pipe(
-            Stream.tap((part) => Effect.sync(() => check.update(part.bytes))),
-            Stream.concat(Stream.drain(Stream.fromEffect(check.verify)))
-          )
-        })
+      : Stream.suspend(() =>
+          ContentChecksum.checked(parts, ContentChecksum.putCheck(key, sent.Metadata), (part) => part.bytes)
+        )
 
   const putMultipart = (parts: Stream.Stream<Part, TransportError | ObjectTooLarge>, total: number | undefined) =>
     Effect.gen(function* () {
