@@ -16,7 +16,7 @@ import { afterAll, assert, beforeAll, describe, test } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { MiB } from "../src/StorageConfig.js"
-import { bucketName, dropBucket, type Fault, rawClient, s3Options, startFaultProxy } from "../src/testing.js"
+import { bucketName, dropBucket, type Fault, faultProxy, rawClient, s3Options } from "../src/testing.js"
 import { transportError } from "./transportError.js"
 
 const engine = testS3()
@@ -51,10 +51,7 @@ describe.skipIf(engine === undefined).concurrent("s3 download to a file", () => 
     Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const proxy = yield* Effect.acquireRelease(
-            Effect.promise(() => startFaultProxy(s3.endpoint)),
-            (p) => Effect.promise(() => p.close())
-          )
+          const proxy = yield* faultProxy(s3.endpoint)
           const folder = yield* Effect.promise(() => mkdtemp(join(dir, "case-")))
           const store = yield* S3.make(
             s3Options({ ...s3, endpoint: proxy.endpoint }, bucket, {

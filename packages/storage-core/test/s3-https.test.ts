@@ -17,7 +17,7 @@ import { afterAll, assert, beforeAll, describe, test } from "vitest"
 import * as S3 from "../src/drivers/S3.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { MiB } from "../src/StorageConfig.js"
-import { type Fault, s3Options, startFaultProxy, startTlsFront } from "../src/testing.js"
+import { type Fault, faultProxy, s3Options, startTlsFront } from "../src/testing.js"
 import { rgwBucket } from "./rgwBucket.js"
 import { transportError } from "./transportError.js"
 
@@ -46,10 +46,7 @@ describe.skipIf(engine === undefined).concurrent("s3 driver over https (RGW behi
     Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const proxy = yield* Effect.acquireRelease(
-            Effect.promise(() => startFaultProxy(s3.endpoint)),
-            (p) => Effect.promise(() => p.close())
-          )
+          const proxy = yield* faultProxy(s3.endpoint)
           const front = yield* Effect.acquireRelease(
             Effect.promise(() => startTlsFront({ ...s3, endpoint: proxy.endpoint })),
             (f) => Effect.promise(() => f.close())
