@@ -70,7 +70,7 @@ const helpLayout: Plugin = {
  * a function with a promisified variant) is read at start, with a warning.
  */
 const BUILTIN_IMPORT = /^import\s+(?:\*\s+as\s+(\w+)|(\w+)|\{([^}]*)\})\s+from\s+["']([a-z_/:]+)["'];?/gm
-const LOAD_ON_FIRST_USE = new Set(["crypto", "child_process", "readline"])
+const LOAD_ON_FIRST_USE = new Set(["crypto", "child_process", "readline", "fs/promises", "stream/promises"])
 const requireBuiltin = createRequire(import.meta.url)
 const builtinsOnDemand: Plugin = {
   name: "localex:builtins-on-demand",

@@ -57,7 +57,7 @@ export class Output extends Context.Service<
     readonly note: (line: string) => Effect.Effect<void>
     readonly debug: (line: string) => Effect.Effect<void>
     /** Whether a progress bar may be drawn (stderr is a terminal, no --json/--quiet). */
-    readonly progress: boolean
+    readonly progress: Effect.Effect<boolean>
   }
 >()("@localex/cli/Output") {
   static readonly layer = (mode: OutputMode): Layer.Layer<Output, never, Stdio.Stdio> =>
@@ -65,7 +65,6 @@ export class Output extends Context.Service<
       Output,
       Effect.gen(function* () {
         const stdio = yield* Stdio.Stdio
-        const stderrIsTerminal = yield* stdio.stderrIsTerminal
         const state = Option.getOrElse(yield* Effect.serviceOption(JsonDocument), () => ({
           open: false,
           printed: false
@@ -120,7 +119,8 @@ export class Output extends Context.Service<
           printRows,
           note: (line) => (mode.json || mode.quiet ? Effect.void : err(line)),
           debug: (line) => (mode.verbose ? err(line) : Effect.void),
-          progress: stderrIsTerminal && !mode.json && !mode.quiet
+          // Asked only by a command that moves bytes: looking at stderr builds Node's stream for it.
+          progress: mode.json || mode.quiet ? Effect.succeed(false) : stdio.stderrIsTerminal
         })
       })
     )

@@ -26,7 +26,7 @@ const transferProgress = (
 ): Effect.Effect<Progress, never, Output | Scope.Scope> =>
   Effect.gen(function* () {
     const output = yield* Output
-    if (!output.progress) return noop
+    if (!(yield* output.progress)) return noop
     const cliProgress = yield* loadCliProgress
     const known = total !== undefined && total > 0
     const started = Date.now()
@@ -99,7 +99,7 @@ export const withCountProgress = <A, E, R>(
   Effect.scoped(
     Effect.gen(function* () {
       const output = yield* Output
-      if (!output.progress) return yield* work(() => {})
+      if (!(yield* output.progress)) return yield* work(() => {})
       const cliProgress = yield* loadCliProgress
       const bar = new cliProgress.SingleBar(
         {

@@ -65,6 +65,16 @@ describe("start-up loads only what the command uses", () => {
     assertLight(await loadsOf(["--help"]))
   })
 
+  it("object stat builds no stream for stdout or stderr and loads no node:fs/promises", async () => {
+    await writeFile(join(dir.path, "small.txt"), "small")
+    await loadsOf(["object", "put", "small.txt", "items/2/small.txt"])
+    // stdout and stderr are pipes here: building process.stdout would load node:net and node:stream.
+    const stat = await loadsOf(["object", "stat", "items/2/small.txt"])
+    assert.include(stat.result.text, "items/2/small.txt")
+    for (const name of ["net", "stream", "fs/promises", "internal/fs/promises"])
+      assert.notInclude(stat.builtins, name, `node:${name} was loaded`)
+  })
+
   it("opens standard input only for a command that reads it (the terminal is opened on first use)", async () => {
     for (const args of [["--help"], ["object", "stat", "items/1/photo.jpg"]])
       assert.isFalse((await loadsOf(args)).stdinOpened, `${args.join(" ")} opened stdin`)
