@@ -1,15 +1,16 @@
 /**
  * Bundles the `localex-storage` process (dist/main.js, as tsc built it) into dist/bundle/: the
- * runner and the command tree in main.js, a chunk per subcommand group and per package loaded on
+ * runner and the command tree in main.cjs, a chunk per subcommand group and per package loaded on
  * demand (storage drivers, AWS SDK clients, image processing). Node then reads a few files instead
- * of resolving ~600 modules, which was most of the start-up (README.md, "Start-up"). dist/bin.js
- * imports the bundle; the library (dist/index.js) stays as tsc built it.
+ * of resolving ~600 modules, which was most of the start-up (README.md, "Start-up"). CommonJS, so
+ * that dist/bin.js can run it with a code cache made after the command ran (src/codeCache.ts);
+ * the library (dist/index.js) stays as tsc built it.
  */
 import { readFileSync } from "node:fs"
 import { createRequire, isBuiltin } from "node:module"
 import { dirname, resolve } from "node:path"
 import { promisify } from "node:util"
-import { defineConfig, type Plugin } from "rolldown"
+import { defineConfig, type Plugin, type RolldownOptions } from "rolldown"
 
 /**
  * The CLI and some packages read their version with `createRequire(import.meta.url)("../package.json")`,
@@ -117,18 +118,47 @@ const builtinsOnDemand: Plugin = {
   }
 }
 
+/**
+ * sharp is a CommonJS package whose export is the function itself: in CommonJS output rolldown
+ * turns `import sharp from "sharp"` into `require("sharp").default`, which it does not have. The
+ * packages' imports of it go through a module that exports `require("sharp")` as the default.
+ */
+const SHARP = "\0localex:sharp"
+const sharpDefault: Plugin = {
+  name: "localex:sharp-default",
+  resolveId: (source, importer) =>
+    source !== "sharp" ? null : importer === SHARP ? { id: "sharp", external: true } : SHARP,
+  load: (id) => (id === SHARP ? 'export default require("sharp")' : null)
+}
+
+/**
+ * CommonJS has no `import.meta`: rolldown makes it `{}` (and `import.meta.url` the file's URL).
+ * effect's `ConfigProvider.fromEnv` merges `import.meta?.env` (a bundler's variables, none on
+ * Node) into `process.env`, so `{}` is right there; anywhere else it would be a bug, and fails
+ * the build.
+ */
+const onLog: RolldownOptions["onLog"] = (level, log, handler) => {
+  if (log.code === "EMPTY_IMPORT_META") {
+    if (/[\\/]effect[\\/]dist[\\/]ConfigProvider\.js$/.test(log.id ?? "")) return
+    return handler("error", log)
+  }
+  handler(level, log)
+}
+
 export default defineConfig({
   input: { main: "dist/main.js" },
   platform: "node",
   // sharp loads a native addon from its own package (a dependency of this one); playwright-core is never
   // reached from the CLI but is too big to bundle should a package import it.
-  external: [/^sharp(\/|$)/, /^playwright-core(\/|$)/],
-  plugins: [inlinePackageJson, helpLayout, builtinsOnDemand],
+  external: [/^sharp\//, /^playwright-core(\/|$)/],
+  plugins: [inlinePackageJson, helpLayout, builtinsOnDemand, sharpDefault],
+  onLog,
   output: {
     dir: "dist/bundle",
-    format: "esm",
-    entryFileNames: "[name].js",
-    chunkFileNames: "[name]-[hash].js",
+    format: "cjs",
+    // .cjs: the package is "type": "module".
+    entryFileNames: "[name].cjs",
+    chunkFileNames: "[name]-[hash].cjs",
     cleanDir: true,
     minify: true
   }

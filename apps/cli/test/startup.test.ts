@@ -6,8 +6,8 @@
  * driver's own connections: no node:https, TLS or node:http2 (the SDK's HTTP handler loads them).
  */
 import { createHash, randomBytes } from "node:crypto"
-import { readFile, writeFile } from "node:fs/promises"
-import { join } from "node:path"
+import { readdir, readFile, writeFile } from "node:fs/promises"
+import { basename, join } from "node:path"
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { s3Request, testS3 } from "@localex/local-s3"
 import { run, tempDir } from "./helpers.js"
@@ -23,11 +23,18 @@ beforeAll(async () => {
 })
 afterAll(() => dir[Symbol.asyncDispose]())
 
-/** Runs the CLI and returns what it loaded. */
+let runs = 0
+
+/**
+ * Runs the CLI and returns what it loaded: the Node built-ins, the ES modules (`urls`), and the
+ * bundle's files, which the code cache names (each run gets a compile cache folder of its own, so
+ * every file it loads gets an entry: src/codeCache.ts).
+ */
 const loadsOf = async (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}) => {
   const loads = join(dir.path, "loads.json")
+  const cache = join(dir.path, `compile-cache-${++runs}`)
   const result = await run(args, {
-    env: { ...env, ...extraEnv, LOCALEX_TEST_LOADS: loads },
+    env: { ...env, ...extraEnv, LOCALEX_TEST_LOADS: loads, NODE_COMPILE_CACHE: cache },
     cwd: dir.path,
     node: ["--import", recorder]
   })
@@ -37,14 +44,18 @@ const loadsOf = async (args: ReadonlyArray<string>, extraEnv: Record<string, str
     urls: Array<string>
     stdinOpened: boolean
   }
-  return { result, builtins, urls, stdinOpened }
+  const entries = await readdir(cache, { recursive: true })
+  const bundle = entries.filter((entry) => /localex-cli[\\/]/.test(entry)).map((entry) => basename(entry))
+  return { result, builtins, urls, bundle, stdinOpened }
 }
 
-const assertLight = ({ builtins, urls }: { builtins: Array<string>; urls: Array<string> }) => {
+const assertLight = ({ builtins, bundle }: { builtins: Array<string>; bundle: Array<string> }) => {
   for (const name of HEAVY_BUILTINS) assert.notInclude(builtins, name, `node:${name} was loaded`)
-  const bundle = urls.filter((url) => url.includes("/dist/bundle/"))
-  assert.isAbove(bundle.length, 0, "the bundle was not read")
-  for (const url of bundle) assert.notMatch(url, /[\\/](S3|dist-cjs)-|sharp/, `${url} was loaded`)
+  assert.isTrue(
+    bundle.some((file) => file.startsWith("main.cjs-")),
+    `the bundle was not read: ${bundle.join(", ")}`
+  )
+  for (const file of bundle) assert.notMatch(file, /^(S3|dist-cjs)-|sharp/, `${file} was loaded`)
 }
 
 const bytes = randomBytes(5000)
