@@ -2,7 +2,7 @@
  * Runs the bundle (dist/bundle/: CommonJS, rolldown.config.ts) with V8 code caches made after a
  * command has run. Node's compile cache keeps what V8 compiled right after parsing a file: its
  * top level; every function a command then runs (effect's runtime, the parser, the command) is
- * compiled again at every start, ~20 ms of `object stat`. V8 can instead serialize a script once
+ * compiled again at every start, ~30 ms of `object stat`. V8 can instead serialize a script once
  * it has run (`Script.createCachedData`), functions compiled so far included: the first run of a
  * command group writes that for each file it loaded, the runs after it read it back.
  *
@@ -20,8 +20,18 @@ import type { Script as VmScript } from "node:vm"
 // Not `import … from "node:fs"`: the ES module facade of a built-in reads every export, and
 // node:fs's include its streams and node:fs/promises (~4 ms of a start; the bundle reads them
 // the same way, rolldown.config.ts).
-const { fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } =
-  process.getBuiltinModule("node:fs")
+const {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} = process.getBuiltinModule("node:fs")
 const { createRequire } = process.getBuiltinModule("node:module")
 const { basename, dirname, join } = process.getBuiltinModule("node:path")
 const { constants, Script } = process.getBuiltinModule("node:vm")
@@ -32,6 +42,17 @@ interface Loaded {
 
 /** A file's entry: its name, size and modification time. */
 const entryName = (file: string, size: number, mtimeMs: number) => `${file}-${size}-${mtimeMs}`
+
+/** A file's text, size and modification time, from one descriptor: the entry is the file's as read. */
+const readSource = (file: string) => {
+  const fd = openSync(file, "r")
+  try {
+    const { size, mtimeMs } = fstatSync(fd)
+    return { source: readFileSync(fd, "utf8"), size, mtimeMs }
+  } finally {
+    closeSync(fd)
+  }
+}
 
 const readEntry = (file: string): Buffer | undefined => {
   try {
@@ -83,9 +104,7 @@ export const runBundle = (entry: string, cacheDir: string | undefined): unknown 
     if (known !== undefined) return known.exports
     const module: Loaded = { exports: {} }
     loaded.set(file, module)
-    const fd = openSync(file, "r")
-    const { size, mtimeMs } = fstatSync(fd)
-    const source = readFileSync(fd, "utf8")
+    const { source, size, mtimeMs } = readSource(file)
     const cacheFile = cacheDir === undefined ? undefined : join(cacheDir, entryName(basename(file), size, mtimeMs))
     const cachedData = cacheFile === undefined ? undefined : readEntry(cacheFile)
     // The wrapper on a line of its own, moved up by one: line numbers in stack traces are the file's.
