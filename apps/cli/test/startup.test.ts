@@ -26,8 +26,8 @@ afterAll(() => dir[Symbol.asyncDispose]())
 let runs = 0
 
 /**
- * Runs the CLI and returns what it loaded: the Node built-ins, the ES modules (`urls`), and the
- * bundle's files, which the code cache names (each run gets a compile cache folder of its own, so
+ * Runs the CLI and returns what it loaded: the Node built-ins and the bundle's files, which the
+ * code cache names (each run gets a compile cache folder of its own, so
  * every file it loads gets an entry: src/codeCache.ts).
  */
 const loadsOf = async (args: ReadonlyArray<string>, extraEnv: Record<string, string> = {}) => {
@@ -39,14 +39,13 @@ const loadsOf = async (args: ReadonlyArray<string>, extraEnv: Record<string, str
     node: ["--import", recorder]
   })
   assert.strictEqual(result.code, 0, result.stderr)
-  const { builtins, urls, stdinOpened } = JSON.parse(await readFile(loads, "utf8")) as {
+  const { builtins, stdinOpened } = JSON.parse(await readFile(loads, "utf8")) as {
     builtins: Array<string>
-    urls: Array<string>
     stdinOpened: boolean
   }
   const entries = await readdir(cache, { recursive: true })
   const bundle = entries.filter((entry) => /localex-cli[\\/]/.test(entry)).map((entry) => basename(entry))
-  return { result, builtins, urls, bundle, stdinOpened }
+  return { result, builtins, bundle, stdinOpened }
 }
 
 const assertLight = ({ builtins, bundle }: { builtins: Array<string>; bundle: Array<string> }) => {
