@@ -17,6 +17,7 @@ import * as S3 from "../src/drivers/S3.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { MiB } from "../src/StorageConfig.js"
 import { bucketName, dropBucket, type Fault, faultProxy, rawClient, s3Options } from "../src/testing.js"
+import { freezeOnFirstWrite } from "./freezeOnFirstWrite.js"
 import { transportError } from "./transportError.js"
 
 const engine = testS3()
@@ -94,22 +95,6 @@ describe.skipIf(engine === undefined).concurrent("s3 download to a file", () => 
       ),
     60_000
   )
-
-  /** Progress that freezes the proxy at the first write: the download is then in the middle of a range. */
-  const freezeOnFirstWrite = (setFault: (fault: Fault) => void) => {
-    let frozen: () => void = () => {}
-    const whenFrozen = new Promise<void>((resolve) => {
-      frozen = resolve
-    })
-    let first = true
-    const onProgress = () => {
-      if (!first) return
-      first = false
-      setFault({ kind: "freeze" })
-      frozen()
-    }
-    return { onProgress, whenFrozen: Effect.promise(() => whenFrozen) }
-  }
 
   test(
     "an object overwritten in the middle of the download: TransportError, the old file kept, nothing left",

@@ -18,6 +18,7 @@ import * as S3 from "../src/drivers/S3.js"
 import type { ObjectStore } from "../src/ObjectStore.js"
 import { MiB } from "../src/StorageConfig.js"
 import { type Fault, faultProxy, s3Options, startTlsFront } from "../src/testing.js"
+import { freezeOnFirstWrite } from "./freezeOnFirstWrite.js"
 import { rgwBucket } from "./rgwBucket.js"
 import { transportError } from "./transportError.js"
 
@@ -157,12 +158,7 @@ describe.skipIf(engine === undefined).concurrent("s3 driver over https (RGW behi
           yield* Effect.promise(() =>
             raw.send(new PutObjectCommand({ Bucket: bucket, Key: "tls/stalled.bin", Body: randomBytes(16 * MiB) }))
           )
-          let first = true
-          const onProgress = () => {
-            if (!first) return
-            first = false
-            setFault({ kind: "freeze" })
-          }
+          const { onProgress } = freezeOnFirstWrite(setFault)
           const started = Date.now()
           const exit = yield* Effect.exit(
             store.download("tls/stalled.bin", join(folder, "stalled.bin"), { onProgress })
